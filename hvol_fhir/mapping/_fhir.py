@@ -1,0 +1,306 @@
+"""Small pure helpers shared by the mappers: parsing without pydantic tracebacks, references, codings,
+times, and the merge rules that let `update_fhir` change only the mapped elements.
+
+The mappers build plain JSON dicts and parse them into fhir.resources R4B models (the closest to R4 4.0.1
+that fhir.resources 8 ships); reading goes the other way, from a model (or dict/JSON) to the domain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
+from pydantic import ValidationError
+
+from hvol_fhir import terminology as t
+from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
+
+R = TypeVar("R", bound=Resource)
+Json = dict[str, Any]
+
+
+def _loc(error: dict[str, Any], resource_type: str) -> str:
+    parts = [resource_type]
+    for p in error.get("loc", ()):
+        if isinstance(p, int):
+            parts[-1] += f"[{p}]"
+        elif p != "__root__":
+            parts.append(str(p))
+    return ".".join(parts)
+
+
+def parse(resource_type: str, data: Any) -> Resource:
+    """A fhir.resources R4B model from a dict, JSON text or model; InvalidInput instead of a pydantic error."""
+    if isinstance(data, Resource):
+        data = dump(data)
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise InvalidInput("Dit is geen geldige JSON.", field=resource_type, code="invalid-json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("Dit is geen FHIR-resource.", field=resource_type, code="not-a-resource")
+    found = data.get("resourceType")
+    if found != resource_type:
+        raise InvalidInput(
+            f"Verwacht een {resource_type}, maar kreeg iets anders.", field=resource_type, code="wrong-type"
+        )
+    cls = get_fhir_model_class(resource_type)
+    try:
+        return cls.model_validate(data)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidInput(
+            "Het FHIR-bericht klopt niet op dit punt (verkeerd type of onbekend element).",
+            field=_loc(dict(first), resource_type),
+            code="invalid-fhir",
+        ) from None
+
+
+def dump(model: Resource) -> Json:
+    """The model as a JSON-ready dict (FHIR JSON names, no nulls)."""
+    return json.loads(model.model_dump_json(by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
+
+
+def as_dict(resource_type: str, data: Any) -> Json:
+    return dump(parse(resource_type, data))
+
+
+# ---- references
+def ref(reference: str | None, **extra: Any) -> Json | None:
+    return None if reference is None else {"reference": reference, **extra}
+
+
+def ref_value(node: Any, path: str, *, required: bool = True) -> str | None:
+    reference = node.get("reference") if isinstance(node, dict) else None
+    if isinstance(reference, str) and reference:
+        return reference
+    if required:
+        raise MissingElement("Een verwijzing ontbreekt in het FHIR-bericht.", field=f"{path}.reference")
+    return None
+
+
+def need(data: Json, key: str, path: str) -> Any:
+    value = data.get(key)
+    if value in (None, [], {}, ""):
+        raise MissingElement("Een gegeven dat nodig is ontbreekt in het FHIR-bericht.", field=f"{path}.{key}")
+    return value
+
+
+# ---- identifiers
+def identifier(what: str, value: str) -> Json:
+    return {"system": t.sid(what), "value": value}
+
+
+def identifier_value(data: Json, what: str, path: str) -> str:
+    for ident in data.get("identifier") or []:
+        if ident.get("system") == t.sid(what) and ident.get("value"):
+            return str(ident["value"])
+    raise MissingElement(
+        "De identificatie van het programma ontbreekt in het FHIR-bericht.", field=f"{path}.identifier"
+    )
+
+
+# ---- codes
+def coding(cs_id: str, code: str, field: str) -> Json:
+    if not t.load().is_valid(cs_id, code):
+        raise UnknownCode("Onbekende code. Kies een waarde uit de lijst.", field=field)
+    return t.load().coding(cs_id, code)
+
+
+def concept(cs_id: str, code: str, field: str) -> Json:
+    return {"coding": [coding(cs_id, code, field)]}
+
+
+def code_from(ccs: Iterable[Json] | Json | None, cs_id: str, path: str, *, required: bool) -> str | None:
+    """The code of CodeSystem `cs_id` in one or more CodeableConcepts; other codings are ignored."""
+    if isinstance(ccs, dict):
+        ccs = [ccs]
+    url = t.cs_url(cs_id)
+    for i, cc in enumerate(ccs or []):
+        for j, c in enumerate(cc.get("coding") or []):
+            if c.get("system") == url:
+                code = c.get("code")
+                if not t.load().is_valid(cs_id, code):
+                    raise UnknownCode(
+                        "Onbekende code in het FHIR-bericht.", field=f"{path}[{i}].coding[{j}].code"
+                    )
+                return str(code)
+    if required:
+        raise MissingElement("Een verplichte code ontbreekt in het FHIR-bericht.", field=path)
+    return None
+
+
+def has_coding(cc: Json | None, system: str, code: str | None = None) -> bool:
+    return any(
+        c.get("system") == system and (code is None or c.get("code") == code)
+        for c in (cc or {}).get("coding") or []
+    )
+
+
+def fhir_string(value: str, field: str) -> str:
+    """FHIR strings may hold no control characters but tab, CR and LF (R4 datatypes, `string`)."""
+    if any(ord(ch) < 32 and ch not in "\t\r\n" or ord(ch) == 127 for ch in value):
+        raise InvalidInput(
+            "De tekst bevat onzichtbare stuurtekens die niet kunnen worden opgeslagen. Typ de tekst opnieuw "
+            "of plak hem zonder opmaak.",
+            field=field,
+            code="control-characters",
+        )
+    return value
+
+
+# ---- time
+def iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def instant(value: Any, path: str, *, required: bool = True) -> datetime | None:
+    """An aware datetime from a parsed FHIR dateTime; a date or a time without zone is refused."""
+    if value is None:
+        if required:
+            raise MissingElement("Een tijdstip ontbreekt in het FHIR-bericht.", field=path)
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput("Dit is geen geldig tijdstip.", field=path, code="not-a-datetime") from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(
+            "Het tijdstip mist een tijd of tijdzone in het FHIR-bericht.", field=path, code="imprecise-datetime"
+        )
+    return value
+
+
+def day(value: Any, path: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            raise InvalidInput("Dit is geen geldige datum.", field=path, code="not-a-date") from None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise InvalidInput("Dit is geen geldige datum.", field=path, code="not-a-date")
+
+
+def period(start: datetime | None, end: datetime | None) -> Json | None:
+    out = {k: v for k, v in (("start", iso(start)), ("end", iso(end))) if v is not None}
+    return out or None
+
+
+def prune(data: Json) -> Json:
+    """Drop None values and empty lists/dicts at the top level (the builders use None for 'absent')."""
+    return {k: v for k, v in data.items() if v not in (None, [], {})}
+
+
+# ---- update: merge rules
+def merge_codeable(old: Json | None, new: Json, system: str) -> Json:
+    """`new`'s codings of `system`, plus whatever else `old` carried (other codings, text, extensions)."""
+    if not old:
+        return new
+    kept = [c for c in old.get("coding") or [] if c.get("system") != system]
+    mine = [c for c in new.get("coding") or [] if c.get("system") == system]
+    merged = {**old, **{k: v for k, v in new.items() if k != "coding"}}
+    merged["coding"] = mine + kept
+    return merged
+
+
+def merge_codeable_list(
+    old: list[Json] | None, new: list[Json] | None, systems: Iterable[str]
+) -> list[Json]:
+    """Replace the concepts of managed `systems` (keeping their foreign codings), keep the rest in place."""
+    systems = list(systems)
+    new_by_system = {s: cc for cc in new or [] for s in systems if has_coding(cc, s)}
+    out: list[Json] = []
+    used: set[str] = set()
+    for cc in old or []:
+        owner = next((s for s in systems if has_coding(cc, s)), None)
+        if owner is None:
+            out.append(cc)
+        elif owner in new_by_system and owner not in used:
+            out.append(merge_codeable(cc, new_by_system[owner], owner))
+            used.add(owner)
+    out.extend(cc for s, cc in new_by_system.items() if s not in used)
+    return out
+
+
+def merge_identifiers(old: list[Json] | None, new: list[Json] | None) -> list[Json]:
+    new = new or []
+    systems = {i.get("system") for i in new}
+    kept = [i for i in old or [] if i.get("system") not in systems]
+    updated = []
+    for ident in new:
+        before = next((i for i in old or [] if i.get("system") == ident.get("system")), None)
+        updated.append({**before, **ident} if before else ident)
+    return updated + kept
+
+
+def merge_ref(old: Json | None, new: Json | None) -> Json | None:
+    """Keep the old Reference (display, identifier, extensions) when it points at the same thing."""
+    if new is None:
+        return None
+    if old and old.get("reference") == new.get("reference"):
+        return {**old, **new}
+    return new
+
+
+def merge_ref_list(old: list[Json] | None, new: list[Json] | None) -> list[Json]:
+    by_ref = {r.get("reference"): r for r in old or []}
+    return [merge_ref(by_ref.get(r.get("reference")), r) or r for r in new or []]
+
+
+def merge_matched(
+    old: list[Json] | None,
+    new: list[Json] | None,
+    is_mine: Callable[[Json], bool],
+    key: Callable[[Json], Any],
+    merge: Callable[[Json, Json], Json],
+) -> list[Json]:
+    """Update a list whose items the mapping owns only partly.
+
+    Items for which `is_mine` is false (another system's) stay where they are. Mine are matched by `key`
+    to the new items and merged; unmatched old ones are removed (the domain dropped them), new ones appended.
+    """
+    new_left = list(new or [])
+    out: list[Json] = []
+    for item in old or []:
+        if not is_mine(item):
+            out.append(item)
+            continue
+        match = next((n for n in new_left if key(n) == key(item)), None)
+        if match is not None:
+            new_left.remove(match)
+            out.append(merge(item, match))
+    return out + new_left
+
+
+def overlay(old: Json, new: Json, keys: Iterable[str], merges: dict[str, Callable[[Any, Any], Any]]) -> Json:
+    """`old` with the mapped `keys` taken from `new`: merged where a rule exists, removed when empty."""
+    out = dict(old)
+    for key in keys:
+        rule = merges.get(key)
+        value = rule(old.get(key), new.get(key)) if rule else new.get(key)
+        if value in (None, [], {}):
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def with_profile(meta: Json | None, profile_id: str) -> Json:
+    meta = dict(meta or {})
+    url = t.profile_url(profile_id)
+    profiles = list(meta.get("profile") or [])
+    if url not in profiles:
+        profiles.append(url)
+    meta["profile"] = profiles
+    return meta

@@ -1,0 +1,93 @@
+"""Task (domain) <-> Task (profile hvol-waitinglist-task; https://hl7.org/fhir/R4/task.html).
+
+One profile for all programme tasks: `code` from task-kind (waiting list P-WAIT, 18th-birthday talk P-18,
+coach contact P-COACH-AFTER, group presentation P-PRESENT-3M, alignment meeting P-ALIGN). The due date is
+`restriction.period.end` (a date); `focus` is usually the traject's CarePlan, `for` the youth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.task import Task as FhirTask
+
+from hvol_fhir import terminology as t
+from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.model import Task
+
+_KEYS = ("identifier", "status", "intent", "code", "focus", "for", "authoredOn", "owner", "restriction")
+
+
+def _to_dict(task: Task) -> f.Json:
+    return f.prune(
+        {
+            "resourceType": "Task",
+            "id": task.id,
+            "meta": f.with_profile(None, t.P_TASK),
+            "identifier": [f.identifier("task", task.identifier)],
+            "status": task.status,
+            "intent": "order",
+            "code": f.concept(c.TASK_KIND, task.kind, "Task.kind"),
+            "focus": f.ref(task.focus),
+            "for": f.ref(task.patient),
+            "authoredOn": f.iso(task.authored),
+            "owner": f.ref(task.owner),
+            "restriction": {"period": {"end": f.iso(task.due)}} if task.due else None,
+        }
+    )
+
+
+def to_fhir(task: Task) -> FhirTask:
+    return f.parse("Task", _to_dict(task))  # type: ignore[return-value]
+
+
+def from_fhir(model: Any) -> Task:
+    data = f.as_dict("Task", model)
+    due = ((data.get("restriction") or {}).get("period") or {}).get("end")
+    return Task(
+        identifier=f.identifier_value(data, "task", "Task"),
+        kind=f.code_from(data.get("code"), c.TASK_KIND, "Task.code", required=True),  # type: ignore[arg-type]
+        status=data["status"],
+        due=f.day(due, "Task.restriction.period.end"),
+        owner=f.ref_value(data["owner"], "Task.owner") if data.get("owner") else None,
+        focus=f.ref_value(data["focus"], "Task.focus") if data.get("focus") else None,
+        patient=f.ref_value(data["for"], "Task.for") if data.get("for") else None,
+        authored=f.instant(data.get("authoredOn"), "Task.authoredOn", required=False),
+        id=data.get("id"),
+    )
+
+
+def _merge_restriction(old: f.Json | None, new: f.Json | None) -> f.Json | None:
+    rest = dict(old or {})
+    per = dict(rest.get("period") or {})
+    per.pop("end", None)
+    if new:
+        per["end"] = new["period"]["end"]
+    if per:
+        rest["period"] = per
+    else:
+        rest.pop("period", None)
+    return rest or None
+
+
+def update_fhir(existing: Any, task: Task) -> FhirTask:
+    old = f.as_dict("Task", existing)
+    merged = f.overlay(
+        old,
+        _to_dict(task),
+        _KEYS,
+        {
+            "identifier": f.merge_identifiers,
+            "intent": lambda o, n: o or n,
+            "code": lambda o, n: f.merge_codeable(o, n, t.cs_url(c.TASK_KIND)),
+            "focus": f.merge_ref,
+            "for": f.merge_ref,
+            "owner": f.merge_ref,
+            "restriction": _merge_restriction,
+        },
+    )
+    merged["meta"] = f.with_profile(old.get("meta"), t.P_TASK)
+    if task.id is not None:
+        merged["id"] = task.id
+    return f.parse("Task", merged)  # type: ignore[return-value]

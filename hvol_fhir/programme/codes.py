@@ -1,0 +1,199 @@
+"""The programme's codes, as seen by the domain.
+
+This is the only module of `hvol_fhir.programme` that names code values. The domain validates codes through
+a `Codes` lookup (a CodeSystem id and a code in, yes/no out). The default lookup holds the codes pinned in
+docs/sandbox-contract.md plus those of the other programme CodeSystems; `mappings/CodeSystem-*.json` stays
+the source of truth: tests/unit/programme/test_codes.py fails when the two differ, and
+`hvol_fhir.terminology.install()` replaces the default by a lookup read from mappings/ at startup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Final, Protocol
+
+# CodeSystem ids (canonical: https://hvol-fhir.org/fhir/CodeSystem/<id>).
+CARETEAM_ROLE: Final = "careteam-role"
+TRAJECT_PHASE: Final = "traject-phase"
+CONTACT_TYPE: Final = "contact-type"
+JOURNAL_KIND: Final = "journal-kind"
+VICTIM_CATEGORY: Final = "victim-category"
+CONTRA_INDICATION: Final = "contra-indication"
+INTRODUCTION_OUTCOME: Final = "introduction-outcome"
+CLOSURE_REASON: Final = "closure-reason"
+TASK_KIND: Final = "task-kind"
+AVAILABILITY_CHANNEL: Final = "availability-channel"
+
+# Pinned in docs/sandbox-contract.md: everybody depends on these.
+ROLE_BUDDY: Final = "buddy"
+ROLE_COACH: Final = "coach"
+ROLE_COORDINATOR: Final = "coordinator"
+ROLE_BEHAVIOURAL_SCIENTIST: Final = "behavioural-scientist"
+ROLE_MENTOR: Final = "mentor"
+
+PHASE_PREPARATION: Final = "preparation"
+PHASE_INCLUSION: Final = "inclusion"
+PHASE_INTRODUCTION: Final = "introduction"
+PHASE_CONTACT_PERIOD: Final = "contact-period"
+PHASE_CLOSURE: Final = "closure"
+
+CONTACT_FACE_TO_FACE: Final = "face-to-face"
+CONTACT_VIDEO: Final = "video"
+CONTACT_PHONE: Final = "phone"
+CONTACT_MESSAGING: Final = "messaging"
+CONTACT_EMAIL: Final = "email"
+
+JOURNAL_BUDDY: Final = "buddy-journal"
+JOURNAL_COACHING: Final = "coaching-journal"
+
+# Defined in mappings/ (checked by test_codes.py).
+OUTCOME_CONTINUE: Final = "continue"
+OUTCOME_OTHER_BUDDY: Final = "other-buddy"
+OUTCOME_STOP: Final = "stop"
+
+TASK_WAITING_LIST: Final = "waiting-list"
+TASK_BIRTHDAY_18: Final = "birthday-18-talk"
+TASK_COACH_CONTACT: Final = "coach-contact"
+TASK_GROUP_PRESENTATION: Final = "group-presentation"
+TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
+
+PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
+    CARETEAM_ROLE: frozenset(
+        {ROLE_BUDDY, ROLE_COACH, ROLE_COORDINATOR, ROLE_BEHAVIOURAL_SCIENTIST, ROLE_MENTOR}
+    ),
+    TRAJECT_PHASE: frozenset(
+        {PHASE_PREPARATION, PHASE_INCLUSION, PHASE_INTRODUCTION, PHASE_CONTACT_PERIOD, PHASE_CLOSURE}
+    ),
+    CONTACT_TYPE: frozenset(
+        {CONTACT_FACE_TO_FACE, CONTACT_VIDEO, CONTACT_PHONE, CONTACT_MESSAGING, CONTACT_EMAIL}
+    ),
+    JOURNAL_KIND: frozenset({JOURNAL_BUDDY, JOURNAL_COACHING}),
+    # P-CAT: juridisch, feitelijk, vermoedelijk, potentieel.
+    VICTIM_CATEGORY: frozenset({"legal", "factual", "suspected", "potential"}),
+    # P-CONTRA.
+    CONTRA_INDICATION: frozenset({"addiction", "unwilling-to-stop-drugs", "psychiatric"}),
+    INTRODUCTION_OUTCOME: frozenset({OUTCOME_CONTINUE, OUTCOME_OTHER_BUDDY, OUTCOME_STOP}),
+    # P-CLOSE-REASON: buddy side, youth side, abrupt ends.
+    CLOSURE_REASON: frozenset(
+        {
+            "buddy-danger",
+            "buddy-retraumatisation",
+            "buddy-repeated-confrontations",
+            "buddy-no-click",
+            "buddy-trust-broken",
+            "buddy-private-circumstances",
+            "youth-no-click",
+            "youth-no-longer-needed",
+            "abrupt-ran-away",
+            "abrupt-faded",
+        }
+    ),
+    TASK_KIND: frozenset(
+        {
+            TASK_WAITING_LIST,
+            TASK_BIRTHDAY_18,
+            TASK_COACH_CONTACT,
+            TASK_GROUP_PRESENTATION,
+            TASK_ALIGNMENT_MEETING,
+        }
+    ),
+    AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
+}
+
+# FHIR R4 core value sets the domain uses for statuses (required bindings, not programme codes).
+CAREPLAN_STATUS: Final = frozenset(
+    {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+)
+ACTIVITY_STATUS: Final = frozenset(
+    {
+        "not-started",
+        "scheduled",
+        "in-progress",
+        "on-hold",
+        "completed",
+        "cancelled",
+        "stopped",
+        "unknown",
+        "entered-in-error",
+    }
+)
+ENCOUNTER_STATUS: Final = frozenset(
+    {
+        "planned",
+        "arrived",
+        "triaged",
+        "in-progress",
+        "onleave",
+        "finished",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
+)
+CONSENT_STATUS: Final = frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})
+TASK_STATUS: Final = frozenset(
+    {
+        "draft",
+        "requested",
+        "received",
+        "accepted",
+        "rejected",
+        "ready",
+        "cancelled",
+        "in-progress",
+        "on-hold",
+        "failed",
+        "completed",
+        "entered-in-error",
+    }
+)
+# Consent kinds are two profiles (hvol-participation-consent, hvol-disclosure-consent), not a CodeSystem.
+CONSENT_PARTICIPATION: Final = "participation"
+CONSENT_DISCLOSURE: Final = "disclosure"
+CONSENT_KINDS: Final = frozenset({CONSENT_PARTICIPATION, CONSENT_DISCLOSURE})
+
+
+class Codes(Protocol):
+    """A terminology lookup: is `code` defined in the programme CodeSystem `system` (an id, not a URL)?"""
+
+    def contains(self, system: str, code: str) -> bool: ...
+
+
+class StaticCodes:
+    """A `Codes` lookup over an in-memory table."""
+
+    def __init__(self, table: Mapping[str, frozenset[str]]) -> None:
+        self._table = dict(table)
+
+    def contains(self, system: str, code: str) -> bool:
+        return code in self._table.get(system, frozenset())
+
+
+DEFAULT_CODES: Final = StaticCodes(PROGRAMME_CODES)
+
+# The process-wide lookup (set once at startup) and a per-context override (tests, one request). A global
+# rather than only a ContextVar: threads start with an empty context and would not see what startup set.
+_installed: list[Codes] = [DEFAULT_CODES]
+_override: ContextVar[Codes | None] = ContextVar("hvol_codes_override", default=None)
+
+
+def current_codes() -> Codes:
+    """The lookup the dataclasses validate against."""
+    return _override.get() or _installed[0]
+
+
+def install_codes(codes: Codes) -> None:
+    """Make `codes` the lookup of the whole process (call once at startup, e.g. `terminology.install()`)."""
+    _installed[0] = codes
+
+
+@contextmanager
+def use_codes(codes: Codes) -> Iterator[Codes]:
+    """Validate against `codes` inside the block only (tests, a provider's own terminology)."""
+    token = _override.set(codes)
+    try:
+        yield codes
+    finally:
+        _override.reset(token)

@@ -1,0 +1,79 @@
+"""P-18: raise the 18th birthday at least three months before it (guide §4.5).
+
+The due date is the 18th birthday minus three calendar months (a day missing in that month becomes the
+month's last day: 31 May -> 28/29 February). Born on 29 February: the 18th birthday falls in a non-leap
+year and is 1 March, so the due date is 1 December (see `clock.birthday_in`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.alerts import INFO, WARNING, Alert
+from hvol_fhir.programme.clock import add_months, local_date, nth_birthday
+from hvol_fhir.programme.model import Task
+from hvol_fhir.programme.rules.common import check_now
+from hvol_fhir.programme.text_nl import date_nl
+
+ADULT_AGE: Final = 18
+MONTHS_AHEAD: Final = 3
+P18_WARN_AHEAD: Final = timedelta(weeks=4)
+
+
+def eighteenth_birthday(birth_date: date) -> date:
+    return nth_birthday(birth_date, ADULT_AGE)
+
+
+def eighteen_talk_due(birth_date: date) -> date:
+    """The last day to talk about turning 18."""
+    return add_months(eighteenth_birthday(birth_date), -MONTHS_AHEAD)
+
+
+def eighteen_task(
+    *, identifier: str, birth_date: date, traject: str, patient: str, owner: str | None = None
+) -> Task:
+    """The reminder task for the buddy (owner) to raise turning 18, due three months ahead."""
+    return Task(
+        identifier=identifier,
+        kind=c.TASK_BIRTHDAY_18,
+        due=eighteen_talk_due(birth_date),
+        owner=owner,
+        focus=traject,
+        patient=patient,
+    )
+
+
+def check_eighteen(
+    birth_date: date,
+    now: datetime,
+    *,
+    tasks: Iterable[Task] = (),
+    subject: str | None = None,
+    warn_ahead: timedelta = P18_WARN_AHEAD,
+) -> list[Alert]:
+    """Info from `warn_ahead` before the due date, warning after it, until the talk's task is completed."""
+    check_now(now)
+    today = local_date(now)
+    birthday = eighteenth_birthday(birth_date)
+    if today >= birthday:
+        return []
+    if any(t.kind == c.TASK_BIRTHDAY_18 and t.status == "completed" for t in tasks):
+        return []
+    due = eighteen_talk_due(birth_date)
+    subjects = (subject,) if subject else ()
+    if today > due:
+        message = (
+            f"De jongere wordt op {date_nl(birthday)} 18. Het gesprek daarover (financiering na 18) had "
+            f"uiterlijk {date_nl(due)} moeten plaatsvinden. Betrek de coördinator."
+        )
+        return [Alert(rule_id="P-18", severity=WARNING, message_nl=message, due=due, subjects=subjects)]
+    if today >= due - warn_ahead:
+        message = (
+            f"De jongere wordt op {date_nl(birthday)} 18. Bespreek vóór {date_nl(due)} met haar of zij "
+            "daarna door wil gaan en betrek de coördinator."
+        )
+        return [Alert(rule_id="P-18", severity=INFO, message_nl=message, due=due, subjects=subjects)]
+    return []

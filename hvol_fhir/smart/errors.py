@@ -1,0 +1,197 @@
+"""Errors of the SMART App Launch / Backend Services client.
+
+Part of the library's error tree (:class:`hvol_fhir.errors.HvolError`). Each error carries an OAuth-style
+``error`` code (also ``code``), a technical ``description`` (safe to log: never a token), the HTTP
+``status_code`` (also ``http_status``), a Dutch ``user_message`` (also ``message_nl``) for the page shown to
+the user, and ``relaunch``: whether that page should explain how to start the app again from the EHR.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..errors import HvolError
+
+
+class SmartError(HvolError):
+    """Root of every error raised by :mod:`hvol_fhir.smart`; ``message_nl`` is the Dutch ``user_message``."""
+
+    error: ClassVar[str] = "smart_error"
+    status_code: ClassVar[int] = 400
+    relaunch: ClassVar[bool] = True
+    issue_type: ClassVar[str] = "login"  # FHIR issue-type: the client must authenticate (again)
+    default_user_message: ClassVar[str] = (
+        "Het starten van de app is mislukt. Sluit dit venster en start de app opnieuw vanuit het dossier."
+    )
+
+    def __init__(self, description: str = "", *, user_message: str | None = None) -> None:
+        message = user_message or self.default_user_message
+        super().__init__(message, code=self.error, http_status=self.status_code)
+        self.description = description  # technical, for the log: never a token
+        self.user_message = message
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.description}" if self.description else self.error
+
+
+class LaunchRequestInvalid(SmartError):
+    """The launch URL lacks ``iss`` or ``launch``, or carries something unusable."""
+
+    error = "invalid_launch_request"
+    default_user_message = (
+        "De app is gestart zonder de gegevens die het dossier hoort mee te geven. "
+        "Start de app opnieuw vanuit het dossier."
+    )
+
+
+class IssuerNotAllowed(SmartError):
+    """The ``iss`` is not on the allowlist; nothing was sent to it (project rule, smart-launch.md §1.2)."""
+
+    error = "issuer_not_allowed"
+    status_code = 403
+    issue_type = "security"
+    relaunch = False
+    default_user_message = (
+        "Deze app is niet aangemeld bij het dossiersysteem dat haar probeert te starten. "
+        "Neem contact op met de beheerder van uw organisatie."
+    )
+
+
+class InsecureTransport(SmartError):
+    """A URL that would carry codes or tokens is not https (R1)."""
+
+    error = "insecure_transport"
+    status_code = 400
+    issue_type = "security"
+    relaunch = False
+    default_user_message = (
+        "Het dossiersysteem gebruikt geen beveiligde verbinding (https). De app start daarom niet. "
+        "Neem contact op met de beheerder van uw organisatie."
+    )
+
+
+class DiscoveryError(SmartError):
+    """The server's SMART configuration is missing, malformed or unreachable (R29, §1.4)."""
+
+    error = "discovery_failed"
+    status_code = 502
+    issue_type = "transient"
+    default_user_message = (
+        "De app kan de inloggegevens van het dossiersysteem niet ophalen. Probeer het over enkele minuten "
+        "opnieuw; blijft dit gebeuren, neem dan contact op met de beheerder."
+    )
+
+
+class InvalidState(SmartError):
+    """The redirect carries no, an unknown, a used or another session's ``state`` (R4, R60, R61)."""
+
+    error = "invalid_state"
+    default_user_message = (
+        "Deze aanmelding hoort niet (meer) bij dit venster. Start de app opnieuw vanuit het dossier."
+    )
+
+
+class LaunchExpired(InvalidState):
+    """The pending launch was older than its time limit."""
+
+    error = "launch_expired"
+    default_user_message = (
+        "De aanmelding duurde te lang en is verlopen. Start de app opnieuw vanuit het dossier."
+    )
+
+
+class AuthorizationDenied(SmartError):
+    """The authorization server redirected back with ``error`` (e.g. ``access_denied``)."""
+
+    error = "authorization_denied"
+    status_code = 403
+    default_user_message = (
+        "Het dossiersysteem heeft de app geen toegang gegeven. Start de app opnieuw vanuit het dossier; "
+        "lukt het dan nog niet, neem dan contact op met de beheerder."
+    )
+
+    def __init__(self, oauth_error: str, description: str = "", **kw: str | None) -> None:
+        # The server's own description is kept for the log and for an *escaped* rendering only.
+        super().__init__(f"{oauth_error}: {description}" if description else oauth_error, **kw)
+        self.oauth_error = oauth_error
+        self.server_description = description
+
+
+class TokenRequestFailed(SmartError):
+    """The token endpoint refused a request; ``oauth_error`` is its JSON ``error`` (§1.8)."""
+
+    error = "token_request_failed"
+    status_code = 502
+
+    def __init__(self, oauth_error: str, description: str = "", *, server_status: int | None = None) -> None:
+        super().__init__(f"{oauth_error} (HTTP {server_status}): {description}".rstrip(": "))
+        self.oauth_error = oauth_error
+        self.server_status = server_status  # the token endpoint's status; None for a network failure
+
+    @property
+    def temporary(self) -> bool:
+        """Network failure or 5xx: worth retrying later, unlike an OAuth refusal."""
+        return self.server_status is None or self.server_status >= 500
+
+
+class InvalidGrant(TokenRequestFailed):
+    """``invalid_grant``: the code or refresh token was expired, used before or not ours (code replay)."""
+
+    error = "invalid_grant"
+    status_code = 400
+
+
+class InvalidTokenResponse(SmartError):
+    """The token endpoint answered 200 with something that is not a usable token response."""
+
+    error = "invalid_token_response"
+    status_code = 502
+
+
+class IdTokenInvalid(SmartError):
+    """The id_token failed validation: signature, alg, ``iss``, ``aud``, ``exp``, ``nonce`` (R201, R218)."""
+
+    error = "invalid_id_token"
+    status_code = 401
+    issue_type = "security"
+    default_user_message = (
+        "De identiteit van de gebruiker kon niet worden vastgesteld. Start de app opnieuw vanuit het dossier."
+    )
+
+
+class RelaunchRequired(SmartError):
+    """The launch can no longer be used: its tokens expired and a refresh was refused or impossible."""
+
+    error = "relaunch_required"
+    status_code = 401
+    default_user_message = (
+        "Uw sessie met het dossier is verlopen. Sluit dit venster en start de app opnieuw vanuit het "
+        "dossier; wat u al had opgeslagen blijft bewaard."
+    )
+
+
+class UnknownLaunch(RelaunchRequired):
+    """No launch with this id for this browser session (never issued, expired, or another session's)."""
+
+    error = "unknown_launch"
+
+
+class ScopeSyntaxError(SmartError):
+    """A scope string is not valid SMART v1 or v2 syntax where one was required."""
+
+    error = "invalid_scope_syntax"
+    status_code = 500
+    issue_type = "exception"
+    relaunch = False
+
+
+class ConfigurationError(SmartError):
+    """The app's own SMART configuration (registration, keys) is unusable."""
+
+    error = "configuration_error"
+    status_code = 500
+    issue_type = "exception"
+    relaunch = False
+    default_user_message = (
+        "De app is niet goed ingesteld. Neem contact op met de beheerder van uw organisatie."
+    )

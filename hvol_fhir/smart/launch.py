@@ -1,0 +1,333 @@
+"""EHR and standalone launch, end to end: the API a web adapter calls (app-launch.html).
+
+A Flask blueprint stays thin::
+
+    url, pending = launcher.begin_launch(request.args["iss"], request.args["launch"], session_id)
+    return redirect(url)                       # /launch
+    ...
+    s = launcher.complete_launch(request.args, session_id)
+    return redirect(url_for("traject.show", launch=s.launch_id))   # /callback
+    ...
+    s = launcher.get_session(launch_id, session_id)   # every page: refreshed before expiry
+    s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.scope_message
+
+Every failure is a :class:`~hvol_fhir.smart.errors.SmartError` with a Dutch ``user_message``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+
+import requests
+
+from . import token as tokens
+from .authorize import authorize_url, new_pending
+from .context import FhirUser, parse_context, resolve_fhir_user
+from .discovery import Discovery
+from .errors import (
+    AuthorizationDenied,
+    IdTokenInvalid,
+    InvalidState,
+    LaunchExpired,
+    LaunchRequestInvalid,
+    RelaunchRequired,
+    TokenRequestFailed,
+    UnknownLaunch,
+)
+from .idtoken import IdTokenExpectations, IdTokenValidator
+from .models import LaunchKind, LaunchSession, PendingLaunch
+from .registration import IssuerRegistry
+from .scopes import ROLE_FEATURES, ScopeRequest, build_request, choose_syntax, compare, granted_scopes
+from .store import PENDING_TTL, SESSION_TTL, LaunchStore
+
+log = logging.getLogger(__name__)
+REFRESH_MARGIN = 60.0  # refresh this many seconds before the access token expires
+ALL_FEATURES: tuple[str, ...] = tuple(dict.fromkeys(f for fs in ROLE_FEATURES.values() for f in fs))
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class SmartLauncher:
+    """Runs launches for the issuers in ``registry``; state lives in ``store``. One instance per app."""
+
+    def __init__(
+        self,
+        registry: IssuerRegistry,
+        store: LaunchStore,
+        *,
+        http: requests.Session | None = None,
+        discovery: Discovery | None = None,
+        id_tokens: IdTokenValidator | None = None,
+        clock: Callable[[], float] = time.time,
+        default_features: Iterable[str] = ALL_FEATURES,
+        pending_ttl: float = PENDING_TTL,
+        session_ttl: float = SESSION_TTL,
+        refresh_margin: float = REFRESH_MARGIN,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.http = http or requests.Session()
+        self.sandbox = registry.sandbox
+        self.discovery = discovery or Discovery(self.http, sandbox=self.sandbox, clock=clock)
+        self.id_tokens = id_tokens or IdTokenValidator(self.http, sandbox=self.sandbox, clock=clock)
+        self.clock = clock
+        self.default_features = tuple(default_features)
+        self.pending_ttl = pending_ttl
+        self.session_ttl = session_ttl
+        self.refresh_margin = refresh_margin
+
+    # --- step 1: to the authorization server -------------------------------------------------------------
+
+    def begin_launch(
+        self,
+        iss: str | None,
+        launch: str | None,
+        session_id: str,
+        *,
+        features: Iterable[str] | None = None,
+        return_to: str | None = None,
+    ) -> tuple[str, PendingLaunch]:
+        """EHR launch (``GET /launch?iss=…&launch=…``): returns the authorize redirect and its pending record.
+
+        Every call makes a new pending record, even within an existing session (anti-fixation, §1.2).
+        """
+        if not iss or not launch:
+            raise LaunchRequestInvalid("launch request needs both iss and launch")
+        return self._begin("ehr", iss, launch, session_id, features, ("patient",), return_to)
+
+    def begin_standalone(
+        self,
+        iss: str,
+        session_id: str,
+        *,
+        features: Iterable[str] | None = None,
+        context: Iterable[str] = ("patient",),
+        return_to: str | None = None,
+    ) -> tuple[str, PendingLaunch]:
+        """Standalone launch from a configured FHIR base: no ``launch`` (R36), context as scopes (R166)."""
+        return self._begin("standalone", iss, None, session_id, features, tuple(context), return_to)
+
+    def _begin(
+        self,
+        kind: LaunchKind,
+        iss: str,
+        launch: str | None,
+        session_id: str,
+        features: Iterable[str] | None,
+        context: tuple[str, ...],
+        return_to: str | None,
+    ) -> tuple[str, PendingLaunch]:
+        if not session_id:
+            raise LaunchRequestInvalid("no browser session id")
+        registration = self.registry.lookup(iss)  # raises before anything is sent (allowlist, https)
+        config = self.discovery.get(registration.issuer)
+        syntax = choose_syntax(config.capabilities, registration.scope_syntax)
+        request = build_request(
+            self.default_features if features is None else features,
+            syntax,
+            ehr_launch=kind == "ehr",
+            standalone_context=context,
+        )
+        pending = new_pending(
+            kind=kind,
+            iss=iss,
+            launch=launch,
+            registration=registration,
+            request=request,
+            session_id=session_id,
+            now=self.clock(),
+            return_to=return_to,
+        )
+        # The store keeps it a little longer than it is valid, so an expired one is reported as expired.
+        self.store.put_pending(pending, self.pending_ttl + 60)
+        log.info("smart launch started kind=%s iss=%s syntax=%s", kind, registration.issuer, syntax)
+        return authorize_url(config, pending, registration.client_id), pending
+
+    # --- step 2: back from the authorization server ------------------------------------------------------
+
+    def complete_launch(self, params: Mapping[str, str], session_id: str) -> LaunchSession:
+        """Handle the redirect (``GET /callback?code=…&state=…`` or ``?error=…``); store the new session."""
+        state = params.get("state") or ""
+        pending = self.store.pop_pending(state) if state else None  # single use from here on
+        valid = pending is not None and _same(pending.session_id, session_id)
+        if params.get("error"):
+            log.info("smart authorization error=%s state_valid=%s", params["error"][:64], valid)
+            raise AuthorizationDenied(params["error"][:64], (params.get("error_description") or "")[:500])
+        if pending is None:
+            raise InvalidState("redirect with missing, unknown or already used state")
+        if not valid:
+            raise InvalidState("state belongs to another browser session")
+        if self.clock() - pending.created_at > self.pending_ttl:
+            raise LaunchExpired("pending launch older than its time limit")
+        code = params.get("code")
+        if not code:
+            raise InvalidState("redirect without code")
+        return self._finish(pending, code, params.get("iss"))
+
+    def _finish(self, pending: PendingLaunch, code: str, response_iss: str | None) -> LaunchSession:
+        registration = self.registry.lookup(pending.iss)
+        config = self.discovery.get(registration.issuer)
+        if response_iss and config.issuer and response_iss != config.issuer:
+            raise InvalidState("authorization response from another issuer (RFC 9207 mix-up)")
+        result = tokens.exchange_code(
+            self.http,
+            config.token_endpoint,
+            registration.auth,
+            code=code,
+            redirect_uri=pending.redirect_uri,
+            code_verifier=pending.code_verifier,
+            allow_loopback_http=self.sandbox,
+            clock=self.clock,
+        )
+        request = ScopeRequest(
+            pending.features, tuple(pending.scope.split()), "v2" if pending.scope_syntax == "v2" else "v1"
+        )
+        granted = granted_scopes(result.scope, request)
+        fhir_user: FhirUser | None = None
+        sub: str | None = None
+        if result.id_token:
+            if not pending.nonce:
+                raise IdTokenInvalid("id_token received although openid was not requested")
+            claims = self.id_tokens.validate(
+                result.id_token,
+                IdTokenExpectations(
+                    issuer=config.issuer or registration.issuer,
+                    client_id=registration.client_id,
+                    nonce=pending.nonce,
+                    jwks_uri=config.jwks_uri,
+                ),
+            )
+            sub = str(claims.get("sub")) if claims.get("sub") is not None else None
+            user_claim = claims.get("fhirUser") or claims.get("profile")  # profile: v1 fallback only
+            fhir_user = resolve_fhir_user(user_claim, pending.iss) if user_claim else None
+        elif "openid" in granted:
+            raise IdTokenInvalid("openid granted but no id_token returned")
+        report = compare(request, granted)
+        if fhir_user is None and "identity" in report.enabled:
+            report = replace(
+                report,
+                enabled=tuple(f for f in report.enabled if f != "identity"),
+                disabled=(*report.disabled, "identity"),
+            )
+        now = self.clock()
+        session = LaunchSession(
+            launch_id=secrets.token_urlsafe(16),
+            session_id=pending.session_id,
+            kind=pending.kind,
+            fhir_base=pending.iss,
+            client_id=registration.client_id,
+            token_endpoint=config.token_endpoint,
+            access_token=result.access_token,
+            expires_at=result.expires_at,
+            refresh_token=result.refresh_token,
+            requested_scope=pending.scope,
+            granted_scope=" ".join(granted),
+            scope_syntax=request.syntax,
+            features=pending.features,
+            enabled_features=report.enabled,
+            disabled_features=report.disabled,
+            context=parse_context(result.raw),
+            fhir_user=fhir_user,
+            id_token_sub=sub,
+            created_at=now,
+            return_to=pending.return_to,
+        )
+        self.store.put_session(session, self.session_ttl)
+        log.info(
+            "smart launch completed launch=%s iss=%s disabled=%s",
+            session.launch_id,
+            registration.issuer,
+            ",".join(report.disabled) or "-",
+        )
+        return session
+
+    # --- afterwards: every page ------------------------------------------------------------------------
+
+    def get_session(self, launch_id: str, session_id: str) -> LaunchSession:
+        """The launch, its access token refreshed first when it expires within ``refresh_margin``."""
+        current = self._load(launch_id, session_id)
+        if current.expires_at - self.refresh_margin > self.clock():
+            return current
+        return self._refresh(launch_id, session_id, current.access_token)
+
+    def refresh_after_unauthorized(
+        self, launch_id: str, session_id: str, rejected_token: str
+    ) -> LaunchSession:
+        """After a 401 from the FHIR server: refresh once, unless another request already did (§1.12)."""
+        return self._refresh(launch_id, session_id, rejected_token, force=True)
+
+    def end(self, launch_id: str, session_id: str) -> None:
+        current = self.store.get_session(launch_id)
+        if current is not None and _same(current.session_id, session_id):
+            self.store.delete_session(launch_id)
+
+    def _load(self, launch_id: str, session_id: str) -> LaunchSession:
+        current = self.store.get_session(launch_id) if launch_id else None
+        if current is None or not _same(current.session_id, session_id):
+            raise UnknownLaunch("no such launch for this browser session")
+        return current
+
+    def _refresh(
+        self, launch_id: str, session_id: str, stale_token: str, *, force: bool = False
+    ) -> LaunchSession:
+        with self.store.refresh_lock(launch_id):
+            current = self._load(launch_id, session_id)  # reread: another worker may have refreshed
+            fresh = current.expires_at - self.refresh_margin > self.clock()
+            if current.access_token != stale_token and fresh:
+                return current
+            if not force and fresh:
+                return current
+            if not current.refresh_token:
+                self.store.delete_session(launch_id)
+                raise RelaunchRequired("access token expired and no refresh token was granted")
+            registration = self.registry.lookup(current.fhir_base)
+            try:
+                result = tokens.refresh(
+                    self.http,
+                    current.token_endpoint,
+                    registration.auth,
+                    refresh_token=current.refresh_token,
+                    allow_loopback_http=self.sandbox,
+                    clock=self.clock,
+                )
+            except TokenRequestFailed as exc:
+                temporary = exc.temporary
+                if temporary and current.expires_at > self.clock():
+                    log.warning(
+                        "smart refresh failed temporarily launch=%s error=%s", launch_id, exc.oauth_error
+                    )
+                    return current
+                if temporary:
+                    raise
+                self.store.delete_session(launch_id)
+                log.info("smart refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
+                raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
+            request = ScopeRequest(current.features, tuple(current.requested_scope.split()), "v2")
+            granted = (
+                granted_scopes(result.scope, request)
+                if result.scope
+                else tuple(current.granted_scope.split())
+            )
+            report = compare(request, granted)
+            disabled = report.disabled
+            if "identity" in current.disabled_features and "identity" not in disabled:
+                disabled = (*disabled, "identity")  # identity comes from the launch's id_token, not a refresh
+            updated = replace(
+                current,
+                access_token=result.access_token,
+                expires_at=result.expires_at,
+                refresh_token=result.refresh_token or current.refresh_token,  # rotation replaces it (R117)
+                granted_scope=" ".join(granted),
+                enabled_features=tuple(f for f in report.enabled if f not in disabled),
+                disabled_features=disabled,
+            )
+            self.store.put_session(updated, self.session_ttl)
+            log.info("smart token refreshed launch=%s", launch_id)
+            return updated

@@ -1,0 +1,271 @@
+"""SMART scopes: v1/v2 syntax, choosing one, per-role requests, and granted-vs-requested comparison.
+
+Grammar (scopes-and-launch-context.html): v2 ``patient|user|system/<Type|*>.<cruds in order>[?query]``
+(R132, R135), v1 ``.../<Type|*>.read|write|*``; ``.read`` = ``.rs``, ``.write`` = ``.cud``,
+``.*`` = ``.cruds``.
+One request uses one syntax, never both (§1.14): v2 when the server advertises ``permission-v2`` unless the
+issuer's registration says otherwise. Grants are parsed in either syntax, whatever was asked.
+
+Roles and features are data: each feature lists the permissions it needs; a role asks for the union of its
+features' permissions, merged into one scope per resource type (shortest form, R131; least privilege, R46).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ScopeSyntaxError
+
+ScopeSyntax = Literal["v1", "v2"]
+Context = Literal["patient", "user", "system"]
+LETTERS = "cruds"
+_V1_TO_LETTERS = {"read": "rs", "write": "cud", "*": "cruds"}
+_RESOURCE = re.compile(r"^(patient|user|system)/([A-Za-z]+|\*)\.([a-z*]+)(\?.*)?$")
+
+
+@dataclass(frozen=True, order=True)
+class Permission:
+    """``letters`` on ``resource`` in ``context``; letters are a subset of ``cruds``."""
+
+    context: Context
+    resource: str
+    letters: str
+
+    def __post_init__(self) -> None:
+        if not self.letters or any(c not in LETTERS for c in self.letters):
+            raise ScopeSyntaxError(f"bad permission letters {self.letters!r}")
+
+
+@dataclass(frozen=True)
+class ResourceScope:
+    """A parsed resource scope; ``query`` (v2 only) narrows it (R132)."""
+
+    context: Context
+    resource: str
+    letters: frozenset[str]
+    query: str = ""
+    syntax: ScopeSyntax = "v2"
+
+    def covers(self, perm: Permission) -> bool:
+        """Whether this grant allows all that ``perm`` asks; a query-restricted grant never does."""
+        if self.query:
+            return False
+        # user-level access includes the launch patient's data; system covers only system.
+        context_ok = self.context == perm.context or (self.context == "user" and perm.context == "patient")
+        return context_ok and self.resource in (perm.resource, "*") and set(perm.letters) <= self.letters
+
+
+def parse_resource_scope(scope: str) -> ResourceScope | None:
+    """Parse one v1 or v2 resource scope; ``None`` for non-resource scopes (openid, launch, extensions)."""
+    m = _RESOURCE.match(scope)
+    if not m:
+        return None
+    context, resource, perms, query = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+    ctx: Context = "patient" if context == "patient" else "user" if context == "user" else "system"
+    if perms in _V1_TO_LETTERS and not query:
+        return ResourceScope(ctx, resource, frozenset(_V1_TO_LETTERS[perms]), syntax="v1")
+    # v2 letters must be a non-empty, ordered subset of cruds (R135).
+    if perms != "".join(c for c in LETTERS if c in perms) or len(set(perms)) != len(perms):
+        return None
+    return ResourceScope(ctx, resource, frozenset(perms), query[1:])
+
+
+def choose_syntax(capabilities: Iterable[str], override: ScopeSyntax | None = None) -> ScopeSyntax:
+    """Per-issuer override first, else v2 if ``permission-v2`` is advertised, else v1 (§1.14)."""
+    if override:
+        return override
+    return "v2" if "permission-v2" in set(capabilities) else "v1"
+
+
+def render(perm_letters: Mapping[tuple[Context, str], str], syntax: ScopeSyntax) -> list[str]:
+    """One scope per (context, resource), in the chosen syntax only."""
+    out: list[str] = []
+    for (context, resource), letters in sorted(perm_letters.items()):
+        ordered = "".join(c for c in LETTERS if c in letters)
+        if syntax == "v2":
+            out.append(f"{context}/{resource}.{ordered}")
+            continue
+        # v1 cannot say "c without d": it rounds up to .write; .read + .write is .*
+        reads, writes = set(ordered) & set("rs"), set(ordered) & set("cud")
+        suffix = "*" if reads and writes else "read" if reads else "write"
+        out.append(f"{context}/{resource}.{suffix}")
+    return out
+
+
+# --- features and roles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A part of the app that works only with ``needs``; ``label`` is shown to users (Dutch)."""
+
+    name: str
+    label: str
+    needs: tuple[Permission, ...]
+    identity: bool = False  # needs openid + fhirUser (who the user is)
+
+
+def _p(context: Context, resource: str, letters: str) -> Permission:
+    return Permission(context, resource, letters)
+
+
+FEATURES: Mapping[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature(
+            "identity",
+            "Herkennen van uw rol in het programma",
+            (_p("user", "Practitioner", "r"), _p("user", "PractitionerRole", "rs")),
+            identity=True,
+        ),
+        Feature("youth", "Naam en leeftijd van de jongere", (_p("patient", "Patient", "r"),)),
+        Feature(
+            "programme-card",
+            "Programmakaart (fase, buddy, contactdata)",
+            (
+                _p("patient", "CarePlan", "rs"),
+                _p("patient", "CareTeam", "rs"),
+                _p("patient", "Encounter", "rs"),
+            ),
+        ),
+        Feature("contacts", "Contactmomenten vastleggen", (_p("patient", "Encounter", "crus"),)),
+        Feature(
+            "journal",
+            "Dagboek lezen en schrijven",
+            (_p("patient", "Communication", "crus"), _p("patient", "AuditEvent", "c")),
+        ),
+        Feature(
+            "measurements",
+            "Metingen",
+            (_p("patient", "QuestionnaireResponse", "crus"), _p("user", "Questionnaire", "rs")),
+        ),
+        Feature(
+            "traject",
+            "Traject beheren (fasen, team)",
+            (_p("patient", "CarePlan", "crus"), _p("patient", "CareTeam", "crus")),
+        ),
+        Feature("consent", "Toestemmingen beheren", (_p("patient", "Consent", "crus"),)),
+        Feature("waitinglist", "Wachtlijst en herinneringen", (_p("user", "Task", "crus"),)),
+        Feature("journal-audit", "Inzage in dagboektoegang", (_p("patient", "AuditEvent", "rs"),)),
+    )
+}
+
+# The narrowest set per programme role (careteam-role codes of docs/sandbox-contract.md, plus "staff":
+# everybody else, who gets the programme card only). The buddy sees nothing of the record beyond the
+# programme's own resources and the youth's name and age (P-ASSESS).
+ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
+    "staff": ("identity", "youth", "programme-card"),
+    "buddy": ("identity", "youth", "programme-card", "contacts", "journal", "measurements"),
+    "coach": ("identity", "youth", "programme-card", "contacts", "journal", "measurements"),
+    "mentor": ("identity", "youth", "programme-card", "contacts"),
+    "behavioural-scientist": ("identity", "youth", "programme-card", "traject", "measurements"),
+    "coordinator": (
+        "identity",
+        "youth",
+        "programme-card",
+        "contacts",
+        "journal",
+        "measurements",
+        "traject",
+        "consent",
+        "waitinglist",
+        "journal-audit",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ScopeRequest:
+    """What to ask for: resource scopes for ``features`` plus launch, identity and refresh scopes."""
+
+    features: tuple[str, ...]
+    scopes: tuple[str, ...]
+    syntax: ScopeSyntax
+
+    @property
+    def scope(self) -> str:
+        return " ".join(self.scopes)
+
+
+def build_request(
+    features: Iterable[str],
+    syntax: ScopeSyntax,
+    *,
+    ehr_launch: bool,
+    standalone_context: Iterable[str] = ("patient",),
+    offline: bool = False,
+) -> ScopeRequest:
+    """The scope string for ``features`` in exactly one syntax."""
+    names = tuple(dict.fromkeys(features))
+    merged: dict[tuple[Context, str], str] = {}
+    identity = False
+    for name in names:
+        feature = FEATURES.get(name)
+        if feature is None:
+            raise ScopeSyntaxError(f"unknown feature {name!r}")
+        identity = identity or feature.identity
+        for perm in feature.needs:
+            key = (perm.context, perm.resource)
+            merged[key] = "".join(sorted(set(merged.get(key, "")) | set(perm.letters)))
+    scopes: list[str] = []
+    if ehr_launch:
+        scopes.append("launch")  # R35 goes with the launch parameter; launch/patient is not a substitute
+    else:
+        scopes.extend(f"launch/{kind.lower()}" for kind in standalone_context)  # R152, R153, R166
+    if identity:
+        scopes.extend(["openid", "fhirUser"])  # R47, R195
+    scopes.append("offline_access" if offline else "online_access")  # R215, R216
+    scopes.extend(render(merged, syntax))
+    return ScopeRequest(names, tuple(scopes), syntax)
+
+
+def granted_scopes(scope: str | None, requested: ScopeRequest) -> tuple[str, ...]:
+    """The grant: the response's ``scope`` or, when absent, what was asked (RFC 6749 §5.1)."""
+    return tuple(scope.split()) if scope is not None else requested.scopes
+
+
+@dataclass(frozen=True)
+class ScopeReport:
+    """Which requested features the grant supports, and a Dutch message for the ones that are off."""
+
+    enabled: tuple[str, ...]
+    disabled: tuple[str, ...]
+    missing: tuple[str, ...]  # requested scopes absent from the grant (for the log)
+
+    @property
+    def complete(self) -> bool:
+        return not self.disabled
+
+    def message(self) -> str | None:
+        return disabled_message(self.disabled)
+
+
+def disabled_message(disabled: Iterable[str]) -> str | None:
+    """The Dutch notice for features switched off by a narrower grant; ``None`` when nothing is off."""
+    labels = [FEATURES[n].label for n in disabled if n in FEATURES]
+    if not labels:
+        return None
+    return (
+        "Het dossier heeft de app minder rechten gegeven dan nodig. Deze onderdelen staan daarom uit: "
+        f"{', '.join(labels)}. Vraag de beheerder van het dossiersysteem om deze rechten voor de app."
+    )
+
+
+def compare(requested: ScopeRequest, granted: Iterable[str]) -> ScopeReport:
+    """Switch off every feature whose permissions the grant does not cover (R147)."""
+    granted_set = set(granted)
+    parsed = [s for s in (parse_resource_scope(g) for g in granted_set) if s is not None]
+    has_identity = {"openid", "fhirUser"} <= granted_set
+    enabled: list[str] = []
+    disabled: list[str] = []
+    for name in requested.features:
+        feature = FEATURES[name]
+        ok = all(any(g.covers(p) for g in parsed) for p in feature.needs)
+        if feature.identity and not has_identity:
+            ok = False
+        (enabled if ok else disabled).append(name)
+    missing = tuple(s for s in requested.scopes if s not in granted_set)
+    return ScopeReport(tuple(enabled), tuple(disabled), missing)

@@ -1,0 +1,306 @@
+"""Who the users and youths are, and whose journal each user is cleared for.
+
+Clearance (docs/sandbox-contract.md, ``hvol_journal``): ``["*"]`` for a practitioner with an active
+organisation-wide coordinator PractitionerRole; otherwise the Patient ids of the active CareTeams on which the
+practitioner is buddy or coach; nobody else (behavioural scientist, mentor, other staff) gets any.
+
+Two implementations of :class:`Directory`: :class:`InMemoryDirectory` (unit tests, demo without HAPI) and
+:class:`FhirDirectory` (reads Practitioner, PractitionerRole, CareTeam and Patient from a FHIR server).
+The derivation itself is the pure function :func:`derive_clearance`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import requests
+
+CARETEAM_ROLE_SYSTEM = "https://hvol-fhir.org/fhir/CodeSystem/careteam-role"
+BUDDY, COACH, COORDINATOR = "buddy", "coach", "coordinator"
+BEHAVIOURAL_SCIENTIST, MENTOR = "behavioural-scientist", "mentor"
+JOURNAL_ROLES = frozenset({BUDDY, COACH})
+ALL_CLEARANCE = "*"
+
+# Launcher labels, most significant role first.
+ROLE_LABELS: tuple[tuple[str, str], ...] = (
+    (COORDINATOR, "coördinator"),
+    (BUDDY, "ervaringsmaatje"),
+    (COACH, "coach"),
+    (BEHAVIOURAL_SCIENTIST, "gedragswetenschapper"),
+    (MENTOR, "mentor/groepsleiding"),
+)
+REGULAR_STAFF_LABEL = "overig personeel"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One role of a practitioner on a youth's CareTeam."""
+
+    patient_id: str
+    role: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class User:
+    """A practitioner who can sign in. ``coordinator`` = active organisation-wide coordinator role."""
+
+    id: str
+    name: str
+    coordinator: bool = False
+    org_roles: frozenset[str] = frozenset()
+    memberships: tuple[Membership, ...] = ()
+
+    @property
+    def fhir_user(self) -> str:
+        return f"Practitioner/{self.id}"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        team_roles = {m.role for m in self.memberships if m.active}
+        return self.org_roles | team_roles | ({COORDINATOR} if self.coordinator else set())
+
+
+@dataclass(frozen=True)
+class Youth:
+    id: str
+    name: str
+    birth_date: dt.date | None = None
+
+
+def derive_clearance(user: User) -> list[str]:
+    """The ``hvol_journal`` claim for ``user``: ``["*"]``, sorted Patient ids, or ``[]`` (no claim)."""
+    if user.coordinator:
+        return [ALL_CLEARANCE]
+    return sorted({m.patient_id for m in user.memberships if m.active and m.role in JOURNAL_ROLES})
+
+
+def role_label(user: User) -> str:
+    roles = user.roles
+    for code, label in ROLE_LABELS:
+        if code in roles:
+            return label
+    return REGULAR_STAFF_LABEL
+
+
+def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
+    if birth_date is None:
+        return None
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
+
+
+class Directory(Protocol):
+    def users(self) -> list[User]: ...
+
+    def user(self, user_id: str) -> User | None:
+        """The user with current memberships (re-read on every call: clearance is derived at each token)."""
+        ...
+
+    def youths(self) -> list[Youth]: ...
+
+    def youth(self, patient_id: str) -> Youth | None: ...
+
+
+@dataclass
+class InMemoryDirectory:
+    """A directory held in memory; ``from_dict`` reads the JSON form used by settings files."""
+
+    user_list: list[User] = field(default_factory=list)
+    youth_list: list[Youth] = field(default_factory=list)
+
+    def users(self) -> list[User]:
+        return list(self.user_list)
+
+    def user(self, user_id: str) -> User | None:
+        return next((u for u in self.user_list if u.id == user_id), None)
+
+    def youths(self) -> list[Youth]:
+        return list(self.youth_list)
+
+    def youth(self, patient_id: str) -> Youth | None:
+        return next((y for y in self.youth_list if y.id == patient_id), None)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InMemoryDirectory:
+        """``{"users": [{"id", "name", "coordinator"?, "roles"?, "teams"?: [{"patient", "role"}]}],
+        "youths": [{"id", "name", "birth_date"?}]}``"""
+        users = [
+            User(
+                id=u["id"],
+                name=u["name"],
+                coordinator=bool(u.get("coordinator", False)),
+                org_roles=frozenset(u.get("roles", ())),
+                memberships=tuple(
+                    Membership(t["patient"], t["role"], t.get("active", True)) for t in u.get("teams", ())
+                ),
+            )
+            for u in data.get("users", ())
+        ]
+        youths = [
+            Youth(y["id"], y["name"], dt.date.fromisoformat(y["birth_date"]) if y.get("birth_date") else None)
+            for y in data.get("youths", ())
+        ]
+        return cls(users, youths)
+
+
+# --- FHIR ------------------------------------------------------------------------------------------------
+
+
+def human_name(resource: Mapping[str, Any]) -> str:
+    names = resource.get("name") or []
+    official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    if official.get("text"):
+        return str(official["text"])
+    parts = [*official.get("given", []), official.get("family", "")]
+    return " ".join(p for p in parts if p) or str(resource.get("id", "?"))
+
+
+def _reference_id(reference: Mapping[str, Any] | None, resource_type: str) -> str | None:
+    ref = (reference or {}).get("reference", "")
+    prefix = f"{resource_type}/"
+    # Absolute references end in Type/id too; version suffixes are dropped.
+    if prefix not in ref:
+        return None
+    return ref.split(prefix, 1)[1].split("/")[0] or None
+
+
+def _programme_roles(concepts: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {
+        c["code"]
+        for concept in concepts
+        for c in concept.get("coding", [])
+        if c.get("system") == CARETEAM_ROLE_SYSTEM and c.get("code")
+    }
+
+
+def _role_is_current(role: Mapping[str, Any], today: dt.date) -> bool:
+    end = (role.get("period") or {}).get("end")
+    return role.get("active", True) is not False and (not end or dt.date.fromisoformat(end[:10]) >= today)
+
+
+def memberships_from_careteam(careteam: Mapping[str, Any], practitioner_id: str) -> list[Membership]:
+    patient_id = _reference_id(careteam.get("subject"), "Patient")
+    if not patient_id:
+        return []
+    active = careteam.get("status") == "active"
+    return [
+        Membership(patient_id, role, active)
+        for participant in careteam.get("participant", [])
+        if _reference_id(participant.get("member"), "Practitioner") == practitioner_id
+        for role in sorted(_programme_roles(participant.get("role", [])))
+    ]
+
+
+def user_from_fhir(
+    practitioner: Mapping[str, Any],
+    practitioner_roles: Sequence[Mapping[str, Any]],
+    careteams: Sequence[Mapping[str, Any]],
+    today: dt.date,
+) -> User:
+    """Pure: a User from its Practitioner, its PractitionerRoles and the CareTeams it is on."""
+    pid = str(practitioner["id"])
+    org_roles: set[str] = set()
+    for role in practitioner_roles:
+        if _reference_id(role.get("practitioner"), "Practitioner") == pid and _role_is_current(role, today):
+            org_roles |= _programme_roles(role.get("code", []))
+    memberships = tuple(m for ct in careteams for m in memberships_from_careteam(ct, pid))
+    return User(
+        pid,
+        human_name(practitioner),
+        COORDINATOR in org_roles,
+        frozenset(org_roles - {COORDINATOR}),
+        memberships,
+    )
+
+
+def youth_from_fhir(patient: Mapping[str, Any]) -> Youth:
+    birth = patient.get("birthDate")
+    return Youth(
+        str(patient["id"]),
+        human_name(patient),
+        dt.date.fromisoformat(birth) if birth and len(birth) == 10 else None,
+    )
+
+
+class FhirDirectory:
+    """Reads the directory from a FHIR server with a bearer token (the sandbox admin token).
+
+    ``token`` is a string or a callable returning a fresh one (e.g. ``TokenIssuer.admin_token``).
+    Nothing is cached: a token request sees the CareTeams as they are now.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | Callable[[], str],
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._today = today
+
+    def users(self) -> list[User]:
+        practitioners = list(self._search("Practitioner", {}))
+        roles = list(self._search("PractitionerRole", {}))
+        careteams = list(self._search("CareTeam", {}))
+        today = self._today()
+        users = [user_from_fhir(p, roles, careteams, today) for p in practitioners]
+        return sorted(users, key=lambda u: u.name)
+
+    def user(self, user_id: str) -> User | None:
+        practitioner = self._read("Practitioner", user_id)
+        if practitioner is None:
+            return None
+        ref = f"Practitioner/{user_id}"
+        roles = list(self._search("PractitionerRole", {"practitioner": ref}))
+        careteams = list(self._search("CareTeam", {"participant": ref}))
+        return user_from_fhir(practitioner, roles, careteams, self._today())
+
+    def youths(self) -> list[Youth]:
+        return sorted((youth_from_fhir(p) for p in self._search("Patient", {})), key=lambda y: y.name)
+
+    def youth(self, patient_id: str) -> Youth | None:
+        patient = self._read("Patient", patient_id)
+        return youth_from_fhir(patient) if patient else None
+
+    # -- HTTP --
+
+    def _headers(self) -> dict[str, str]:
+        token = self._token() if callable(self._token) else self._token
+        return {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+
+    def _read(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        if not resource_id or "/" in resource_id:
+            return None
+        response = self._session.get(
+            f"{self.base_url}/{resource_type}/{resource_id}", headers=self._headers(), timeout=self._timeout
+        )
+        if response.status_code in (404, 410):
+            return None
+        response.raise_for_status()
+        return dict(response.json())
+
+    def _search(self, resource_type: str, params: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        url: str | None = f"{self.base_url}/{resource_type}"
+        query: dict[str, str] | None = {**params, "_count": "200"}
+        while url:
+            response = self._session.get(url, params=query, headers=self._headers(), timeout=self._timeout)
+            response.raise_for_status()
+            bundle = response.json()
+            for entry in bundle.get("entry", []):
+                resource = entry.get("resource", {})
+                if resource.get("resourceType") == resource_type:
+                    yield resource
+            url = next(
+                (link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None
+            )
+            query = None  # the next link carries its own query

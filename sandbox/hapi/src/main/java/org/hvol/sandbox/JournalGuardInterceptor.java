@@ -1,0 +1,379 @@
+package org.hvol.sandbox;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
+import ca.uhn.fhir.jpa.model.entity.StorageSettings;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import ca.uhn.fhir.context.BaseRuntimeChildDefinition;
+import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.util.IModelVisitor2;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.instance.model.api.IBase;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.instance.model.api.IBaseReference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Meta;
+import org.hl7.fhir.r4.model.Parameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes the journal leaks that HAPI's ConsentInterceptor does not cover: $meta, writes aimed at hidden
+ * resources, the conditional-write and inline-match-URL existence oracles, 410 for deleted journal entries,
+ * differing 404 messages, and writes that would drop the restricted labels.
+ */
+@Interceptor
+public class JournalGuardInterceptor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JournalGuardInterceptor.class);
+
+    private final FhirContext ctx;
+    private final DaoRegistry daos;
+    private final JpaStorageSettings storage;
+
+    public JournalGuardInterceptor(FhirContext ctx, DaoRegistry daos, JpaStorageSettings storage) {
+        this.ctx = ctx;
+        this.daos = daos;
+        this.storage = storage;
+        LOG.info("Tag storage mode: {}", storage.getTagStorageMode());
+    }
+
+    @Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = -80)
+    public void guardRequest(RequestDetails request, RestOperationTypeEnum op) {
+        AccessToken token = AccessToken.of(request);
+        if (token == null || token.admin()) {
+            return;
+        }
+        String type = request.getResourceName();
+        String id = request.getId() == null ? null : request.getId().getIdPart();
+        String operation = request.getOperation();
+        if (request.isSubRequest()) {
+            // GET entries of a batch/transaction run as sub-requests; their writes were checked with the bundle.
+            switch (op) {
+                case HISTORY_INSTANCE -> guardExistingTarget(token, type, id, true);
+                case SEARCH_TYPE, SEARCH_SYSTEM, HISTORY_TYPE -> guardSearchParameters(token, request);
+                case META, EXTENDED_OPERATION_INSTANCE, EXTENDED_OPERATION_TYPE, EXTENDED_OPERATION_SERVER ->
+                        guardOperation(token, request, op, type, id, operation);
+                default -> { }
+            }
+            return;
+        }
+        switch (op) {
+            case HISTORY_INSTANCE -> guardExistingTarget(token, type, id, true);
+            case SEARCH_TYPE, SEARCH_SYSTEM -> guardSearchParameters(token, request);
+            case CREATE -> {
+                guardConditional(token, type, request.getHeader("If-None-Exist") != null);
+                guardReferences(token, RequestBodies.parse(ctx, request));
+            }
+            case UPDATE, PATCH, DELETE -> {
+                guardConditional(token, type, id == null);
+                if (id != null) {
+                    guardExistingTarget(token, type, id, true);
+                }
+                if (op == RestOperationTypeEnum.UPDATE) {
+                    guardReferences(token, RequestBodies.parse(ctx, request));
+                }
+            }
+            case TRANSACTION, BATCH -> guardBundle(token, RequestBodies.parse(ctx, request));
+            case META, META_ADD, META_DELETE, EXTENDED_OPERATION_INSTANCE, EXTENDED_OPERATION_TYPE,
+                    EXTENDED_OPERATION_SERVER -> guardOperation(token, request, op, type, id, operation);
+            default -> { }
+        }
+    }
+
+    private void guardOperation(AccessToken token, RequestDetails request, RestOperationTypeEnum op, String type,
+            String id, String operation) {
+        boolean meta = "$meta".equals(operation) || "$meta-add".equals(operation) || "$meta-delete".equals(operation)
+                || op == RestOperationTypeEnum.META || op == RestOperationTypeEnum.META_ADD
+                || op == RestOperationTypeEnum.META_DELETE;
+        if (!meta) {
+            return;
+        }
+        if (id == null) {
+            // Type- and server-level $meta list every label in use: only for fully cleared callers.
+            if (!token.seesAllJournals()) {
+                throw new ForbiddenOperationException("$meta op type- of serverniveau is niet toegestaan.");
+            }
+            return;
+        }
+        IBaseResource current = guardExistingTarget(token, type, id, false);
+        if (("$meta-delete".equals(operation) || op == RestOperationTypeEnum.META_DELETE) && current != null
+                && JournalLabels.isRestricted(current)) {
+            IBaseResource body = RequestBodies.parse(ctx, request);
+            if (body instanceof Parameters p && p.getParameter("meta") != null
+                    && p.getParameter("meta").getValue() instanceof Meta m) {
+                boolean dropsV = m.getSecurity().stream().anyMatch(JournalLabels::isVeryRestricted)
+                        && JournalLabels.hasV(current);
+                boolean dropsCompartment = m.getSecurity().stream().anyMatch(JournalLabels::isCompartment)
+                        && JournalLabels.hasCompartment(current);
+                if (dropsV || dropsCompartment) {
+                    throw labelsDropped();
+                }
+            }
+        }
+    }
+
+    private void guardBundle(AccessToken token, IBaseResource body) {
+        for (RequestBodies.Entry e : RequestBodies.entries(body)) {
+            String type = e.type();
+            boolean conditional = e.ifNoneExist() != null && !e.ifNoneExist().isBlank()
+                    || (!"POST".equals(e.method()) && !"GET".equals(e.method()) && !"HEAD".equals(e.method())
+                    && e.hasQuery());
+            guardConditional(token, type, conditional);
+            if (e.id() != null && List.of("PUT", "PATCH", "DELETE").contains(e.method())) {
+                guardExistingTarget(token, type, e.id(), true);
+            }
+            if (e.resource() != null) {
+                guardReferences(token, e.resource());
+            }
+        }
+    }
+
+    /** No conditional writes on journal types without full clearance: 403 whether or not anything matches. */
+    private void guardConditional(AccessToken token, String type, boolean conditional) {
+        if (conditional && JournalLabels.RESTRICTED_TYPES.contains(type) && !token.seesAllJournals()) {
+            throw new ForbiddenOperationException(
+                    "Voorwaardelijke schrijfacties op " + type + " zijn niet toegestaan voor dit token.");
+        }
+    }
+
+    /**
+     * A write or $meta aimed at a resource the token may not see answers exactly as for a resource that does not
+     * exist. Without full clearance a journal type cannot be created by PUT either (that would reveal taken ids).
+     */
+    private IBaseResource guardExistingTarget(AccessToken token, String type, String id, boolean write) {
+        IBaseResource current = readAsSystem(type, id);
+        if (token.seesAllJournals()) {
+            return current;
+        }
+        boolean missing = current == null || JournalLabels.isDeletedTombstone(current);
+        boolean hidden = !missing && !JournalLabels.visibleTo(ctx, token, current);
+        if (hidden || (missing && write && JournalLabels.RESTRICTED_TYPES.contains(type))) {
+            throw notKnown(type, id);
+        }
+        return current;
+    }
+
+    /**
+     * Reverse chains (_has) and forward chains through a journal type test hidden resources without returning
+     * them: "Patient?_has:Communication:subject:status=completed" would reveal that a hidden entry exists.
+     */
+    private void guardSearchParameters(AccessToken token, RequestDetails request) {
+        if (token.seesAllJournals()) {
+            return;
+        }
+        for (String name : request.getParameters().keySet()) {
+            if (name.startsWith("_has:")) {
+                String[] parts = name.split(":");
+                if (parts.length < 2 || JournalLabels.RESTRICTED_TYPES.contains(parts[1])) {
+                    throw chainRefused(name);
+                }
+                continue;
+            }
+            int dot = name.indexOf('.');
+            if (dot < 0 || name.startsWith("_")) {
+                continue;
+            }
+            String head = name.substring(0, dot);
+            int colon = head.indexOf(':');
+            if (colon >= 0) {
+                if (JournalLabels.RESTRICTED_TYPES.contains(head.substring(colon + 1))) {
+                    throw chainRefused(name);
+                }
+                continue;
+            }
+            RuntimeSearchParam sp = request.getResourceName() == null ? null
+                    : ctx.getResourceDefinition(request.getResourceName()).getSearchParam(head);
+            Set<String> targets = sp == null ? Set.of() : sp.getTargets();
+            if (targets.isEmpty() || targets.stream().anyMatch(JournalLabels.RESTRICTED_TYPES::contains)) {
+                throw chainRefused(name);
+            }
+        }
+    }
+
+    private static ForbiddenOperationException chainRefused(String name) {
+        return new ForbiddenOperationException("Zoekparameter " + name
+                + " (keten via een afgeschermd resourcetype) is niet toegestaan voor dit token.");
+    }
+
+    /**
+     * Inline match URLs ("Communication?identifier=...") are resolved by a search nobody filters: refuse them.
+     * A plain reference to a hidden resource at an indexed path gets the same 400 HAPI gives for a missing
+     * target (HAPI-1094), so referential-integrity checks do not reveal that it exists.
+     */
+    private void guardReferences(AccessToken token, IBaseResource resource) {
+        if (resource == null || token.seesAllJournals()) {
+            return;
+        }
+        String type = resource.fhirType();
+        Set<String> indexed = null;
+        for (Map.Entry<String, String> ref : referencesByPath(resource).entrySet()) {
+            String target = ref.getValue();
+            int q = target.indexOf('?');
+            if (q > 0) {
+                if (JournalLabels.RESTRICTED_TYPES.contains(target.substring(0, q))) {
+                    throw new ForbiddenOperationException("Voorwaardelijke verwijzingen naar " + target.substring(0, q)
+                            + " zijn niet toegestaan voor dit token.");
+                }
+                continue;
+            }
+            IdType id = new IdType(target);
+            if (!id.hasResourceType() || !id.hasIdPart() || id.isAbsolute() || target.startsWith("#")
+                    || target.startsWith("urn:")) {
+                continue;
+            }
+            if (indexed == null) {
+                indexed = indexedReferencePaths(type);
+            }
+            String path = ref.getKey().substring(0, ref.getKey().lastIndexOf('#'));
+            if (!indexed.contains(path)) {
+                continue; // HAPI does not check this reference, so neither may we
+            }
+            IBaseResource current = readAsSystem(id.getResourceType(), id.getIdPart());
+            if (current != null && !JournalLabels.isDeletedTombstone(current)
+                    && !JournalLabels.visibleTo(ctx, token, current)) {
+                throw new InvalidRequestException("HAPI-1094: Resource " + id.getResourceType() + "/" + id.getIdPart()
+                        + " not found, specified in path: " + path);
+            }
+        }
+    }
+
+    /** "Task.focus#0" -> "Communication/1": every populated reference with its element path. */
+    private Map<String, String> referencesByPath(IBaseResource resource) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String type = resource.fhirType();
+        ctx.newTerser().visit(resource, new IModelVisitor2() {
+            @Override
+            public boolean acceptElement(IBase element, List<IBase> containing, List<BaseRuntimeChildDefinition> children,
+                    List<BaseRuntimeElementDefinition<?>> definitions) {
+                if (element instanceof IBaseReference ref && ref.getReferenceElement().getValue() != null) {
+                    StringBuilder path = new StringBuilder(type);
+                    for (BaseRuntimeChildDefinition c : children) {
+                        path.append('.').append(c.getElementName().replace("[x]", ""));
+                    }
+                    out.put(path + "#" + out.size(), ref.getReferenceElement().getValue());
+                }
+                return !(element instanceof IBaseResource) || element == resource;
+            }
+        });
+        return out;
+    }
+
+    private Set<String> indexedReferencePaths(String type) {
+        Set<String> out = new HashSet<>();
+        for (RuntimeSearchParam sp : ctx.getResourceDefinition(type).getSearchParams()) {
+            if (sp.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {
+                continue;
+            }
+            for (String p : sp.getPathsSplitForResourceType(type)) {
+                String clean = p.trim().replaceAll("\\.where\\(.*$", "").replaceAll(" as .*$", "")
+                        .replaceAll("^\\((.*)\\)$", "$1");
+                out.add(clean);
+            }
+        }
+        return out;
+    }
+
+    private IBaseResource readAsSystem(String type, String id) {
+        if (type == null || id == null || !daos.isResourceTypeSupported(type)) {
+            return null;
+        }
+        IFhirResourceDao<?> dao = daos.getResourceDao(type);
+        try {
+            return dao.read(new IdType(type, id), new SystemRequestDetails(), true);
+        } catch (ResourceNotFoundException | ResourceGoneException e) {
+            return null;
+        }
+    }
+
+    /** Refuse updates and patches that would remove V or the compartment code (admin excepted). */
+    @Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
+    public void keepLabels(IBaseResource previous, IBaseResource updated, RequestDetails request) {
+        AccessToken token = AccessToken.of(request);
+        if (token == null || token.admin() || !JournalLabels.isRestricted(previous)) {
+            return;
+        }
+        // In the default tag modes HAPI merges labels on update, so a body without any security label keeps
+        // them. An explicit, shorter label list is taken as an attempt to drop them and refused.
+        boolean inline = storage.getTagStorageMode() == StorageSettings.TagStorageModeEnum.INLINE;
+        boolean explicit = updated.getMeta() != null && !updated.getMeta().getSecurity().isEmpty();
+        if (!inline && !explicit) {
+            return;
+        }
+        if ((JournalLabels.hasV(previous) && !JournalLabels.hasV(updated))
+                || (JournalLabels.hasCompartment(previous) && !JournalLabels.hasCompartment(updated))) {
+            throw labelsDropped();
+        }
+    }
+
+    /** One 404 text for "does not exist", "hidden" and "deleted journal entry", so messages reveal nothing. */
+    @Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
+    public BaseServerResponseException uniformNotFound(RequestDetails request, Throwable error) {
+        if (request == null) {
+            return null;
+        }
+        AccessToken token = AccessToken.of(request);
+        boolean full = token != null && token.seesAllJournals();
+        String type = request.getResourceName();
+        boolean goneJournal = error instanceof ResourceGoneException && !full
+                && JournalLabels.RESTRICTED_TYPES.contains(type);
+        if (error instanceof ResourceNotFoundException || goneJournal) {
+            String id = request.getId() == null ? null : request.getId().getIdPart();
+            return id == null ? new ResourceNotFoundException("Resource niet gevonden.") : notKnown(type, id);
+        }
+        return null;
+    }
+
+    /** Batch/transaction entries carry HAPI's own 404 texts (hidden and missing differ): make them uniform. */
+    @Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
+    public void uniformEntryOutcomes(RequestDetails request, IBaseResource response) {
+        if (!(response instanceof Bundle bundle)) {
+            return;
+        }
+        for (Bundle.BundleEntryComponent e : bundle.getEntry()) {
+            if (e.hasResponse() && e.getResponse().getStatus() != null && e.getResponse().getStatus().startsWith("404")
+                    && e.getResponse().getOutcome() instanceof OperationOutcome oo) {
+                for (OperationOutcome.OperationOutcomeIssueComponent issue : oo.getIssue()) {
+                    if (issue.getDiagnostics() != null) {
+                        issue.setDiagnostics(HAPI_CODE.matcher(issue.getDiagnostics()).replaceFirst(""));
+                    }
+                    issue.setCode(OperationOutcome.IssueType.PROCESSING);
+                }
+            }
+        }
+    }
+
+    private static final Pattern HAPI_CODE = Pattern.compile("^HAPI-\\d+: ");
+
+    static ResourceNotFoundException notKnown(String type, String id) {
+        return new ResourceNotFoundException("Resource " + type + "/" + id + " is not known");
+    }
+
+    private static UnprocessableEntityException labelsDropped() {
+        return new UnprocessableEntityException(
+                "De beveiligingslabels van een afgeschermde resource (V en buddy-programme) mogen niet verdwijnen.");
+    }
+
+}
