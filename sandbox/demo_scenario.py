@@ -262,7 +262,8 @@ def _story(rng: random.Random, today: date, n: int, youth: Youth, kind: str, bud
         story.consents.append(ConsentGrant(
             id=f"hv-consent-{n:02d}", identifier=_uid("consent", n), kind=c.CONSENT_PARTICIPATION,
             patient=youth.ref, granted_by=youth.ref, recorded=assessed + timedelta(days=1),
-            start=assessed + timedelta(days=1), status="inactive" if kind == "closed" else "active"))
+            start=assessed + timedelta(days=1), status="inactive" if kind == "closed" else "active",
+            recipient=careteam_ref))
     if kind == "waiting":
         story.tasks.append(Task(id=f"hv-task-wait-{n:02d}", identifier=_uid("task-wait", n),
                                 kind=c.TASK_WAITING_LIST, status="requested", owner="Practitioner/hv-coordinator",

@@ -234,14 +234,13 @@ def merge_codeable_list(
 
 
 def merge_identifiers(old: list[Json] | None, new: list[Json] | None) -> list[Json]:
-    new = new or []
-    systems = {i.get("system") for i in new}
-    kept = [i for i in old or [] if i.get("system") not in systems]
-    updated = []
-    for ident in new:
-        before = next((i for i in old or [] if i.get("system") == ident.get("system")), None)
-        updated.append({**before, **ident} if before else ident)
-    return updated + kept
+    """Ours (by system) updated in place, keeping their extras; everyone else's identifiers untouched."""
+    new_by_system = {i.get("system"): i for i in new or []}
+    out: list[Json] = []
+    for ident in old or []:
+        mine = new_by_system.pop(ident.get("system"), None)
+        out.append({**ident, **mine} if mine is not None else ident)
+    return out + list(new_by_system.values())
 
 
 def merge_ref(old: Json | None, new: Json | None) -> Json | None:

@@ -42,12 +42,24 @@ from .errors import (
 from .idtoken import IdTokenExpectations, IdTokenValidator
 from .models import LaunchKind, LaunchSession, PendingLaunch
 from .registration import IssuerRegistry
-from .scopes import ROLE_FEATURES, ScopeRequest, build_request, choose_syntax, compare, granted_scopes
+from .scopes import (
+    ROLE_FEATURES,
+    ScopeRequest,
+    ScopeSyntax,
+    build_request,
+    choose_syntax,
+    compare,
+    granted_scopes,
+)
 from .store import PENDING_TTL, SESSION_TTL, LaunchStore
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 60.0  # refresh this many seconds before the access token expires
 ALL_FEATURES: tuple[str, ...] = tuple(dict.fromkeys(f for fs in ROLE_FEATURES.values() for f in fs))
+
+
+def _syntax(value: str) -> ScopeSyntax:
+    return "v2" if value == "v2" else "v1"
 
 
 def _same(a: str, b: str) -> bool:
@@ -186,9 +198,7 @@ class SmartLauncher:
             allow_loopback_http=self.sandbox,
             clock=self.clock,
         )
-        request = ScopeRequest(
-            pending.features, tuple(pending.scope.split()), "v2" if pending.scope_syntax == "v2" else "v1"
-        )
+        request = ScopeRequest(pending.features, tuple(pending.scope.split()), _syntax(pending.scope_syntax))
         granted = granted_scopes(result.scope, request)
         fhir_user: FhirUser | None = None
         sub: str | None = None
@@ -309,7 +319,9 @@ class SmartLauncher:
                 self.store.delete_session(launch_id)
                 log.info("smart refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
                 raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
-            request = ScopeRequest(current.features, tuple(current.requested_scope.split()), "v2")
+            request = ScopeRequest(
+                current.features, tuple(current.requested_scope.split()), _syntax(current.scope_syntax)
+            )
             granted = (
                 granted_scopes(result.scope, request)
                 if result.scope
