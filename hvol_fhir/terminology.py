@@ -11,8 +11,10 @@ checkout); `load(path)` takes an explicit folder.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -172,6 +174,37 @@ class Terminology:
         return frozenset(out)
 
 
+def write_package(dest: str | Path, root: str | Path | None = None) -> Path:
+    """Write mappings/ as an NPM-style FHIR package tarball (`package/package.json`, resources flat in
+    `package/`, examples in `package/examples/`, each with an `.index.json`), e.g. for HAPI's package
+    installer. Returns the file written."""
+    terms = load(root)
+    manifest = json.loads((terms.root / "package.json").read_text(encoding="utf-8"))
+    target = Path(dest)
+    if target.is_dir():
+        target = target / f"{manifest['name']}-{manifest['version']}.tgz"
+    groups = {"package": list(terms.conformance_resources()), "package/examples": list(terms.examples())}
+    with tarfile.open(target, "w:gz") as tar:
+        _add(tar, "package/package.json", manifest)
+        for folder, resources in groups.items():
+            files = []
+            for res in resources:
+                name = f"{res['resourceType']}-{res['id']}.json"
+                _add(tar, f"{folder}/{name}", res)
+                entry = {"filename": name, "resourceType": res["resourceType"], "id": res["id"]}
+                entry.update({k: res[k] for k in ("url", "version", "type") if k in res})
+                files.append(entry)
+            _add(tar, f"{folder}/.index.json", {"index-version": 1, "files": files})
+    return target
+
+
+def _add(tar: tarfile.TarFile, name: str, content: Mapping[str, Any]) -> None:
+    data = json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8")
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
 def mappings_dir() -> Path:
     env = os.environ.get(MAPPINGS_ENV)
     if env:
@@ -233,6 +266,7 @@ P_DISCLOSURE_CONSENT: Final = "hvol-disclosure-consent"
 P_TASK: Final = "hvol-waitinglist-task"
 P_MEASUREMENT: Final = "hvol-measurement-response"
 P_AUDIT: Final = "hvol-journal-auditevent"
+P_INCLUSION: Final = "hvol-inclusion-assessment"
 EXT_RESPONSIBLE: Final = "responsible-professional"
 EXT_PURPOSE_TEXT: Final = "disclosure-purpose-text"
 SKJ_SYSTEM: Final = f"{BASE}/NamingSystem/skj-registratienummer"

@@ -50,6 +50,6 @@ def start_demo_app(orgs: list[Any], port: int) -> DemoApp | None:
     except ImportError:
         print("(De app zelf is nog niet gebouwd; de launcher en de FHIR-API zijn wel te gebruiken.)", file=sys.stderr)
         return None
-    env = {**os.environ, "HVOL_ISSUERS": ",".join(o.fhir_base for o in orgs)}
+    env = {**os.environ, "HVOL_ISSUERS": ",".join(o.fhir_base for o in orgs), "HVOL_SANDBOX": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "smart_app.wsgi", "--port", str(port)], env=env)
     return DemoApp(url=f"http://127.0.0.1:{port}", process=proc)

@@ -15,7 +15,16 @@ from typing import Any
 import requests
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import careplan, careteam, communication, consent, encounter, episodeofcare, task
+from hvol_fhir.mapping import (
+    careplan,
+    careteam,
+    communication,
+    consent,
+    encounter,
+    episodeofcare,
+    inclusion,
+    task,
+)
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import codes as c
 from sandbox.demo_scenario import Person, Scenario, Story, Youth, build
@@ -41,7 +50,7 @@ def _practitioner(p: Person) -> Json:
         res["telecom"] = [{"system": "phone", "value": p.phone, "use": "work"}]
     if p.skj:
         # SKJ registration (P-RESP) as a qualification with the register number.
-        res["qualification"] = [{"identifier": [{"system": SID + "skj", "value": p.skj}],
+        res["qualification"] = [{"identifier": [{"system": t.SKJ_SYSTEM, "value": p.skj}],
                                  "code": {"text": "SKJ-registratie"}}]
     return res
 
@@ -79,6 +88,8 @@ def story_resources(story: Story, *, with_care_team: bool = True) -> Iterator[Js
         yield dump(careteam.to_fhir(story.care_team))
     yield dump(careplan.to_fhir(story.traject))
     yield dump(episodeofcare.to_fhir(story.traject, episode_id=_episode_id(story)))
+    if story.assessment:
+        yield dump(inclusion.to_fhir(story.assessment))
     for grant in story.consents:
         yield dump(consent.to_fhir(grant))
     for todo in story.tasks:

@@ -26,7 +26,9 @@ TARGET = HAPI_DIR / "target"
 MAIN_CLASS = "org.hvol.sandbox.SandboxEhr"
 READY_TIMEOUT = 180.0
 JVM_FLAGS = ("-Xmx1g", "-Xss1m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
-INSTALL_HINT = "Installeer Java 17 (apt-get install openjdk-17-jdk-headless) en Maven (apt-get install maven)."
+INSTALL_HINT = (
+    "Installeer Java 17 (apt-get install openjdk-17-jdk-headless) en Maven (apt-get install maven)."
+)
 
 # Upload order: what a resource may refer to comes first.
 CONFORMANCE_ORDER = ("CodeSystem", "ValueSet", "StructureDefinition", "Questionnaire")
@@ -131,34 +133,61 @@ class HapiServer:
             self._log_file = None
 
 
-def command(*, port: int, host: str, issuer: str, audience: str, jwks_url: str, authorize_url: str,
-            token_url: str) -> list[str]:
+def command(
+    *, port: int, host: str, issuer: str, audience: str, jwks_url: str, authorize_url: str, token_url: str
+) -> list[str]:
     classpath = f"{TARGET / 'classes'}{os.pathsep}{TARGET / 'lib' / '*'}"
-    return ["java", *JVM_FLAGS, "-cp", classpath, MAIN_CLASS,
-            f"--server.port={port}", f"--server.address={host}",
-            f"--hvol.issuer={issuer}", f"--hvol.audience={audience}", f"--hvol.jwks-url={jwks_url}",
-            f"--hvol.authorize-url={authorize_url}", f"--hvol.token-url={token_url}"]
+    return [
+        "java",
+        *JVM_FLAGS,
+        "-cp",
+        classpath,
+        MAIN_CLASS,
+        f"--server.port={port}",
+        f"--server.address={host}",
+        f"--hvol.issuer={issuer}",
+        f"--hvol.audience={audience}",
+        f"--hvol.jwks-url={jwks_url}",
+        f"--hvol.authorize-url={authorize_url}",
+        f"--hvol.token-url={token_url}",
+    ]
 
 
-def start_hapi(*, issuer: str, audience_host: str = "127.0.0.1", jwks_url: str, authorize_url: str = "",
-               token_url: str = "", port: int | None = None, log_path: Path,
-               timeout: float = READY_TIMEOUT) -> HapiServer:
+def start_hapi(
+    *,
+    issuer: str,
+    audience_host: str = "127.0.0.1",
+    jwks_url: str,
+    authorize_url: str = "",
+    token_url: str = "",
+    port: int | None = None,
+    log_path: Path,
+    timeout: float = READY_TIMEOUT,
+) -> HapiServer:
     """Start the sandbox EHR and wait until ``/fhir/metadata`` answers 200.
 
-    The token audience is the FHIR base ``http://{audience_host}:{port}/fhir``; callers that mint tokens should
-    choose ``port`` first (see :func:`free_port`) and check ``server.base_url`` afterwards, since a taken port is
-    replaced by a free one.
+    The token audience is the FHIR base ``http://{audience_host}:{port}/fhir``; callers that mint tokens
+    should choose ``port`` first (see :func:`free_port`) and check ``server.base_url`` afterwards, since a
+    taken port is replaced by a free one.
     """
     ensure_built()
     port = free_port(port, audience_host)
     audience = f"http://{audience_host}:{port}/fhir"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = open(log_path, "wb")  # noqa: SIM115 - closed by HapiServer.stop()
-    cmd = command(port=port, host=audience_host, issuer=issuer, audience=audience, jwks_url=jwks_url,
-                  authorize_url=authorize_url, token_url=token_url)
+    cmd = command(
+        port=port,
+        host=audience_host,
+        issuer=issuer,
+        audience=audience,
+        jwks_url=jwks_url,
+        authorize_url=authorize_url,
+        token_url=token_url,
+    )
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, cwd=HAPI_DIR,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=log_file, stderr=subprocess.STDOUT, cwd=HAPI_DIR, start_new_session=True
+    )
     server = HapiServer(proc, audience_host, port, log_path, _log_file=log_file)
     try:
         _wait_ready(server, started + timeout)
@@ -173,16 +202,20 @@ def _wait_ready(server: HapiServer, deadline: float) -> None:
     url = server.base_url + "/metadata"
     while time.monotonic() < deadline:
         if not server.running():
-            raise HapiError(f"HAPI stopte tijdens het opstarten (exit {server.process.returncode}). "
-                            f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}")
+            raise HapiError(
+                f"HAPI stopte tijdens het opstarten (exit {server.process.returncode}). "
+                f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}"
+            )
         try:
             if requests.get(url, timeout=5).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    raise HapiError(f"HAPI was na {READY_TIMEOUT:.0f} s niet klaar ({url}). "
-                    f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}")
+    raise HapiError(
+        f"HAPI was na {READY_TIMEOUT:.0f} s niet klaar ({url}). "
+        f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}"
+    )
 
 
 # --- conformance resources -------------------------------------------------------------------------------
@@ -209,7 +242,9 @@ def conformance_order(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     for t in CONFORMANCE_ORDER:
         group = by_type[t]
-        out.extend(_structure_order(group) if t == "StructureDefinition" else sorted(group, key=lambda r: r["id"]))
+        out.extend(
+            _structure_order(group) if t == "StructureDefinition" else sorted(group, key=lambda r: r["id"])
+        )
     return out
 
 
@@ -233,14 +268,18 @@ def _structure_order(defs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def load_conformance(base_url: str, token: str, mappings_dir: Path | str,
-                     extra: Iterable[dict[str, Any]] = ()) -> list[str]:
+def load_conformance(
+    base_url: str, token: str, mappings_dir: Path | str, extra: Iterable[dict[str, Any]] = ()
+) -> list[str]:
     """PUT every CodeSystem, ValueSet, StructureDefinition and Questionnaire under ``mappings_dir`` (skipping
     ``examples/``) on its id, in dependency order. Returns the references written."""
     mappings_dir = Path(mappings_dir)
     found = list(_conformance_files(mappings_dir)) if mappings_dir.is_dir() else []
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
-               "Accept": "application/fhir+json"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+    }
     written: list[str] = []
     with requests.Session() as http:
         for res in conformance_order([*found, *extra]):

@@ -1,0 +1,77 @@
+"""The hvol-fhir Flask app: SMART launch, then the programme pages (one blueprint per area).
+
+``create_app(test_config=None)``: defaults, then ``$HVOL_CONFIG`` and ``HVOL_*`` environment variables (or the
+test config instead), then the key, the issuer allowlist, the session store and the blueprints.
+Test configs may also pass objects: ``HVOL_SIGNING_KEY``, ``HVOL_STORE`` (an ``AppLaunchStore``),
+``HVOL_HTTP`` (a ``requests.Session``), ``HVOL_CLOCK`` and ``HVOL_TODAY``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.wrappers import Response
+
+from hvol_fhir.smart import SmartLauncher
+
+from . import errors
+from .config import DEFAULTS, build_registry, from_environment, load_or_create_key, normalise
+from .i18n import _
+from .launches import LaunchService
+from .sessions import open_store
+from .state import AppState
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(from_environment(os.environ) if test_config is None else test_config)
+    app.config.update(normalise(app.config))
+    app.config.setdefault("HVOL_TODAY", dt.date.today)
+
+    key = app.config.get("HVOL_SIGNING_KEY") or load_or_create_key(
+        Path(app.config["HVOL_KEY_FILE"] or Path(app.instance_path) / "app-key.json")
+    )
+    registry = build_registry(app.config, key)
+    clock = app.config.get("HVOL_CLOCK") or time.time
+    store = app.config.get("HVOL_STORE") or open_store(
+        app.config["HVOL_SESSION_STORE"], app.instance_path, clock
+    )
+    http = app.config.get("HVOL_HTTP") or requests.Session()
+    launcher = SmartLauncher(registry, store, http=http, clock=clock)
+    service = LaunchService(
+        launcher,
+        store,
+        http=http,
+        today=app.config["HVOL_TODAY"],
+        clock=clock,
+        fhir_timeout=app.config["HVOL_FHIR_TIMEOUT"],
+    )
+    app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service)
+
+    app.jinja_env.globals["_"] = _
+    errors.init_app(app)
+    from . import home, launch
+
+    app.register_blueprint(launch.bp)
+    app.register_blueprint(home.bp)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        # Pages carry patient data and launch ids: not cached, no referrer, framable only by the EHR.
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
+            f"frame-ancestors {app.config['HVOL_FRAME_ANCESTORS']}"
+        )
+        return response
+
+    return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
@@ -33,15 +33,21 @@ def _loc(error: dict[str, Any], resource_type: str) -> str:
     return ".".join(parts)
 
 
+def _json_or_none(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def parse(resource_type: str, data: Any) -> Resource:
-    """A fhir.resources R4B model from a dict, JSON text or model; InvalidInput instead of a pydantic error."""
+    """An R4B model from a dict, JSON text or model; InvalidInput instead of a pydantic error."""
     if isinstance(data, Resource):
         data = dump(data)
     if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise InvalidInput("Dit is geen geldige JSON.", field=resource_type, code="invalid-json") from None
+        data = _json_or_none(data)
+        if data is None:
+            raise InvalidInput("Dit is geen geldige JSON.", field=resource_type, code="invalid-json")
     if not isinstance(data, dict):
         raise InvalidInput("Dit is geen FHIR-resource.", field=resource_type, code="not-a-resource")
     found = data.get("resourceType")
@@ -51,14 +57,26 @@ def parse(resource_type: str, data: Any) -> Resource:
         )
     cls = get_fhir_model_class(resource_type)
     try:
-        return cls.model_validate(data)  # type: ignore[no-any-return]
+        return cast(Resource, cls.model_validate(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(
-            "Het FHIR-bericht klopt niet op dit punt (verkeerd type of onbekend element).",
-            field=_loc(dict(first), resource_type),
-            code="invalid-fhir",
-        ) from None
+        first = dict(exc.errors()[0])
+    # Raised outside the except block, so no pydantic error travels along as __context__.
+    field = _loc(first, resource_type)
+    if first.get("type") == "missing":
+        raise MissingElement("Een verplicht gegeven ontbreekt in het FHIR-bericht.", field=field)
+    raise InvalidInput(
+        "Het FHIR-bericht klopt niet op dit punt (verkeerd type, ongeldige waarde of onbekend element).",
+        field=field,
+        code="invalid-fhir",
+    )
+
+
+def parse_as(cls: type[R], data: Any) -> R:
+    """`parse`, typed by the model class the caller wants."""
+    model = parse(cls.get_resource_type(), data)
+    if not isinstance(model, cls):
+        raise TypeError(f"{type(model).__name__} is not {cls.__name__}")
+    return model
 
 
 def dump(model: Resource) -> Json:
@@ -75,13 +93,16 @@ def ref(reference: str | None, **extra: Any) -> Json | None:
     return None if reference is None else {"reference": reference, **extra}
 
 
-def ref_value(node: Any, path: str, *, required: bool = True) -> str | None:
+def ref_value(node: Any, path: str) -> str:
+    """The literal reference of a Reference; MissingElement when there is none (identifier/display only)."""
     reference = node.get("reference") if isinstance(node, dict) else None
     if isinstance(reference, str) and reference:
         return reference
-    if required:
-        raise MissingElement("Een verwijzing ontbreekt in het FHIR-bericht.", field=f"{path}.reference")
-    return None
+    raise MissingElement("Een verwijzing ontbreekt in het FHIR-bericht.", field=f"{path}.reference")
+
+
+def opt_ref_value(node: Any, path: str) -> str | None:
+    return None if node is None else ref_value(node, path)
 
 
 def need(data: Json, key: str, path: str) -> Any:
@@ -116,23 +137,29 @@ def concept(cs_id: str, code: str, field: str) -> Json:
     return {"coding": [coding(cs_id, code, field)]}
 
 
-def code_from(ccs: Iterable[Json] | Json | None, cs_id: str, path: str, *, required: bool) -> str | None:
+def opt_code(ccs: list[Json] | Json | None, cs_id: str, path: str) -> str | None:
     """The code of CodeSystem `cs_id` in one or more CodeableConcepts; other codings are ignored."""
-    if isinstance(ccs, dict):
-        ccs = [ccs]
+    single = isinstance(ccs, dict)
     url = t.cs_url(cs_id)
-    for i, cc in enumerate(ccs or []):
+    listed: list[Json] = [ccs] if isinstance(ccs, dict) else list(ccs or [])
+    for i, cc in enumerate(listed):
         for j, c in enumerate(cc.get("coding") or []):
             if c.get("system") == url:
                 code = c.get("code")
                 if not t.load().is_valid(cs_id, code):
+                    where = path if single else f"{path}[{i}]"
                     raise UnknownCode(
-                        "Onbekende code in het FHIR-bericht.", field=f"{path}[{i}].coding[{j}].code"
+                        "Onbekende code in het FHIR-bericht.", field=f"{where}.coding[{j}].code"
                     )
                 return str(code)
-    if required:
-        raise MissingElement("Een verplichte code ontbreekt in het FHIR-bericht.", field=path)
     return None
+
+
+def code(ccs: list[Json] | Json | None, cs_id: str, path: str) -> str:
+    found = opt_code(ccs, cs_id, path)
+    if found is None:
+        raise MissingElement("Een verplichte code ontbreekt in het FHIR-bericht.", field=path)
+    return found
 
 
 def has_coding(cc: Json | None, system: str, code: str | None = None) -> bool:
@@ -159,12 +186,10 @@ def iso(value: datetime | date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def instant(value: Any, path: str, *, required: bool = True) -> datetime | None:
+def instant(value: Any, path: str) -> datetime:
     """An aware datetime from a parsed FHIR dateTime; a date or a time without zone is refused."""
     if value is None:
-        if required:
-            raise MissingElement("Een tijdstip ontbreekt in het FHIR-bericht.", field=path)
-        return None
+        raise MissingElement("Een tijdstip ontbreekt in het FHIR-bericht.", field=path)
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -172,9 +197,15 @@ def instant(value: Any, path: str, *, required: bool = True) -> datetime | None:
             raise InvalidInput("Dit is geen geldig tijdstip.", field=path, code="not-a-datetime") from None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput(
-            "Het tijdstip mist een tijd of tijdzone in het FHIR-bericht.", field=path, code="imprecise-datetime"
+            "Het tijdstip mist een tijd of tijdzone in het FHIR-bericht.",
+            field=path,
+            code="imprecise-datetime",
         )
     return value
+
+
+def opt_instant(value: Any, path: str) -> datetime | None:
+    return None if value is None else instant(value, path)
 
 
 def day(value: Any, path: str) -> date | None:
@@ -190,6 +221,13 @@ def day(value: Any, path: str) -> date | None:
     if isinstance(value, date):
         return value
     raise InvalidInput("Dit is geen geldige datum.", field=path, code="not-a-date")
+
+
+def need_day(value: Any, path: str) -> date:
+    found = day(value, path)
+    if found is None:
+        raise MissingElement("Een datum ontbreekt in het FHIR-bericht.", field=path)
+    return found
 
 
 def period(start: datetime | None, end: datetime | None) -> Json | None:
@@ -214,9 +252,7 @@ def merge_codeable(old: Json | None, new: Json, system: str) -> Json:
     return merged
 
 
-def merge_codeable_list(
-    old: list[Json] | None, new: list[Json] | None, systems: Iterable[str]
-) -> list[Json]:
+def merge_codeable_list(old: list[Json] | None, new: list[Json] | None, systems: Iterable[str]) -> list[Json]:
     """Replace the concepts of managed `systems` (keeping their foreign codings), keep the rest in place."""
     systems = list(systems)
     new_by_system = {s: cc for cc in new or [] for s in systems if has_coding(cc, s)}

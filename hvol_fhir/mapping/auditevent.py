@@ -20,8 +20,15 @@ from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
 from hvol_fhir.mapping import _fhir as f
 from hvol_fhir.privacy import labels
 
-ACTIONS: Final = {"create": "C", "read": "R", "vread": "R", "update": "U", "delete": "D",
-                  "search-type": "E", "disclose": "R"}
+ACTIONS: Final = {
+    "create": "C",
+    "read": "R",
+    "vread": "R",
+    "update": "U",
+    "delete": "D",
+    "search-type": "E",
+    "disclose": "R",
+}
 OUTCOMES: Final = frozenset({"0", "4", "8", "12"})
 ISO_LIFECYCLE: Final = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle"
 DICOM_EXPORT: Final = "110106"
@@ -109,7 +116,7 @@ def _to_dict(event: JournalAccess) -> f.Json:
 
 
 def to_fhir(event: JournalAccess) -> AuditEvent:
-    return f.parse("AuditEvent", _to_dict(event))  # type: ignore[return-value]
+    return f.parse_as(AuditEvent, _to_dict(event))
 
 
 def from_fhir(model: Any) -> JournalAccess:
@@ -120,13 +127,18 @@ def from_fhir(model: Any) -> JournalAccess:
     if requestor is None:
         raise MissingElement("De audit noemt niet wie de gegevens opvroeg.", field="AuditEvent.agent")
     purpose = next(
-        (c.get("code") for cc in requestor.get("purposeOfUse") or [] for c in cc.get("coding") or []
-         if c.get("system") == t.V3_ACTREASON),
+        (
+            c.get("code")
+            for cc in requestor.get("purposeOfUse") or []
+            for c in cc.get("coding") or []
+            if c.get("system") == t.V3_ACTREASON
+        ),
         None,
     )
     if purpose is None:
         raise MissingElement("De audit noemt geen doel.", field="AuditEvent.agent.purposeOfUse")
-    patients, entities = [], []
+    patients: list[str] = []
+    entities: list[str] = []
     for i, e in enumerate(data.get("entity") or []):
         target = f.ref_value(e.get("what"), f"AuditEvent.entity[{i}].what")
         (patients if (e.get("role") or {}).get("code") == _PATIENT_ROLE else entities).append(target)
@@ -134,11 +146,11 @@ def from_fhir(model: Any) -> JournalAccess:
         raise MissingElement("De audit noemt de jongere niet.", field="AuditEvent.entity")
     return JournalAccess(
         interaction=str(interaction),
-        recorded=f.instant(data.get("recorded"), "AuditEvent.recorded"),  # type: ignore[arg-type]
-        user=f.ref_value(requestor.get("who"), "AuditEvent.agent.who"),  # type: ignore[arg-type]
+        recorded=f.instant(data.get("recorded"), "AuditEvent.recorded"),
+        user=f.ref_value(requestor.get("who"), "AuditEvent.agent.who"),
         purpose=purpose,
-        patient=patients[0],  # type: ignore[arg-type]
-        entities=tuple(entities),  # type: ignore[arg-type]
+        patient=patients[0],
+        entities=tuple(entities),
         outcome=data.get("outcome", "0"),
         app=(data.get("source") or {}).get("observer", {}).get("display", "hvol-fhir"),
         id=data.get("id"),

@@ -28,7 +28,9 @@ def _last_index(phases: tuple[PhasePeriod, ...], phase: str) -> int | None:
     return found[-1] if found else None
 
 
-def _activity(traject: Traject, i: int, phase: PhasePeriod, intro_at: int | None, close_at: int | None) -> f.Json:
+def _activity(
+    traject: Traject, i: int, phase: PhasePeriod, intro_at: int | None, close_at: int | None
+) -> f.Json:
     detail = f.prune(
         {
             "code": f.concept(c.TRAJECT_PHASE, phase.phase, f"Traject.phases[{i}].phase"),
@@ -80,15 +82,13 @@ def _to_dict(traject: Traject) -> f.Json:
             "created": f.iso(traject.created),
             "careTeam": [f.ref(traject.care_team)] if traject.care_team else None,
             "replaces": [f.ref(traject.replaces)] if traject.replaces else None,
-            "activity": [
-                _activity(traject, i, p, intro_at, close_at) for i, p in enumerate(traject.phases)
-            ],
+            "activity": [_activity(traject, i, p, intro_at, close_at) for i, p in enumerate(traject.phases)],
         }
     )
 
 
 def to_fhir(traject: Traject) -> CarePlan:
-    return f.parse("CarePlan", _to_dict(traject))  # type: ignore[return-value]
+    return f.parse_as(CarePlan, _to_dict(traject))
 
 
 def _is_phase(activity: f.Json) -> bool:
@@ -99,38 +99,38 @@ def from_fhir(model: Any) -> Traject:
     """A Traject from a CarePlan (model, dict or JSON). Activities that are not phases are ignored."""
     data = f.as_dict("CarePlan", model)
     phases: list[PhasePeriod] = []
-    intro_outcome = closure_reason = None
+    intro_outcome: str | None = None
+    closure_reason: str | None = None
     for i, activity in enumerate(data.get("activity") or []):
         if not _is_phase(activity):
             continue
         path = f"CarePlan.activity[{i}]"
         detail = activity["detail"]
-        phase = f.code_from(detail.get("code"), c.TRAJECT_PHASE, f"{path}.detail.code", required=True)
+        phase = f.code(detail.get("code"), c.TRAJECT_PHASE, f"{path}.detail.code")
         scheduled = detail.get("scheduledPeriod") or {}
         phases.append(
             PhasePeriod(
-                phase=phase,  # type: ignore[arg-type]
-                start=f.instant(scheduled.get("start"), f"{path}.detail.scheduledPeriod.start"),  # type: ignore[arg-type]
-                end=f.instant(scheduled.get("end"), f"{path}.detail.scheduledPeriod.end", required=False),
+                phase=phase,
+                start=f.instant(scheduled.get("start"), f"{path}.detail.scheduledPeriod.start"),
+                end=f.opt_instant(scheduled.get("end"), f"{path}.detail.scheduledPeriod.end"),
                 status=f.need(detail, "status", f"{path}.detail"),
             )
         )
-        outcome = f.code_from(
-            activity.get("outcomeCodeableConcept"), c.INTRODUCTION_OUTCOME, f"{path}.outcomeCodeableConcept",
-            required=False,
+        outcome = f.opt_code(
+            activity.get("outcomeCodeableConcept"), c.INTRODUCTION_OUTCOME, f"{path}.outcomeCodeableConcept"
         )
         intro_outcome = outcome or intro_outcome
-        reason = f.code_from(detail.get("reasonCode"), c.CLOSURE_REASON, f"{path}.detail.reasonCode", required=False)
+        reason = f.opt_code(detail.get("reasonCode"), c.CLOSURE_REASON, f"{path}.detail.reasonCode")
         closure_reason = reason or closure_reason
     care_teams = data.get("careTeam") or []
     replaces = data.get("replaces") or []
     return Traject(
         identifier=f.identifier_value(data, "traject", "CarePlan"),
-        patient=f.ref_value(f.need(data, "subject", "CarePlan"), "CarePlan.subject"),  # type: ignore[arg-type]
-        created=f.instant(data.get("created"), "CarePlan.created"),  # type: ignore[arg-type]
+        patient=f.ref_value(f.need(data, "subject", "CarePlan"), "CarePlan.subject"),
+        created=f.instant(data.get("created"), "CarePlan.created"),
         status=data["status"],
         phases=tuple(phases),
-        category=f.code_from(data.get("category"), c.VICTIM_CATEGORY, "CarePlan.category", required=False),
+        category=f.opt_code(data.get("category"), c.VICTIM_CATEGORY, "CarePlan.category"),
         care_team=f.ref_value(care_teams[0], "CarePlan.careTeam[0]") if care_teams else None,
         replaces=f.ref_value(replaces[0], "CarePlan.replaces[0]") if replaces else None,
         intro_outcome=intro_outcome,
@@ -141,7 +141,9 @@ def from_fhir(model: Any) -> Traject:
 
 def _merge_activity(old: f.Json, new: f.Json) -> f.Json:
     outcome = f.merge_codeable_list(
-        old.get("outcomeCodeableConcept"), new.get("outcomeCodeableConcept"), [t.cs_url(c.INTRODUCTION_OUTCOME)]
+        old.get("outcomeCodeableConcept"),
+        new.get("outcomeCodeableConcept"),
+        [t.cs_url(c.INTRODUCTION_OUTCOME)],
     )
     merged = f.overlay(old, {"outcomeCodeableConcept": outcome}, ["outcomeCodeableConcept"], {})
     detail = f.overlay(
@@ -194,4 +196,4 @@ def update_fhir(existing: Any, traject: Traject) -> CarePlan:
     merged["meta"] = f.with_profile(old.get("meta"), t.P_CAREPLAN)
     if traject.id is not None:
         merged["id"] = traject.id
-    return f.parse("CarePlan", merged)  # type: ignore[return-value]
+    return f.parse_as(CarePlan, merged)

@@ -27,9 +27,9 @@ def _responsible_url() -> str:
 
 
 def _participant(i: int, m: CareTeamMember) -> f.Json:
-    member = f.ref(m.member)
+    member: f.Json = {"reference": m.member}
     if m.skj_number is not None:
-        member["identifier"] = {"system": t.SKJ_SYSTEM, "value": m.skj_number}  # type: ignore[index]
+        member["identifier"] = {"system": t.SKJ_SYSTEM, "value": m.skj_number}
     out = f.prune(
         {
             "role": [f.concept(c.CARETEAM_ROLE, m.role, f"CareTeam.members[{i}].role")],
@@ -58,7 +58,7 @@ def _to_dict(team: CareTeam) -> f.Json:
 
 
 def to_fhir(team: CareTeam) -> FhirCareTeam:
-    return f.parse("CareTeam", _to_dict(team))  # type: ignore[return-value]
+    return f.parse_as(FhirCareTeam, _to_dict(team))
 
 
 def _is_programme(p: f.Json) -> bool:
@@ -81,17 +81,19 @@ def from_fhir(model: Any, *, traject: str | None = None) -> CareTeam:
         per = p.get("period") or {}
         members.append(
             CareTeamMember(
-                member=f.ref_value(member, f"{path}.member"),  # type: ignore[arg-type]
-                role=f.code_from(p.get("role"), c.CARETEAM_ROLE, f"{path}.role", required=True),  # type: ignore[arg-type]
+                member=f.ref_value(member, f"{path}.member"),
+                role=f.code(p.get("role"), c.CARETEAM_ROLE, f"{path}.role"),
                 skj_number=skj.get("value") if skj.get("system") == t.SKJ_SYSTEM else None,
-                responsible_professional=f.ref_value(responsible, f"{path}.extension") if responsible else None,
-                start=f.instant(per.get("start"), f"{path}.period.start", required=False),
-                end=f.instant(per.get("end"), f"{path}.period.end", required=False),
+                responsible_professional=f.ref_value(responsible, f"{path}.extension")
+                if responsible
+                else None,
+                start=f.opt_instant(per.get("start"), f"{path}.period.start"),
+                end=f.opt_instant(per.get("end"), f"{path}.period.end"),
             )
         )
     return CareTeam(
         identifier=f.identifier_value(data, "careteam", "CareTeam"),
-        patient=f.ref_value(f.need(data, "subject", "CareTeam"), "CareTeam.subject"),  # type: ignore[arg-type]
+        patient=f.ref_value(f.need(data, "subject", "CareTeam"), "CareTeam.subject"),
         members=tuple(members),
         traject=traject,
         id=data.get("id"),
@@ -120,8 +122,12 @@ def _merge_participant(o: f.Json, n: f.Json) -> f.Json:
 
 def _merge_participants(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
     def key(p: f.Json) -> Any:
-        codes = [cd.get("code") for cc in p.get("role") or [] for cd in cc.get("coding") or []
-                 if cd.get("system") == t.cs_url(c.CARETEAM_ROLE)]
+        codes = [
+            cd.get("code")
+            for cc in p.get("role") or []
+            for cd in cc.get("coding") or []
+            if cd.get("system") == t.cs_url(c.CARETEAM_ROLE)
+        ]
         return (p.get("member") or {}).get("reference"), tuple(codes[:1])
 
     return f.merge_matched(old, new, _is_programme, key, _merge_participant)
@@ -144,4 +150,4 @@ def update_fhir(existing: Any, team: CareTeam) -> FhirCareTeam:
     merged["meta"] = f.with_profile(old.get("meta"), t.P_CARETEAM)
     if team.id is not None:
         merged["id"] = team.id
-    return f.parse("CareTeam", merged)  # type: ignore[return-value]
+    return f.parse_as(FhirCareTeam, merged)

@@ -46,7 +46,7 @@ def _to_dict(entry: JournalEntry, care_team: str | None) -> f.Json:
 
 def to_fhir(entry: JournalEntry, *, care_team: str | None = None) -> Communication:
     """`care_team`: the CareTeam that justifies access, named on the compartment label (DS4P)."""
-    return f.parse("Communication", _to_dict(entry, care_team))  # type: ignore[return-value]
+    return f.parse_as(Communication, _to_dict(entry, care_team))
 
 
 def from_fhir(model: Any) -> JournalEntry:
@@ -65,11 +65,11 @@ def from_fhir(model: Any) -> JournalEntry:
     encounter = data.get("encounter")
     return JournalEntry(
         identifier=f.identifier_value(data, "journal-entry", "Communication"),
-        traject=f.ref_value(based_on[0], "Communication.basedOn[0]"),  # type: ignore[arg-type]
-        patient=f.ref_value(f.need(data, "subject", "Communication"), "Communication.subject"),  # type: ignore[arg-type]
-        author=f.ref_value(f.need(data, "sender", "Communication"), "Communication.sender"),  # type: ignore[arg-type]
-        kind=f.code_from(data.get("category"), c.JOURNAL_KIND, "Communication.category", required=True),  # type: ignore[arg-type]
-        written_at=f.instant(data.get("sent"), "Communication.sent"),  # type: ignore[arg-type]
+        traject=f.ref_value(based_on[0], "Communication.basedOn[0]"),
+        patient=f.ref_value(f.need(data, "subject", "Communication"), "Communication.subject"),
+        author=f.ref_value(f.need(data, "sender", "Communication"), "Communication.sender"),
+        kind=f.code(data.get("category"), c.JOURNAL_KIND, "Communication.category"),
+        written_at=f.instant(data.get("sent"), "Communication.sent"),
         text=text,
         contact=f.ref_value(encounter, "Communication.encounter") if encounter else None,
         id=data.get("id"),
@@ -100,4 +100,4 @@ def update_fhir(existing: Any, entry: JournalEntry, *, care_team: str | None = N
     if entry.id is not None:
         merged["id"] = entry.id
     labels.require_full_label_set(merged["meta"])
-    return f.parse("Communication", merged)  # type: ignore[return-value]
+    return f.parse_as(Communication, merged)

@@ -22,8 +22,21 @@ from hvol_fhir.privacy import labels
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import ConsentGrant
 
-_KEYS = ("identifier", "status", "scope", "category", "patient", "dateTime", "performer", "policy", "provision")
-_LOINC = {c.CONSENT_PARTICIPATION: t.LOINC_PRIVACY_CONSENT, c.CONSENT_DISCLOSURE: t.LOINC_RELEASE_OF_INFORMATION}
+_KEYS = (
+    "identifier",
+    "status",
+    "scope",
+    "category",
+    "patient",
+    "dateTime",
+    "performer",
+    "policy",
+    "provision",
+)
+_LOINC = {
+    c.CONSENT_PARTICIPATION: t.LOINC_PRIVACY_CONSENT,
+    c.CONSENT_DISCLOSURE: t.LOINC_RELEASE_OF_INFORMATION,
+}
 _PROFILE = {c.CONSENT_PARTICIPATION: t.P_PARTICIPATION_CONSENT, c.CONSENT_DISCLOSURE: t.P_DISCLOSURE_CONSENT}
 # Managed parts of the nested permit; anything else there (another system's) is kept on update.
 _PERMIT_KEYS = ("type", "period", "actor", "action", "securityLabel", "purpose", "class", "data")
@@ -35,8 +48,11 @@ def _ircp() -> f.Json:
 
 def _permit(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
     if grant.recipient is None:
-        raise MissingElement("Geef aan wie de gegevens mag ontvangen (het team).", field="ConsentGrant.recipient")
+        raise MissingElement(
+            "Geef aan wie de gegevens mag ontvangen (het team).", field="ConsentGrant.recipient"
+        )
     participation = grant.kind == c.CONSENT_PARTICIPATION
+    actions: tuple[str, ...]
     if participation:
         actions = t.ACTIONS_PARTICIPATION
         purpose = t.PURPOSE_CARE_COORDINATION
@@ -58,7 +74,12 @@ def _permit(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
         }
     )
     if grant.purpose is not None:
-        permit["extension"] = [{"url": t.profile_url(t.EXT_PURPOSE_TEXT), "valueString": f.fhir_string(grant.purpose, "ConsentGrant.purpose")}]
+        permit["extension"] = [
+            {
+                "url": t.profile_url(t.EXT_PURPOSE_TEXT),
+                "valueString": f.fhir_string(grant.purpose, "ConsentGrant.purpose"),
+            }
+        ]
     return permit
 
 
@@ -86,7 +107,7 @@ def _to_dict(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
 
 def to_fhir(grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Consent:
     """`purpose_of_use`: v3-ActReason code of a disclosure (default PATRQT, the youth's own request)."""
-    return f.parse("Consent", _to_dict(grant, purpose_of_use))  # type: ignore[return-value]
+    return f.parse_as(Consent, _to_dict(grant, purpose_of_use))
 
 
 def _kind(data: f.Json) -> str:
@@ -132,14 +153,14 @@ def from_fhir(model: Any) -> ConsentGrant:
     return ConsentGrant(
         identifier=f.identifier_value(data, "consent", "Consent"),
         kind=kind,
-        patient=f.ref_value(f.need(data, "patient", "Consent"), "Consent.patient"),  # type: ignore[arg-type]
-        granted_by=f.ref_value(performers[0], "Consent.performer[0]"),  # type: ignore[arg-type]
-        recorded=f.instant(data.get("dateTime"), "Consent.dateTime"),  # type: ignore[arg-type]
+        patient=f.ref_value(f.need(data, "patient", "Consent"), "Consent.patient"),
+        granted_by=f.ref_value(performers[0], "Consent.performer[0]"),
+        recorded=f.instant(data.get("dateTime"), "Consent.dateTime"),
         status=data["status"],
-        start=f.instant(per.get("start"), f"{path}.period.start", required=False),
-        end=f.instant(per.get("end"), f"{path}.period.end", required=False),
+        start=f.opt_instant(per.get("start"), f"{path}.period.start"),
+        end=f.opt_instant(per.get("end"), f"{path}.period.end"),
         entries=tuple(
-            f.ref_value(d.get("reference"), f"{path}.data[{j}].reference")  # type: ignore[misc]
+            f.ref_value(d.get("reference"), f"{path}.data[{j}].reference")
             for j, d in enumerate(permit.get("data") or [])
         ),
         recipient=f.ref_value(recipient, f"{path}.actor.reference"),
@@ -151,7 +172,9 @@ def from_fhir(model: Any) -> ConsentGrant:
 def purpose_code(model: Any) -> str | None:
     """The v3-ActReason purpose of the permit (not part of the domain grant)."""
     _, permit = _find_permit(f.as_dict("Consent", model))
-    return next((p.get("code") for p in permit.get("purpose") or [] if p.get("system") == t.V3_ACTREASON), None)
+    return next(
+        (p.get("code") for p in permit.get("purpose") or [] if p.get("system") == t.V3_ACTREASON), None
+    )
 
 
 def _merge_permit(old: f.Json, new: f.Json) -> f.Json:
@@ -205,4 +228,4 @@ def update_fhir(existing: Any, grant: ConsentGrant, *, purpose_of_use: str | Non
     merged["meta"] = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
     if grant.id is not None:
         merged["id"] = grant.id
-    return f.parse("Consent", merged)  # type: ignore[return-value]
+    return f.parse_as(Consent, merged)

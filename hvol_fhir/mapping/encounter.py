@@ -23,7 +23,15 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Contact
 
 _KEYS = (
-    "identifier", "status", "class", "type", "subject", "episodeOfCare", "participant", "period", "length",
+    "identifier",
+    "status",
+    "class",
+    "type",
+    "subject",
+    "episodeOfCare",
+    "participant",
+    "period",
+    "length",
     "location",
 )
 
@@ -38,12 +46,15 @@ def _buddy_type() -> f.Json:
 
 
 def _is_buddy(participant: f.Json) -> bool:
-    return any(f.has_coding(cc, t.cs_url(c.CARETEAM_ROLE), c.ROLE_BUDDY) for cc in participant.get("type") or [])
+    return any(
+        f.has_coding(cc, t.cs_url(c.CARETEAM_ROLE), c.ROLE_BUDDY) for cc in participant.get("type") or []
+    )
 
 
 def _is_present(participant: f.Json) -> bool:
     return any(
-        f.has_coding(cc, t.V3_PARTICIPATION_TYPE, t.PARTICIPATION_PART) for cc in participant.get("type") or []
+        f.has_coding(cc, t.V3_PARTICIPATION_TYPE, t.PARTICIPATION_PART)
+        for cc in participant.get("type") or []
     )
 
 
@@ -53,7 +64,11 @@ def _minutes(contact: Contact) -> int | float:
 
 
 def _to_dict(contact: Contact, episode: str) -> f.Json:
-    klass = t.ENCOUNTER_CLASS_FIELD if contact.contact_type == c.CONTACT_FACE_TO_FACE else t.ENCOUNTER_CLASS_VIRTUAL
+    klass = (
+        t.ENCOUNTER_CLASS_FIELD
+        if contact.contact_type == c.CONTACT_FACE_TO_FACE
+        else t.ENCOUNTER_CLASS_VIRTUAL
+    )
     present = [
         {
             "type": [{"coding": [{"system": t.V3_PARTICIPATION_TYPE, "code": t.PARTICIPATION_PART}]}],
@@ -84,7 +99,7 @@ def _to_dict(contact: Contact, episode: str) -> f.Json:
 
 def to_fhir(contact: Contact, *, episode: str) -> Encounter:
     """`episode`: reference to the traject's EpisodeOfCare, e.g. "EpisodeOfCare/123"."""
-    return f.parse("Encounter", _to_dict(contact, episode))  # type: ignore[return-value]
+    return f.parse_as(Encounter, _to_dict(contact, episode))
 
 
 def from_fhir(model: Any, *, traject: str) -> Contact:
@@ -110,11 +125,11 @@ def from_fhir(model: Any, *, traject: str) -> Contact:
     return Contact(
         identifier=f.identifier_value(data, "contact", "Encounter"),
         traject=traject,
-        patient=f.ref_value(f.need(data, "subject", "Encounter"), "Encounter.subject"),  # type: ignore[arg-type]
-        buddy=f.ref_value(buddies[0].get("individual"), f"Encounter.participant[{buddy_at}].individual"),  # type: ignore[arg-type]
-        start=f.instant(per.get("start"), "Encounter.period.start"),  # type: ignore[arg-type]
-        end=f.instant(per.get("end"), "Encounter.period.end"),  # type: ignore[arg-type]
-        contact_type=f.code_from(data.get("type"), c.CONTACT_TYPE, "Encounter.type", required=True),  # type: ignore[arg-type]
+        patient=f.ref_value(f.need(data, "subject", "Encounter"), "Encounter.subject"),
+        buddy=f.ref_value(buddies[0].get("individual"), f"Encounter.participant[{buddy_at}].individual"),
+        start=f.instant(per.get("start"), "Encounter.period.start"),
+        end=f.instant(per.get("end"), "Encounter.period.end"),
+        contact_type=f.code(data.get("type"), c.CONTACT_TYPE, "Encounter.type"),
         present=tuple(p for p in present if p),
         location=location,
         status=data["status"],
@@ -149,10 +164,12 @@ def update_fhir(existing: Any, contact: Contact, *, episode: str) -> Encounter:
             "subject": f.merge_ref,
             "episodeOfCare": f.merge_ref_list,
             "participant": _merge_participants,
-            "location": lambda o, n: n if n is not None else [x for x in o or [] if "reference" in x["location"]],
+            "location": lambda o, n: (
+                n if n is not None else [x for x in o or [] if "reference" in x["location"]]
+            ),
         },
     )
     merged["meta"] = f.with_profile(old.get("meta"), t.P_ENCOUNTER)
     if contact.id is not None:
         merged["id"] = contact.id
-    return f.parse("Encounter", merged)  # type: ignore[return-value]
+    return f.parse_as(Encounter, merged)

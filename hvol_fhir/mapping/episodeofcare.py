@@ -48,7 +48,7 @@ def _to_dict(traject: Traject, episode_id: str | None) -> f.Json:
 
 
 def to_fhir(traject: Traject, *, episode_id: str | None = None) -> EpisodeOfCare:
-    return f.parse("EpisodeOfCare", _to_dict(traject, episode_id))  # type: ignore[return-value]
+    return f.parse_as(EpisodeOfCare, _to_dict(traject, episode_id))
 
 
 def traject_identifier(model: Any) -> str:
@@ -69,4 +69,4 @@ def update_fhir(existing: Any, traject: Traject) -> EpisodeOfCare:
         },
     )
     merged["meta"] = f.with_profile(old.get("meta"), t.P_EPISODE)
-    return f.parse("EpisodeOfCare", merged)  # type: ignore[return-value]
+    return f.parse_as(EpisodeOfCare, merged)

@@ -39,7 +39,7 @@ def _to_dict(task: Task) -> f.Json:
 
 
 def to_fhir(task: Task) -> FhirTask:
-    return f.parse("Task", _to_dict(task))  # type: ignore[return-value]
+    return f.parse_as(FhirTask, _to_dict(task))
 
 
 def from_fhir(model: Any) -> Task:
@@ -47,13 +47,13 @@ def from_fhir(model: Any) -> Task:
     due = ((data.get("restriction") or {}).get("period") or {}).get("end")
     return Task(
         identifier=f.identifier_value(data, "task", "Task"),
-        kind=f.code_from(data.get("code"), c.TASK_KIND, "Task.code", required=True),  # type: ignore[arg-type]
+        kind=f.code(data.get("code"), c.TASK_KIND, "Task.code"),
         status=data["status"],
         due=f.day(due, "Task.restriction.period.end"),
         owner=f.ref_value(data["owner"], "Task.owner") if data.get("owner") else None,
         focus=f.ref_value(data["focus"], "Task.focus") if data.get("focus") else None,
         patient=f.ref_value(data["for"], "Task.for") if data.get("for") else None,
-        authored=f.instant(data.get("authoredOn"), "Task.authoredOn", required=False),
+        authored=f.opt_instant(data.get("authoredOn"), "Task.authoredOn"),
         id=data.get("id"),
     )
 
@@ -90,4 +90,4 @@ def update_fhir(existing: Any, task: Task) -> FhirTask:
     merged["meta"] = f.with_profile(old.get("meta"), t.P_TASK)
     if task.id is not None:
         merged["id"] = task.id
-    return f.parse("Task", merged)  # type: ignore[return-value]
+    return f.parse_as(FhirTask, merged)

@@ -1,8 +1,8 @@
 """Integration fixtures: one real sandbox organisation per test session.
 
-For now ``org`` is HAPI plus a JWKS stub that serves the keys of a :class:`sandbox.tokens.TokenIssuer`; the
-interface (``fhir_base``, ``issuer``, ``admin_token()``) stays when the fixture moves onto the full organisation
-(authorization server + demo data).
+For now ``org`` is HAPI plus a JWKS stub that serves the keys of a :class:`sandbox.tokens.TokenIssuer`;
+the interface (``fhir_base``, ``issuer``, ``admin_token()``) stays when the fixture moves onto the full
+organisation (authorization server + demo data).
 """
 
 from __future__ import annotations
@@ -53,8 +53,14 @@ class FhirClient:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base}/{path}".rstrip("/")
 
-    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                content_type: str = FHIR_JSON) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = FHIR_JSON,
+    ) -> requests.Response:
         hdrs = dict(headers or {})
         data = None
         if body is not None:
@@ -90,9 +96,15 @@ def org() -> Iterator[Org]:
         issuer = TokenIssuer(issuer=jwks.base_url, audience=f"http://127.0.0.1:{port}/fhir")
         issuers.append(issuer)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        hapi = start_hapi(issuer=jwks.base_url, audience_host="127.0.0.1", jwks_url=jwks.url,
-                          authorize_url=jwks.base_url + "/authorize", token_url=jwks.base_url + "/token",
-                          port=port, log_path=LOG_DIR / "hapi-integration.log")
+        hapi = start_hapi(
+            issuer=jwks.base_url,
+            audience_host="127.0.0.1",
+            jwks_url=jwks.url,
+            authorize_url=jwks.base_url + "/authorize",
+            token_url=jwks.base_url + "/token",
+            port=port,
+            log_path=LOG_DIR / "hapi-integration.log",
+        )
         issuer.audience = hapi.base_url  # the port may have moved if it was taken meanwhile
         token = issuer.admin_token()
         # Conformance resources before any data (HAPI 8 caches failed profile lookups).

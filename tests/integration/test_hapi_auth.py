@@ -55,8 +55,15 @@ def test_smart_configuration_is_open(fhir: Callable[[str | None], FhirClient], o
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["response_types_supported"] == ["code"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {"private_key_jwt", "client_secret_basic"}
-    assert {"launch-ehr", "launch-standalone", "permission-v1", "permission-v2", "context-ehr-patient",
-            "client-confidential-asymmetric", "sso-openid-connect"} <= set(doc["capabilities"])
+    assert {
+        "launch-ehr",
+        "launch-standalone",
+        "permission-v1",
+        "permission-v2",
+        "context-ehr-patient",
+        "client-confidential-asymmetric",
+        "sso-openid-connect",
+    } <= set(doc["capabilities"])
 
 
 # --- 401 -------------------------------------------------------------------------------------------------
@@ -67,25 +74,44 @@ def _bad_tokens(org: Org) -> dict[str, str]:
     same_kid_other_key = TokenIssuer(issuer=org.issuer.issuer, audience=org.issuer.audience)
     same_kid_other_key.key = TokenIssuer(issuer="x", audience="y").key
     forged_same_kid = same_kid_other_key.sign(
-        {"iss": org.issuer.issuer, "aud": org.issuer.audience, "sub": "mallory", "exp": int(time.time()) + 600,
-         "scope": "system/*.*", "hvol_admin": True}, header={"kid": org.issuer.kid})
+        {
+            "iss": org.issuer.issuer,
+            "aud": org.issuer.audience,
+            "sub": "mallory",
+            "exp": int(time.time()) + 600,
+            "scope": "system/*.*",
+            "hvol_admin": True,
+        },
+        header={"kid": org.issuer.kid},
+    )
     return {
         "forged (other key, own kid)": other.mint(sub="mallory", scope="system/*.*", admin=True),
         "forged (other key, our kid)": forged_same_kid,
         "expired": org.issuer.mint(sub="late", scope="user/*.cruds", lifetime=-3600),
-        "wrong audience": TokenIssuer.__new__(TokenIssuer).__class__(
-            issuer=org.issuer.issuer, audience="http://127.0.0.1:1/fhir", key=org.issuer.key,
+        "wrong audience": TokenIssuer(
+            issuer=org.issuer.issuer, audience="http://127.0.0.1:1/fhir", key=org.issuer.key
         ).mint(sub="elsewhere", scope="user/*.cruds"),
-        "wrong issuer": TokenIssuer(issuer="http://127.0.0.1:1", audience=org.issuer.audience,
-                                    key=org.issuer.key).mint(sub="x", scope="user/*.cruds"),
+        "wrong issuer": TokenIssuer(
+            issuer="http://127.0.0.1:1", audience=org.issuer.audience, key=org.issuer.key
+        ).mint(sub="x", scope="user/*.cruds"),
         "not a jwt": "abc.def.ghi",
     }
 
 
-@pytest.mark.parametrize("case", ["forged (other key, own kid)", "forged (other key, our kid)", "expired",
-                                  "wrong audience", "wrong issuer", "not a jwt"])
-def test_bad_tokens_get_401(org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str],
-                            case: str) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [
+        "forged (other key, own kid)",
+        "forged (other key, our kid)",
+        "expired",
+        "wrong audience",
+        "wrong issuer",
+        "not a jwt",
+    ],
+)
+def test_bad_tokens_get_401(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str], case: str
+) -> None:
     resp = fhir(_bad_tokens(org)[case]).get(f"Patient/{patients[0]}")
     assert resp.status_code == 401
     assert _is_outcome(resp.json())
@@ -94,9 +120,12 @@ def test_bad_tokens_get_401(org: Org, fhir: Callable[[str | None], FhirClient], 
 
 def test_missing_token_gets_401(fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]) -> None:
     client = fhir(None)
-    for resp in (client.get(f"Patient/{patients[0]}"), client.get("Patient"),
-                 client.post("Patient", _patient("x")),
-                 client.post("", {"resourceType": "Bundle", "type": "batch", "entry": []})):
+    for resp in (
+        client.get(f"Patient/{patients[0]}"),
+        client.get("Patient"),
+        client.post("Patient", _patient("x")),
+        client.post("", {"resourceType": "Bundle", "type": "batch", "entry": []}),
+    ):
         assert resp.status_code == 401
         assert _is_outcome(resp.json())
 
@@ -110,8 +139,9 @@ def test_unauthenticated_invalid_body_is_401_not_422(fhir: Callable[[str | None]
 # --- 403: scopes -----------------------------------------------------------------------------------------
 
 
-def test_read_and_search_need_their_scope(org: Org, fhir: Callable[[str | None], FhirClient],
-                                          patients: tuple[str, str]) -> None:
+def test_read_and_search_need_their_scope(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]
+) -> None:
     a = patients[0]
     search_only = fhir(org.issuer.mint(sub="s", scope="user/Patient.s"))
     read_only = fhir(org.issuer.mint(sub="r", scope="user/Patient.r"))
@@ -125,8 +155,9 @@ def test_read_and_search_need_their_scope(org: Org, fhir: Callable[[str | None],
     assert other_type.get(f"Patient/{a}/_history").status_code == 403
 
 
-def test_v1_and_v2_scopes_are_equivalent(org: Org, fhir: Callable[[str | None], FhirClient],
-                                         patients: tuple[str, str]) -> None:
+def test_v1_and_v2_scopes_are_equivalent(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]
+) -> None:
     for scope in ("user/Patient.read", "user/Patient.rs", "user/*.read", "system/Patient.rs"):
         client = fhir(org.issuer.mint(sub="v", scope=scope))
         assert client.get(f"Patient/{patients[0]}").status_code == 200, scope
@@ -135,8 +166,9 @@ def test_v1_and_v2_scopes_are_equivalent(org: Org, fhir: Callable[[str | None], 
     assert writer.get(f"Patient/{patients[0]}").status_code == 403
 
 
-def test_writes_need_their_scope(org: Org, fhir: Callable[[str | None], FhirClient],
-                                 patients: tuple[str, str]) -> None:
+def test_writes_need_their_scope(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]
+) -> None:
     a = patients[0]
     reader = fhir(org.issuer.mint(sub="r", scope="user/Patient.rs"))
     creator = fhir(org.issuer.mint(sub="c", scope="user/Patient.c"))
@@ -144,49 +176,82 @@ def test_writes_need_their_scope(org: Org, fhir: Callable[[str | None], FhirClie
     assert reader.put(f"Patient/{pid}", _patient(pid)).status_code == 403
     assert reader.post("Patient", _patient("x")).status_code == 403
     assert reader.delete(f"Patient/{a}").status_code == 403
-    assert reader.request("PATCH", f"Patient/{a}", [{"op": "add", "path": "/active", "value": True}],
-                          content_type="application/json-patch+json").status_code == 403
+    assert (
+        reader.request(
+            "PATCH",
+            f"Patient/{a}",
+            [{"op": "add", "path": "/active", "value": True}],
+            content_type="application/json-patch+json",
+        ).status_code
+        == 403
+    )
     assert creator.post("Patient", {"resourceType": "Patient"}).status_code == 201
     assert creator.put(f"Patient/{a}", _patient(a)).status_code == 403
     assert creator.delete(f"Patient/{a}").status_code == 403
 
 
-def test_transaction_entries_need_their_scope(org: Org, fhir: Callable[[str | None], FhirClient],
-                                              patients: tuple[str, str]) -> None:
+def test_transaction_entries_need_their_scope(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]
+) -> None:
     a = patients[0]
     reader = fhir(org.issuer.mint(sub="r", scope="user/Patient.rs"))
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"request": {"method": "GET", "url": f"Patient/{a}"}},
-        {"fullUrl": "urn:uuid:" + str(uuid.uuid4()), "resource": {"resourceType": "Observation", "status": "final",
-         "code": {"text": "x"}}, "request": {"method": "POST", "url": "Observation"}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"request": {"method": "GET", "url": f"Patient/{a}"}},
+            {
+                "fullUrl": "urn:uuid:" + str(uuid.uuid4()),
+                "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
+    }
     resp = reader.post("", bundle)
     assert resp.status_code == 403
     assert _is_outcome(resp.json())
     bundle["type"] = "batch"
     assert reader.post("", bundle).status_code == 403
-    read_bundle = {"resourceType": "Bundle", "type": "batch",
-                   "entry": [{"request": {"method": "GET", "url": f"Patient/{a}"}}]}
+    read_bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": f"Patient/{a}"}}],
+    }
     assert reader.post("", read_bundle).status_code == 200
 
 
-def test_operations_need_scope_or_admin(org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient,
-                                        patients: tuple[str, str]) -> None:
+def test_operations_need_scope_or_admin(
+    org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient, patients: tuple[str, str]
+) -> None:
     a = patients[0]
     staff = fhir(org.issuer.mint(sub="s", scope="user/*.cruds"))
     patient_reader = fhir(org.issuer.mint(sub="p", scope="user/Patient.rs"))
-    assert staff.post("$expunge", {"resourceType": "Parameters", "parameter": [
-        {"name": "expungeEverything", "valueBoolean": True}]}).status_code == 403
+    assert (
+        staff.post(
+            "$expunge",
+            {
+                "resourceType": "Parameters",
+                "parameter": [{"name": "expungeEverything", "valueBoolean": True}],
+            },
+        ).status_code
+        == 403
+    )
     assert patient_reader.get(f"Patient/{a}/$everything").status_code == 403
     assert staff.get(f"Patient/{a}/$everything").status_code == 200
     assert patient_reader.get(f"Patient/{a}/$meta").status_code == 200
     assert admin.get(f"Patient/{a}/$meta").status_code == 200
 
 
-def test_patient_scopes_stay_in_the_patients_compartment(org: Org, fhir: Callable[[str | None], FhirClient],
-                                                         admin: FhirClient, patients: tuple[str, str]) -> None:
+def test_patient_scopes_stay_in_the_patients_compartment(
+    org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient, patients: tuple[str, str]
+) -> None:
     a, b = patients
-    obs = {"resourceType": "Observation", "status": "final", "code": {"text": "stemming"},
-           "subject": {"reference": f"Patient/{b}"}}
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "stemming"},
+        "subject": {"reference": f"Patient/{b}"},
+    }
     other_obs = admin.post("Observation", obs).json()["id"]
     client = fhir(org.issuer.mint(sub="p", scope="patient/*.rs", patient=a))
     assert client.get(f"Patient/{a}").status_code == 200
@@ -199,3 +264,20 @@ def test_patient_scopes_stay_in_the_patients_compartment(org: Org, fhir: Callabl
     assert writer.post("Observation", {**obs, "subject": {"reference": f"Patient/{a}"}}).status_code == 201
     no_claim = fhir(org.issuer.mint(sub="pn", scope="patient/*.rs"))
     assert no_claim.get(f"Patient/{a}").status_code == 403
+
+
+def test_server_evaluated_and_conformance_types_are_loader_only(
+    org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient
+) -> None:
+    staff = fhir(org.issuer.mint(sub="s", scope="user/*.cruds"))
+    subscription = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "x",
+        "criteria": "Communication?status=completed",
+        "channel": {"type": "rest-hook", "endpoint": "http://127.0.0.1:9/hook"},
+    }
+    assert staff.post("Subscription", subscription).status_code == 403
+    profile = admin.get("StructureDefinition/hvol-test-patient").json()
+    assert staff.put("StructureDefinition/hvol-test-patient", profile).status_code == 403
+    assert staff.get("StructureDefinition/hvol-test-patient").status_code == 200

@@ -88,7 +88,13 @@ def test_every_value_set_includes_existing_codes(vs_url: str) -> None:
 
 
 def test_codes_displays_and_languages() -> None:
-    assert t.codes("traject-phase") == ("preparation", "inclusion", "introduction", "contact-period", "closure")
+    assert t.codes("traject-phase") == (
+        "preparation",
+        "inclusion",
+        "introduction",
+        "contact-period",
+        "closure",
+    )
     assert t.display("contact-type", "video") == "Videobellen"
     assert t.display(t.cs_url("contact-type"), "video", lang="en") == "Video call"
     assert t.display("careteam-role", "coordinator") == "Coördinator"
@@ -158,3 +164,23 @@ def test_package_json() -> None:
     assert pkg["dependencies"] == {"hl7.fhir.r4.core": "4.0.1"}
     assert re.fullmatch(r"[a-z0-9.]+", pkg["name"]) and re.fullmatch(r"\d+\.\d+\.\d+", pkg["version"])
     assert pkg["canonical"] == t.BASE
+
+
+def test_write_package(tmp_path: Path) -> None:
+    import tarfile
+
+    path = t.write_package(tmp_path)
+    assert path.name == "hvol.fhir.programme-0.1.0.tgz"
+    with tarfile.open(path) as tar:
+        names = set(tar.getnames())
+        index = json.loads(tar.extractfile("package/.index.json").read())  # type: ignore[union-attr]
+        manifest = json.loads(tar.extractfile("package/package.json").read())  # type: ignore[union-attr]
+    assert manifest["fhirVersions"] == ["4.0.1"]
+    assert "package/StructureDefinition-hvol-journal-communication.json" in names
+    assert "package/examples/Communication-hvol-ex-journal.json" in names
+    assert {f["filename"] for f in index["files"]} == {
+        n.split("/")[-1] for n in names if n.count("/") == 1
+    } - {
+        "package.json",
+        ".index.json",
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
@@ -14,6 +14,7 @@ from hvol_fhir.programme.model import (
     CareTeamMember,
     ConsentGrant,
     Contact,
+    InclusionAssessment,
     JournalEntry,
     PhasePeriod,
     Task,
@@ -21,7 +22,7 @@ from hvol_fhir.programme.model import (
 )
 
 ZONES = st.sampled_from(
-    [timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]
+    [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]
 )
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31), timezones=ZONES)
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
@@ -39,7 +40,10 @@ def code(cs_id: str) -> st.SearchStrategy[str]:
 
 # FHIR strings: no control characters but tab/CR/LF; the domain wants some non-space text.
 texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=[chr(i) for i in range(32) if chr(i) not in "\t\r\n"] + ["\x7f"]),
+    alphabet=st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters=[chr(i) for i in range(32) if chr(i) not in "\t\r\n"] + ["\x7f"],
+    ),
     min_size=1,
     max_size=300,
 ).filter(lambda s: s.strip())
@@ -121,7 +125,9 @@ journal_entries = st.builds(
 @st.composite
 def members(draw: st.DrawFn) -> CareTeamMember:
     start = draw(st.none() | moments)
-    end = draw(st.none() | moments) if start is None else draw(st.none() | st.just(start + timedelta(days=30)))
+    end = (
+        draw(st.none() | moments) if start is None else draw(st.none() | st.just(start + timedelta(days=30)))
+    )
     return CareTeamMember(
         member=draw(refs("Practitioner", "PractitionerRole", "RelatedPerson")),
         role=draw(code(c.CARETEAM_ROLE)),
@@ -191,3 +197,20 @@ accesses = st.builds(
     outcome=st.sampled_from(sorted(OUTCOMES)),
     id=st.none() | ids,
 )
+
+
+@st.composite
+def assessments(draw: st.DrawFn) -> InclusionAssessment:
+    assessed = draw(days)
+    return InclusionAssessment(
+        identifier=draw(uuids),
+        traject=draw(refs("CarePlan")),
+        patient=draw(refs("Patient")),
+        assessor=draw(refs("Practitioner", "PractitionerRole")),
+        assessed_on=assessed,
+        birth_date=assessed - timedelta(days=draw(st.integers(0, 20 * 366))),
+        category=draw(code(c.VICTIM_CATEGORY)),
+        contra_indications=tuple(draw(st.lists(code(c.CONTRA_INDICATION), max_size=3))),
+        criteria_met=draw(st.booleans()),
+        id=draw(st.none() | ids),
+    )

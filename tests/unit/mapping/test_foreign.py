@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hvol_fhir import terminology as t
 from hvol_fhir.mapping import careplan, careteam, communication, encounter
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.privacy import labels
 from hvol_fhir.programme.model import CareTeamMember, PhasePeriod
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "mapping"
+EXAMPLES = t.mappings_dir() / "examples"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -29,7 +31,9 @@ def close_traject(traject: Any) -> Any:
         dataclasses.replace(last, end=end, status="completed"),
         PhasePeriod(phase="closure", start=end, end=end + timedelta(days=7), status="completed"),
     )
-    return dataclasses.replace(traject, phases=phases, status="completed", closure_reason="youth-no-longer-needed")
+    return dataclasses.replace(
+        traject, phases=phases, status="completed", closure_reason="youth-no-longer-needed"
+    )
 
 
 def test_careplan_read_change_write_keeps_foreign_content() -> None:
@@ -57,7 +61,10 @@ def test_careplan_read_change_write_keeps_foreign_content() -> None:
     assert out["activity"][1]["extension"] == original["activity"][1]["extension"]
     assert out["activity"][1]["detail"]["description"] == "Inclusie door GW"
     assert out["activity"][1]["detail"]["code"]["coding"][1]["code"] == "INC"
-    assert out["activity"][2]["outcomeCodeableConcept"][1] == original["activity"][2]["outcomeCodeableConcept"][1]
+    assert (
+        out["activity"][2]["outcomeCodeableConcept"][1]
+        == original["activity"][2]["outcomeCodeableConcept"][1]
+    )
     assert out["activity"][3]["detail"]["performer"] == original["activity"][3]["detail"]["performer"]
     # ...and the change itself is there.
     assert out["status"] == "completed"
@@ -132,7 +139,9 @@ def test_careteam_keeps_other_participants() -> None:
     original = load("careteam-foreign.json")
     team = careteam.from_fhir(original)
     assert [m.role for m in team.members] == ["buddy"]
-    coach = CareTeamMember(member="Practitioner/coach-1", role="coach", start=datetime.fromisoformat("2026-03-01T09:00:00+01:00"))
+    coach = CareTeamMember(
+        member="Practitioner/coach-1", role="coach", start=datetime.fromisoformat("2026-03-01T09:00:00+01:00")
+    )
     out = dump(careteam.update_fhir(original, dataclasses.replace(team, members=(*team.members, coach))))
     assert out["extension"] == original["extension"]
     assert out["managingOrganization"] == original["managingOrganization"]
@@ -140,3 +149,44 @@ def test_careteam_keeps_other_participants() -> None:
     assert out["participant"][0]["role"][1] == original["participant"][0]["role"][1]
     assert out["participant"][1] == original["participant"][1]  # the doctor is not the programme's
     assert careteam.from_fhir(out).members[-1] == coach
+
+
+def test_consent_update_keeps_foreign_provision_content_and_purpose() -> None:
+    from hvol_fhir.mapping import consent
+
+    original = json.loads((EXAMPLES / "Consent-hvol-ex-disclosure.json").read_text())
+    original["provision"]["provision"][0]["extension"].append(
+        {"url": "http://example.org/x", "valueString": "y"}
+    )
+    original["provision"]["provision"].append(
+        {"type": "deny", "actor": [{"role": {"text": "x"}, "reference": {"reference": "Organization/o"}}]}
+    )
+    original["sourceReference"] = {"reference": "DocumentReference/scan-1"}
+    grant = consent.from_fhir(original)
+    shorter = dataclasses.replace(
+        grant, end=grant.end - timedelta(days=7) if grant.end else None, status="inactive"
+    )
+    out = dump(consent.update_fhir(original, shorter))
+    assert out["sourceReference"] == original["sourceReference"]
+    assert out["provision"]["provision"][1] == original["provision"]["provision"][1]
+    assert (
+        out["provision"]["provision"][0]["extension"][0]
+        == original["provision"]["provision"][0]["extension"][1]
+    )
+    assert consent.purpose_code(out) == "FAMRQT"  # kept, not reset to the default
+    assert consent.from_fhir(out) == shorter
+
+
+def test_task_update_keeps_restriction_and_notes() -> None:
+    from hvol_fhir.mapping import task
+
+    original = json.loads((EXAMPLES / "Task-hvol-ex-waitinglist.json").read_text())
+    original["restriction"]["repetitions"] = 1
+    original["restriction"]["period"]["start"] = "2026-01-12"
+    original["note"] = [{"text": "Bellen na de vakantie."}]
+    original["businessStatus"] = {"text": "wacht op buddy"}
+    t = task.from_fhir(original)
+    out = dump(task.update_fhir(original, dataclasses.replace(t, status="completed", due=None)))
+    assert out["restriction"] == {"repetitions": 1, "period": {"start": "2026-01-12"}}
+    assert out["note"] == original["note"] and out["businessStatus"] == original["businessStatus"]
+    assert out["status"] == "completed"

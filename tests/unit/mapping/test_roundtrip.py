@@ -6,9 +6,26 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 
-from hvol_fhir.mapping import auditevent, careplan, careteam, communication, consent, encounter, task
+from hvol_fhir.mapping import (
+    auditevent,
+    careplan,
+    careteam,
+    communication,
+    consent,
+    encounter,
+    inclusion,
+    task,
+)
 from hvol_fhir.privacy import labels
-from hvol_fhir.programme.model import CareTeam, ConsentGrant, Contact, JournalEntry, Task, Traject
+from hvol_fhir.programme.model import (
+    CareTeam,
+    ConsentGrant,
+    Contact,
+    InclusionAssessment,
+    JournalEntry,
+    Task,
+    Traject,
+)
 
 from . import strategies as s
 
@@ -74,3 +91,31 @@ def test_audit(event: auditevent.JournalAccess) -> None:
 def test_update_of_own_output_changes_nothing(traject: Traject) -> None:
     model = careplan.to_fhir(traject)
     assert careplan.update_fhir(model, traject) == model
+
+
+@SETTINGS
+@given(s.assessments())
+def test_inclusion_assessment(assessment: InclusionAssessment) -> None:
+    assert inclusion.from_fhir(_json(inclusion.to_fhir(assessment))) == assessment
+
+
+@SETTINGS
+@given(s.contacts(), s.consents(), s.tasks, s.assessments())
+def test_update_of_own_output_changes_nothing_elsewhere(
+    contact: Contact, grant: ConsentGrant, t: Task, assessment: InclusionAssessment
+) -> None:
+    enc = encounter.to_fhir(contact, episode="EpisodeOfCare/e")
+    assert encounter.update_fhir(enc, contact, episode="EpisodeOfCare/e") == enc
+    con = consent.to_fhir(grant)
+    assert consent.update_fhir(con, grant) == con
+    assert task.update_fhir(task.to_fhir(t), t) == task.to_fhir(t)
+    assert inclusion.update_fhir(inclusion.to_fhir(assessment), assessment) == inclusion.to_fhir(assessment)
+
+
+@SETTINGS
+@given(s.journal_entries, s.care_teams())
+def test_update_of_own_journal_and_team_changes_nothing(entry: JournalEntry, team: CareTeam) -> None:
+    com = communication.to_fhir(entry, care_team="CareTeam/x")
+    assert communication.update_fhir(com, entry, care_team="CareTeam/x") == com
+    ct = careteam.to_fhir(team)
+    assert careteam.update_fhir(ct, team) == ct

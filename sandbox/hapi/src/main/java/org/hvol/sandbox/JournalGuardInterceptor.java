@@ -109,6 +109,10 @@ public class JournalGuardInterceptor {
                 || op == RestOperationTypeEnum.META || op == RestOperationTypeEnum.META_ADD
                 || op == RestOperationTypeEnum.META_DELETE;
         if (!meta) {
+            if (id != null) {
+                // Any instance operation ($validate, $diff, $everything...) on a hidden resource: as if missing.
+                guardExistingTarget(token, type, id, true);
+            }
             return;
         }
         if (id == null) {
@@ -118,7 +122,8 @@ public class JournalGuardInterceptor {
             }
             return;
         }
-        IBaseResource current = guardExistingTarget(token, type, id, false);
+        // Deleted journal entries keep their labels in $meta: treat them like missing ones.
+        IBaseResource current = guardExistingTarget(token, type, id, true);
         if (("$meta-delete".equals(operation) || op == RestOperationTypeEnum.META_DELETE) && current != null
                 && JournalLabels.isRestricted(current)) {
             IBaseResource body = RequestBodies.parse(ctx, request);

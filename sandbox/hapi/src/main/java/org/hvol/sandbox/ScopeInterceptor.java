@@ -26,6 +26,9 @@ public class ScopeInterceptor {
             "$meta", "$validate", "$expand", "$lookup", "$validate-code", "$subsumes", "$translate", "$diff");
     private static final Set<String> UPDATE_OPERATIONS = Set.of("$meta-add", "$meta-delete");
 
+    private static final Set<String> ADMIN_ONLY_TYPES = Set.of("Subscription", "SubscriptionTopic",
+            "SearchParameter", "StructureDefinition", "CodeSystem", "ValueSet", "ConceptMap", "Questionnaire");
+
     private final FhirContext ctx;
 
     public ScopeInterceptor(FhirContext ctx) {
@@ -48,6 +51,12 @@ public class ScopeInterceptor {
             return;
         }
         List<Need> needs = needs(request, op);
+        for (Need n : needs) {
+            // Subscriptions are evaluated by the server itself, past every filter: loader only.
+            if (ADMIN_ONLY_TYPES.contains(n.type()) && n.perm() != 'r' && n.perm() != 's') {
+                throw new ForbiddenOperationException(n.type() + " schrijven is voorbehouden aan de beheerder.");
+            }
+        }
         boolean patientMode = false;
         for (Need n : needs) {
             SmartScopes.Grant g = SmartScopes.grant(token.scopes(), n.type(), n.perm());

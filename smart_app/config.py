@@ -1,0 +1,146 @@
+"""The app's settings: issuer allowlist with one registration per issuer, its signing key, its stores.
+
+Everything is read into ``app.config`` under the ``HVOL_`` prefix (Flask tutorial layout): defaults, then a
+JSON file named by ``$HVOL_CONFIG``, then ``HVOL_*`` environment variables, then the test config.
+
+``HVOL_ISSUERS`` is a comma-separated list of FHIR bases that share the default registration
+(``HVOL_CLIENT_ID``, ``private_key_jwt`` with the app key); ``HVOL_ISSUER_REGISTRATIONS`` (config file) lists
+issuers with their own registration::
+
+    {"iss": "https://ehr.example.org/fhir", "client_id": "abc", "auth": "client_secret_basic",
+     "client_secret_env": "EHR_SECRET", "scope_syntax": "v1", "name": "Voorbeeldzorg"}
+
+Plain-http issuers are accepted only on a loopback host and only with ``HVOL_SANDBOX`` (the library checks).
+The private key is generated once into ``HVOL_KEY_FILE`` (mode 0600) when it does not exist yet, and its
+public half is served at ``/.well-known/jwks.json`` (R291, R299).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+from hvol_fhir.smart import (
+    ClientRegistration,
+    ClientSecretBasic,
+    ConfigurationError,
+    IssuerRegistry,
+    PrivateKeyJwt,
+    load_signing_key,
+)
+from hvol_fhir.smart.keys import SigningKey
+
+CALLBACK_PATH = "/launch/callback"
+JWKS_PATH = "/.well-known/jwks.json"
+DEFAULTS: dict[str, Any] = {
+    "HVOL_APP_URL": "http://127.0.0.1:5000",
+    "HVOL_CLIENT_ID": "hvol-app",
+    "HVOL_ISSUERS": "",
+    "HVOL_ISSUER_REGISTRATIONS": [],
+    "HVOL_SANDBOX": False,
+    "HVOL_KEY_FILE": "",  # default: <instance>/app-key.json
+    "HVOL_SESSION_STORE": "",  # sqlite:///path, redis://host:port/db or memory; default: instance sqlite
+    "HVOL_STANDALONE_ISSUER": "",  # default: the first issuer
+    "HVOL_FRAME_ANCESTORS": "*",  # which EHR origins may frame the app (CSP frame-ancestors)
+    "HVOL_FHIR_TIMEOUT": 10.0,
+    # The browser-session cookie (Flask's own setting names; the cookie holds only an opaque id).
+    "SESSION_COOKIE_NAME": "hvol_sid",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "None",
+    "SESSION_COOKIE_PARTITIONED": True,
+}
+_BOOL_KEYS = {
+    "HVOL_SANDBOX",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_PARTITIONED",
+}
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "ja", "on"}
+    return bool(value)
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Settings from ``$HVOL_CONFIG`` (JSON) and then ``HVOL_*`` variables; later sources win."""
+    out: dict[str, Any] = {}
+    path = environ.get("HVOL_CONFIG")
+    if path:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"{path}: expected a JSON object")
+        out.update(data)
+    for key, value in environ.items():
+        if key.startswith("HVOL_") and key != "HVOL_CONFIG" and key in DEFAULTS:
+            out[key] = value
+    return out
+
+
+def normalise(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Types fixed up after merging (environment values are strings)."""
+    out = dict(config)
+    for key in _BOOL_KEYS:
+        if key in out:
+            out[key] = _as_bool(out[key])
+    issuers = out.get("HVOL_ISSUERS") or ""
+    if isinstance(issuers, str):
+        issuers = [i.strip() for i in issuers.split(",") if i.strip()]
+    out["HVOL_ISSUERS"] = list(issuers)
+    out["HVOL_APP_URL"] = str(out["HVOL_APP_URL"]).rstrip("/")
+    out["HVOL_FHIR_TIMEOUT"] = float(out["HVOL_FHIR_TIMEOUT"])
+    return out
+
+
+def load_or_create_key(path: Path) -> SigningKey:
+    """The app's private key (a JWK file); generated on first use, kept readable by the owner only (R295)."""
+    if path.exists():
+        return load_signing_key(json.loads(path.read_text(encoding="utf-8")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = RSAKey.generate_key(2048, parameters={"kid": f"hvol-app-{secrets.token_hex(4)}"}, private=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(key.as_dict(private=True), handle)
+    return load_signing_key(key.as_dict(private=True))
+
+
+def _client_auth(entry: Mapping[str, Any], client_id: str, key: SigningKey) -> Any:
+    method = entry.get("auth", "private_key_jwt")
+    if method == "private_key_jwt":
+        return PrivateKeyJwt(client_id, key)
+    if method == "client_secret_basic":
+        secret = entry.get("client_secret") or os.environ.get(str(entry.get("client_secret_env", "")), "")
+        if not secret:
+            raise ConfigurationError(f"issuer {entry.get('iss')}: client_secret_basic without a secret")
+        return ClientSecretBasic(client_id, secret)
+    raise ConfigurationError(f"issuer {entry.get('iss')}: unknown client authentication {method!r}")
+
+
+def build_registry(config: Mapping[str, Any], key: SigningKey) -> IssuerRegistry:
+    """The allowlist: every configured issuer with its registration; redirect URI = app URL + callback."""
+    app_url = config["HVOL_APP_URL"]
+    redirect_uri = app_url + CALLBACK_PATH
+    entries: list[Mapping[str, Any]] = [{"iss": iss} for iss in config["HVOL_ISSUERS"]]
+    entries += list(config.get("HVOL_ISSUER_REGISTRATIONS") or [])
+    registrations = []
+    for entry in entries:
+        client_id = str(entry.get("client_id") or config["HVOL_CLIENT_ID"])
+        registrations.append(
+            ClientRegistration(
+                issuer=str(entry["iss"]),
+                client_id=client_id,
+                redirect_uri=redirect_uri,
+                auth=_client_auth(entry, client_id, key),
+                scope_syntax=entry.get("scope_syntax"),
+                name=str(entry.get("name") or ""),
+            )
+        )
+    return IssuerRegistry(registrations, sandbox=bool(config["HVOL_SANDBOX"]))

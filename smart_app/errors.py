@@ -1,0 +1,64 @@
+"""One place that turns errors into Dutch pages (style.md: the framework layer answers in one place).
+
+Every ``HvolError`` (the SMART errors included) becomes a plain page that says what happened and what to do.
+Texts from outside (an EHR's ``error_description``) are shown escaped, as text (R5). The log line names the
+error code and the endpoint only: no tokens, no codes, no launch parameters, no personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from hvol_fhir.errors import HvolError
+from hvol_fhir.smart import AuthorizationDenied, SmartError
+
+from .i18n import _
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: int, message: str, **extra: object) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, message=message, **extra), status
+
+
+def handle_hvol_error(exc: HvolError) -> tuple[str, int]:
+    status = exc.http_status
+    log.info("error page code=%s status=%s endpoint=%s", exc.code, status, request.endpoint)
+    if isinstance(exc, SmartError):
+        ehr_error = ehr_detail = None
+        if isinstance(exc, AuthorizationDenied):
+            ehr_error, ehr_detail = exc.oauth_error, exc.server_description
+        return _page(
+            status, _(exc.user_message), relaunch=exc.relaunch, ehr_error=ehr_error, ehr_detail=ehr_detail
+        )
+    return _page(status, _(exc.message_nl), relaunch=False)
+
+
+def handle_http_error(exc: HTTPException) -> tuple[str, int]:
+    status = exc.code or 500
+    messages = {
+        404: _("Deze pagina bestaat niet. Start de app opnieuw vanuit het dossier."),
+        405: _("Deze handeling kan hier niet. Ga terug en probeer het opnieuw."),
+    }
+    return _page(status, messages.get(status, _("Er ging iets mis. Probeer het opnieuw.")), relaunch=False)
+
+
+def handle_unexpected(exc: Exception) -> tuple[str, int]:
+    log.exception("unexpected error endpoint=%s", request.endpoint)
+    return _page(
+        500,
+        _(
+            "Er ging iets mis in de app. Probeer het opnieuw; blijft dit gebeuren, neem dan "
+            "contact op met de beheerder."
+        ),
+        relaunch=True,
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HvolError, handle_hvol_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,230 @@
+"""Server-side launch state (R8, R9, R90): pending launches, launch sessions and the app's view of a launch.
+
+Two stores with the semantics of :class:`hvol_fhir.smart.store.LaunchStore`, plus what the web layer needs:
+
+- :class:`SqliteLaunchStore`, the embedded default for one machine (no server; several worker processes share
+  the file; refreshes serialised by a file lock);
+- :class:`RedisLaunchStore` (redis-py) for several app instances behind a load balancer: a launch started on
+  one instance completes on another.
+
+Both also keep a small per-launch *view* (role, names) and can peek at a pending launch without taking it
+(to tell "cookies blocked" from "unknown state" at the callback).
+
+The browser holds only an opaque random id in a cookie (``hvol_sid``); tokens never leave the server (R7).
+Each launch has its own ``launch_id``, carried in the URL path of every page, so two tabs never mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from hvol_fhir.smart import LaunchSession, MemoryLaunchStore, PendingLaunch
+
+Clock = Callable[[], float]
+
+
+class AppLaunchStore(Protocol):
+    """The library's LaunchStore plus peeking and the per-launch view."""
+
+    def put_pending(self, pending: PendingLaunch, ttl: float) -> None: ...
+    def pop_pending(self, state: str) -> PendingLaunch | None: ...
+    def peek_pending(self, state: str) -> PendingLaunch | None: ...
+    def put_session(self, session: LaunchSession, ttl: float) -> None: ...
+    def get_session(self, launch_id: str) -> LaunchSession | None: ...
+    def delete_session(self, launch_id: str) -> None: ...
+    def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]: ...
+    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None: ...
+    def get_view(self, launch_id: str) -> dict[str, Any] | None: ...
+
+
+class MemoryAppStore(MemoryLaunchStore):
+    """In-process store (tests, one worker)."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        super().__init__(clock)
+        self._views: dict[str, tuple[dict[str, Any], float]] = {}
+
+    def peek_pending(self, state: str) -> PendingLaunch | None:
+        item = self._pending.get(state)
+        return item[0] if item and item[1] > self._clock() else None
+
+    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
+        self._views[launch_id] = (dict(view), self._clock() + ttl)
+
+    def get_view(self, launch_id: str) -> dict[str, Any] | None:
+        item = self._views.get(launch_id)
+        return dict(item[0]) if item and item[1] > self._clock() else None
+
+
+# --- sqlite -------------------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (state TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS launch (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS view (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+"""
+
+
+_KEY = {"pending": "state", "launch": "id", "view": "id"}
+
+
+class SqliteLaunchStore:
+    """One sqlite file; safe for threads and for worker processes on the same machine."""
+
+    def __init__(self, path: str | Path, clock: Clock = time.time) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._local = threading.local()
+        self._locks: dict[str, threading.Lock] = {}
+        self._mutex = threading.Lock()
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        yield conn
+
+    def _put(self, table: str, key: str, data: dict[str, Any], ttl: float) -> None:
+        now = self._clock()
+        with self._db() as db:
+            db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
+            db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", (key, json.dumps(data), now + ttl))
+
+    def _get(self, table: str, key: str) -> dict[str, Any] | None:
+        with self._db() as db:
+            row = db.execute(
+                f"SELECT data FROM {table} WHERE {_KEY[table]} = ? AND expires > ?",
+                (key, self._clock()),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
+        self._put("pending", pending.state, pending.to_dict(), ttl)
+
+    def pop_pending(self, state: str) -> PendingLaunch | None:
+        # DELETE ... RETURNING is atomic: of two callbacks with one state, one gets the record (§1.6).
+        with self._db() as db:
+            row = db.execute(
+                "DELETE FROM pending WHERE state = ? RETURNING data, expires", (state,)
+            ).fetchone()
+        if row is None or row[1] <= self._clock():
+            return None
+        return PendingLaunch.from_dict(json.loads(row[0]))
+
+    def peek_pending(self, state: str) -> PendingLaunch | None:
+        data = self._get("pending", state)
+        return PendingLaunch.from_dict(data) if data else None
+
+    def put_session(self, session: LaunchSession, ttl: float) -> None:
+        self._put("launch", session.launch_id, session.to_dict(), ttl)
+
+    def get_session(self, launch_id: str) -> LaunchSession | None:
+        data = self._get("launch", launch_id)
+        return LaunchSession.from_dict(data) if data else None
+
+    def delete_session(self, launch_id: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM launch WHERE id = ?", (launch_id,))
+            db.execute("DELETE FROM view WHERE id = ?", (launch_id,))
+
+    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
+        self._put("view", launch_id, view, ttl)
+
+    def get_view(self, launch_id: str) -> dict[str, Any] | None:
+        return self._get("view", launch_id)
+
+    def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]:
+        with self._mutex:
+            lock = self._locks.setdefault(launch_id, threading.Lock())
+        return self._file_lock(lock)
+
+    @contextmanager
+    def _file_lock(self, lock: threading.Lock) -> Iterator[None]:
+        # Threads wait on their lock, processes on the file: refreshes are rare, one lock file is enough.
+        with lock, open(str(self.path) + ".refresh.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- Redis --------------------------------------------------------------------------------------------------
+
+
+class RedisLaunchStore:
+    """Redis (redis-py) for several instances; keys expire by themselves (``EX``)."""
+
+    def __init__(self, url: str, prefix: str = "hvol:", lock_timeout: float = 30.0) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self.lock_timeout = lock_timeout
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self.prefix}{kind}:{key}"
+
+    def _put(self, kind: str, key: str, data: dict[str, Any], ttl: float) -> None:
+        self.redis.set(self._key(kind, key), json.dumps(data), ex=max(1, int(ttl)))
+
+    def _get(self, kind: str, key: str) -> dict[str, Any] | None:
+        raw = self.redis.get(self._key(kind, key))
+        return json.loads(raw) if raw else None  # type: ignore[arg-type]
+
+    def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
+        self._put("pending", pending.state, pending.to_dict(), ttl)
+
+    def pop_pending(self, state: str) -> PendingLaunch | None:
+        raw = self.redis.getdel(self._key("pending", state))  # atomic single use (Redis >= 6.2)
+        return PendingLaunch.from_dict(json.loads(raw)) if raw else None  # type: ignore[arg-type]
+
+    def peek_pending(self, state: str) -> PendingLaunch | None:
+        data = self._get("pending", state)
+        return PendingLaunch.from_dict(data) if data else None
+
+    def put_session(self, session: LaunchSession, ttl: float) -> None:
+        self._put("launch", session.launch_id, session.to_dict(), ttl)
+
+    def get_session(self, launch_id: str) -> LaunchSession | None:
+        data = self._get("launch", launch_id)
+        return LaunchSession.from_dict(data) if data else None
+
+    def delete_session(self, launch_id: str) -> None:
+        self.redis.delete(self._key("launch", launch_id), self._key("view", launch_id))
+
+    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
+        self._put("view", launch_id, view, ttl)
+
+    def get_view(self, launch_id: str) -> dict[str, Any] | None:
+        return self._get("view", launch_id)
+
+    def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]:
+        # A distributed lock: one refresh per launch across all instances (rotating refresh tokens, §1.12).
+        return self.redis.lock(  # type: ignore[no-any-return]
+            self._key("refresh", launch_id), timeout=self.lock_timeout, blocking_timeout=self.lock_timeout
+        )
+
+
+def open_store(url: str, instance_path: str, clock: Clock = time.time) -> AppLaunchStore:
+    """``memory``, ``redis://…``/``rediss://…`` or ``sqlite:///path`` (default: a file in the instance)."""
+    if url == "memory":
+        return MemoryAppStore(clock)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisLaunchStore(url)
+    path = url.removeprefix("sqlite:///") if url else str(Path(instance_path) / "sessions.sqlite3")
+    return SqliteLaunchStore(path, clock)

@@ -1,0 +1,81 @@
+"""EHR launch driven in headless Chromium: the sandbox launcher, the app in the browser, the landing page.
+
+Screenshots go to test-artifacts/screenshots/. Uses Debian's chromium + chromium-driver via Selenium.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.launch_support import RunningApp, serve_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    if not shutil.which("chromedriver") and not Path("/usr/bin/chromedriver").exists():
+        pytest.skip("chromium-driver is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.add_argument("--headless=new")
+    options.add_argument("--no-sandbox")
+    options.add_argument("--window-size=1200,900")
+    drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+@pytest.fixture(scope="module")
+def running(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with serve_app(org, tmp_path_factory.mktemp("app-browser")) as app:
+        yield app
+
+
+def _launch(driver: Any, org: Any, user: str, patient: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(org.launcher_url)
+    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
+    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
+    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
+    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+
+
+def test_ehr_launch_in_chromium(driver: Any, running: RunningApp, org: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _launch(driver, org, "hv-buddy-1", "hv-youth-06")
+    role = driver.find_element(By.CSS_SELECTOR, '[data-testid="role"]')
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "launch-buddy.png"))
+    assert role.get_attribute("data-role") == "buddy"
+    assert "jaar" in driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
+    assert driver.current_url.startswith(running.url + "/l/")
+
+
+def test_two_tabs_in_chromium_keep_their_youth(driver: Any, running: RunningApp, org: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _launch(driver, org, "hv-coordinator", "hv-youth-06")
+    first_url = driver.current_url
+    first = driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
+    driver.switch_to.new_window("tab")
+    _launch(driver, org, "hv-coordinator", "hv-youth-01")
+    second = driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
+    driver.save_screenshot(str(SHOTS / "launch-two-tabs.png"))
+    assert first != second
+    driver.switch_to.window(driver.window_handles[0])
+    driver.get(first_url)
+    assert driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text == first

@@ -1,0 +1,112 @@
+"""Programme role from CareTeam / PractitionerRole (pure), ages and names, and the per-role scopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from hvol_fhir.smart.scopes import build_request
+from smart_app.launches import narrowing_candidates
+from smart_app.roles import APP_ROLE_FEATURES, CARETEAM_ROLE_SYSTEM, UNION_FEATURES, age_on, decide_role
+
+TODAY = dt.date(2026, 6, 1)
+ME = "Practitioner/me"
+
+
+def _coding(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": CARETEAM_ROLE_SYSTEM, "code": code}]}]
+
+
+def _team(*participants: dict[str, Any], status: str = "active") -> dict[str, Any]:
+    return {"resourceType": "CareTeam", "status": status, "participant": list(participants)}
+
+
+def _member(ref: str, code: str, **period: str) -> dict[str, Any]:
+    return {"member": {"reference": ref}, "role": _coding(code), **({"period": period} if period else {})}
+
+
+def _coordinator_role(ref: str = ME, active: bool = True) -> dict[str, Any]:
+    return {
+        "resourceType": "PractitionerRole",
+        "active": active,
+        "practitioner": {"reference": ref},
+        "code": _coding("coordinator"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("teams", "roles", "expected"),
+    [
+        ([_team(_member(ME, "buddy"))], [], ("buddy", "careteam")),
+        ([_team(_member("https://ehr/fhir/" + ME, "coach"))], [], ("coach", "careteam")),  # absolute ref
+        ([_team(_member(ME, "mentor"), _member(ME, "buddy"))], [], ("buddy", "careteam")),  # widest wins
+        ([_team(_member(ME, "buddy", end="2026-01-01"))], [], ("staff", "none")),  # ended
+        ([_team(_member(ME, "buddy", start="2026-07-01"))], [], ("staff", "none")),  # not yet
+        ([_team(_member(ME, "buddy"), status="inactive")], [], ("staff", "none")),
+        ([_team(_member("Practitioner/other", "buddy"))], [], ("staff", "none")),
+        ([], [_coordinator_role()], ("coordinator", "practitionerrole")),
+        ([], [_coordinator_role(active=False)], ("staff", "none")),
+        ([], [_coordinator_role("Practitioner/other")], ("staff", "none")),
+        (
+            [_team({"member": {"reference": ME}, "role": [{"coding": [{"system": "x", "code": "buddy"}]}]})],
+            [],
+            ("staff", "none"),
+        ),  # a buddy code from another system is not the programme's
+    ],
+)
+def test_decide_role(teams: list[Any], roles: list[Any], expected: tuple[str, str]) -> None:
+    decision = decide_role(ME, teams, roles, TODAY)
+    assert (decision.role, decision.source) == expected
+
+
+def test_no_fhir_user_means_unknown_staff() -> None:
+    assert decide_role(None, [_team(_member(ME, "buddy"))], [], TODAY).role == "staff"
+
+
+def test_mentor_gets_the_programme_card_only() -> None:
+    assert (
+        APP_ROLE_FEATURES["mentor"] == APP_ROLE_FEATURES["staff"] == ("identity", "youth", "programme-card")
+    )
+
+
+def test_buddy_scopes_stay_within_the_programme() -> None:
+    """P-ASSESS: nothing of the record beyond the programme's resources and the youth's name and age."""
+    scopes = build_request(APP_ROLE_FEATURES["buddy"], "v2", ehr_launch=True).scopes
+    types = {s.split("/")[1].split(".")[0] for s in scopes if "/" in s and "." in s}
+    assert types <= {
+        "Patient",
+        "CarePlan",
+        "CareTeam",
+        "Encounter",
+        "Communication",
+        "AuditEvent",
+        "QuestionnaireResponse",
+        "Questionnaire",
+        "Practitioner",
+        "PractitionerRole",
+    }
+    assert "patient/Patient.r" in scopes  # read only: no search over other youths
+
+
+def test_union_request_contains_role_discovery() -> None:
+    scopes = build_request(UNION_FEATURES, "v2", ehr_launch=True).scopes
+    for needed in ("launch", "openid", "fhirUser", "online_access", "user/PractitionerRole.rs"):
+        assert needed in scopes
+    assert any(s.startswith("patient/CareTeam.") and "r" in s.split(".")[1] for s in scopes)
+
+
+def test_narrowing_candidates_fall_back_to_granted_strings() -> None:
+    wanted = ("launch", "patient/CarePlan.rs", "patient/Patient.r")
+    granted = ["launch", "patient/CarePlan.crus", "patient/Patient.r", "patient/Consent.crus"]
+    exact, covering = narrowing_candidates(wanted, granted)
+    assert exact == wanted
+    assert covering == ("launch", "patient/CarePlan.crus", "patient/Patient.r")  # Consent dropped
+
+
+@pytest.mark.parametrize(
+    ("birth", "age"), [("2010-06-01", 16), ("2010-06-02", 15), ("2010", None), (None, None)]
+)
+def test_age_on(birth: str | None, age: int | None) -> None:
+    assert age_on(birth, TODAY) == age

@@ -1,0 +1,183 @@
+"""Session stores: sqlite (embedded default) and Redis, and a launch spread over two app instances."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+
+from hvol_fhir.smart import LaunchContext, LaunchSession, PendingLaunch
+from smart_app.sessions import AppLaunchStore, RedisLaunchStore, SqliteLaunchStore
+
+from .conftest import AuthServer, FakeClock, FakeFhir, authorize, make_app, path_of, to_authorize
+
+
+def _pending(state: str = "s" * 43) -> PendingLaunch:
+    return PendingLaunch(
+        state=state,
+        session_id="sid",
+        kind="ehr",
+        iss="https://e/fhir",
+        aud="https://e/fhir",
+        launch="l",
+        redirect_uri="https://a/cb",
+        code_verifier="v" * 43,
+        nonce="n",
+        scope="launch",
+        features=("youth",),
+        scope_syntax="v2",
+        created_at=1.0,
+    )
+
+
+def _session(launch_id: str = "L1") -> LaunchSession:
+    return LaunchSession(
+        launch_id=launch_id,
+        session_id="sid",
+        kind="ehr",
+        fhir_base="https://e/fhir",
+        client_id="c",
+        token_endpoint="https://e/token",
+        access_token="at",
+        expires_at=9e9,
+        refresh_token="rt",
+        requested_scope="launch",
+        granted_scope="launch",
+        scope_syntax="v2",
+        features=("youth",),
+        enabled_features=("youth",),
+        disabled_features=(),
+        context=LaunchContext(patient="p1"),
+        fhir_user=None,
+        id_token_sub=None,
+        created_at=1.0,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A throw-away redis-server on a free port, no persistence; stopped afterwards."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> AppLaunchStore:
+    if request.param == "sqlite":
+        return SqliteLaunchStore(tmp_path / "s.db")
+    url = request.getfixturevalue("redis_url")
+    return RedisLaunchStore(url, prefix=f"t{time.monotonic_ns()}:")
+
+
+def test_pending_is_single_use_and_peekable(store: AppLaunchStore) -> None:
+    store.put_pending(_pending(), 60)
+    assert store.peek_pending("s" * 43) == _pending()
+    assert store.pop_pending("s" * 43) == _pending()
+    assert store.pop_pending("s" * 43) is None
+    assert store.peek_pending("s" * 43) is None
+
+
+def test_concurrent_pops_hand_out_one_record(store: AppLaunchStore) -> None:
+    store.put_pending(_pending(), 60)
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda: results.append(store.pop_pending("s" * 43))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r is not None for r in results) == 1
+
+
+def test_sessions_and_views_round_trip(store: AppLaunchStore) -> None:
+    store.put_session(_session(), 60)
+    store.put_view("L1", {"role": "buddy"}, 60)
+    assert store.get_session("L1") == _session()
+    assert store.get_view("L1") == {"role": "buddy"}
+    store.delete_session("L1")
+    assert store.get_session("L1") is None and store.get_view("L1") is None
+
+
+def test_refresh_lock_serialises(store: AppLaunchStore) -> None:
+    inside: list[int] = []
+    overlap: list[bool] = []
+
+    def work() -> None:
+        with store.refresh_lock("L1"):
+            inside.append(1)
+            overlap.append(len(inside) > 1)
+            time.sleep(0.01)
+            inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlap == [False] * 4
+
+
+def test_sqlite_expiry_by_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SqliteLaunchStore(tmp_path / "s.db", clock)
+    store.put_pending(_pending(), 10)
+    store.put_session(_session(), 10)
+    clock.advance(11)
+    assert store.pop_pending("s" * 43) is None and store.get_session("L1") is None
+
+
+def test_launch_and_page_load_across_two_instances_with_redis(
+    redis_url: str, key: Any, tmp_path: Path, clock: FakeClock, auth: AuthServer, fhir: FakeFhir
+) -> None:
+    """Behind a load balancer: /launch on instance 1, the callback on 2, pages on both (issue 4)."""
+    one = make_app(key, tmp_path, clock, HVOL_STORE=None, HVOL_SESSION_STORE=redis_url).test_client()
+    two = make_app(key, tmp_path, clock, HVOL_STORE=None, HVOL_SESSION_STORE=redis_url).test_client()
+    callback = authorize(to_authorize(one, auth.launch_url("buddy-y1", "y1")))
+    _share_cookie(one, two)
+    landing = two.get(path_of(callback))
+    assert landing.status_code == 303, landing.get_data(as_text=True)
+    page = landing.headers["Location"]
+    for instance in (one, two):
+        html = instance.get(page).get_data(as_text=True)
+        assert 'data-role="buddy"' in html and "Sanne Testmeisje" in html
+    clock.advance(2 * 3600)  # expired: instance 2 refreshes under the Redis lock, instance 1 sees the result
+    assert two.get(page).status_code == 200
+    assert one.get(page).status_code == 200
+
+
+def _share_cookie(source: FlaskClient, target: FlaskClient) -> None:
+    cookie = source.get_cookie("hvol_sid")
+    assert cookie is not None
+    target.set_cookie("hvol_sid", cookie.value)
