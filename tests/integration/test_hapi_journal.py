@@ -481,6 +481,17 @@ def test_paging_skips_hidden_entries(outsider: FhirClient, world: World) -> None
     assert sorted(ids) == sorted([world.visible, world.r_control])
 
 
+def test_a_cleared_users_paging_links_show_nothing_to_others(
+    outsider: FhirClient, buddy: FhirClient, world: World
+) -> None:
+    first = buddy.get(f"Communication?subject=Patient/{world.youth}&_count=1")
+    links = [link["url"] for link in first.json()["link"] if link["relation"] == "next"]
+    assert links
+    pages = list(each_page(outsider, links[0]))
+    for page in pages:
+        assert_no_leak(page, world)
+
+
 def test_reverse_and_forward_chains_through_journal_types_are_refused(
     outsider: FhirClient, world: World
 ) -> None:

@@ -120,3 +120,38 @@ def test_conformance_resources_are_loaded(admin: FhirClient) -> None:
     resp = admin.get("StructureDefinition?url=" + TEST_PROFILE)
     assert resp.status_code == 200
     assert [e["resource"]["id"] for e in resp.json()["entry"]] == ["hvol-test-patient"]
+
+
+def test_profile_uploaded_after_use_is_still_enforced(admin: FhirClient) -> None:
+    # HAPI 8 caches failed profile lookups; the sandbox flushes the validation caches on every upload.
+    sid = f"hvol-test-late-{uuid.uuid4().hex[:8]}"
+    url = CANON + sid
+    before = admin.post("Patient", {"resourceType": "Patient", "meta": {"profile": [url]}})
+    assert before.status_code in (201, 422)  # unknown profile: HAPI's choice, either way it is now cached
+    profile = {
+        "resourceType": "StructureDefinition",
+        "id": sid,
+        "url": url,
+        "name": "LateProfile",
+        "status": "draft",
+        "fhirVersion": "4.0.1",
+        "kind": "resource",
+        "abstract": False,
+        "type": "Patient",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "derivation": "constraint",
+        "differential": {
+            "element": [
+                {"id": "Patient", "path": "Patient"},
+                {"id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1},
+            ]
+        },
+    }
+    assert admin.put(f"StructureDefinition/{sid}", profile).status_code == 201
+    after = admin.post("Patient", {"resourceType": "Patient", "meta": {"profile": [url]}})
+    assert after.status_code == 422
+    assert any("birthDate" in e for e in _errors(after.json()))
+    ok = admin.post(
+        "Patient", {"resourceType": "Patient", "meta": {"profile": [url]}, "birthDate": "2011-01-01"}
+    )
+    assert ok.status_code == 201, ok.text

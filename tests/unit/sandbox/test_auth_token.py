@@ -189,8 +189,16 @@ def test_refresh_may_narrow_but_not_widen(client: FlaskClient) -> None:
         },
         headers=BASIC,
     ).get_json()
-    assert narrow["scope"] == "offline_access patient/*.rs"
+    assert set(narrow["scope"].split()) == {"offline_access", "patient/*.rs"}
     assert claims_of(client, narrow["access_token"])["scope"] == narrow["scope"]
+    # Narrower by coverage, not only by string: one type and fewer permissions under patient/*.rs.
+    covered = client.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": narrow["refresh_token"],
+              "scope": "patient/CarePlan.r offline_access"},
+        headers=BASIC,
+    ).get_json()
+    assert set(covered["scope"].split()) == {"patient/CarePlan.r", "offline_access"}
 
 
 def test_refresh_rederives_clearance() -> None:
