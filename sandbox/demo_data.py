@@ -116,15 +116,28 @@ def resources(scenario: Scenario) -> list[Json]:
     return out
 
 
-def transactions(items: Iterable[Json], size: int = TRANSACTION_SIZE) -> Iterator[Json]:
+def transactions(items: Iterable[Json], base: str, size: int = TRANSACTION_SIZE) -> Iterator[Json]:
+    """PUT entries on fixed ids; fullUrl is the resource's URL at ``base`` (so relative references resolve)."""
     batch: list[Json] = []
     for res in items:
-        batch.append({"resource": res, "request": {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}})
+        url = f"{res['resourceType']}/{res['id']}"
+        batch.append({"fullUrl": f"{base.rstrip('/')}/{url}", "resource": res, "request": {"method": "PUT", "url": url}})
         if len(batch) == size:
             yield {"resourceType": "Bundle", "type": "transaction", "entry": batch}
             batch = []
     if batch:
         yield {"resourceType": "Bundle", "type": "transaction", "entry": batch}
+
+
+def _errors(resp: requests.Response) -> str:
+    """The error issues of an OperationOutcome (synthetic data only, so diagnostics may be shown)."""
+    try:
+        issues = resp.json().get("issue", [])
+    except ValueError:
+        return resp.text[:2000]
+    lines = [f"- {i.get('diagnostics')} @ {', '.join(i.get('location', [])[:1])}"
+             for i in issues if i.get("severity") in ("error", "fatal")]
+    return "\n".join(lines[:20]) or resp.text[:2000]
 
 
 def load(fhir_base: str, token: str, scenario: Scenario) -> int:
@@ -133,10 +146,10 @@ def load(fhir_base: str, token: str, scenario: Scenario) -> int:
                "Accept": "application/fhir+json", "Prefer": "return=minimal"}
     written = 0
     with requests.Session() as http:
-        for bundle in transactions(resources(scenario)):
+        for bundle in transactions(resources(scenario), fhir_base):
             resp = http.post(fhir_base, data=json.dumps(bundle), headers=headers, timeout=300)
             if resp.status_code != 200:
-                raise RuntimeError(f"Demodata laden mislukt ({resp.status_code}): {resp.text[:3000]}")
+                raise RuntimeError(f"Demodata laden mislukt ({resp.status_code}):\n{_errors(resp)}")
             written += len(bundle["entry"])
     return written
 

@@ -90,11 +90,14 @@ def free_port(preferred: int | None = None, host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def _tail(path: Path, lines: int = 60) -> str:
+def log_tail(path: Path, lines: int = 60) -> str:
+    """The last lines of a log file, for error messages."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(geen log)"
+
+
 
 
 @dataclass
@@ -190,7 +193,7 @@ def start_hapi(
     )
     server = HapiServer(proc, audience_host, port, log_path, _log_file=log_file)
     try:
-        _wait_ready(server, started + timeout)
+        _wait_ready(server, started, timeout)
     except BaseException:
         server.stop()
         raise
@@ -198,13 +201,13 @@ def start_hapi(
     return server
 
 
-def _wait_ready(server: HapiServer, deadline: float) -> None:
+def _wait_ready(server: HapiServer, started: float, timeout: float) -> None:
     url = server.base_url + "/metadata"
-    while time.monotonic() < deadline:
+    while time.monotonic() < started + timeout:
         if not server.running():
             raise HapiError(
                 f"HAPI stopte tijdens het opstarten (exit {server.process.returncode}). "
-                f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}"
+                f"Laatste regels van {server.log_path}:\n{log_tail(server.log_path)}"
             )
         try:
             if requests.get(url, timeout=5).status_code == 200:
@@ -213,8 +216,8 @@ def _wait_ready(server: HapiServer, deadline: float) -> None:
             pass
         time.sleep(0.5)
     raise HapiError(
-        f"HAPI was na {READY_TIMEOUT:.0f} s niet klaar ({url}). "
-        f"Laatste regels van {server.log_path}:\n{_tail(server.log_path)}"
+        f"HAPI was na {timeout:.0f} s niet klaar ({url}). "
+        f"Laatste regels van {server.log_path}:\n{log_tail(server.log_path)}"
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from sandbox.auth.settings import load_or_create_key
-from sandbox.hapi import HapiError, HapiServer, _tail, free_port, load_conformance, start_hapi
+from sandbox.hapi import HapiError, HapiServer, free_port, load_conformance, log_tail, start_hapi
 from sandbox.tokens import TokenIssuer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ class Organisation:
     auth_process: subprocess.Popen[bytes]
     auth_log: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    app_port: int | None = None  # where the registered app is served (tests and demo)
 
     @property
     def fhir_base(self) -> str:
@@ -80,14 +81,14 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise HapiError(f"De autorisatieserver stopte bij het opstarten. Laatste regels van {log}:\n{_tail(log)}")
+            raise HapiError(f"De autorisatieserver stopte bij het opstarten. Laatste regels van {log}:\n{log_tail(log)}")
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    raise HapiError(f"De autorisatieserver was na {timeout:.0f} s niet klaar ({url}).\n{_tail(log)}")
+    raise HapiError(f"De autorisatieserver was na {timeout:.0f} s niet klaar ({url}).\n{log_tail(log)}")
 
 
 def start_organisation(
@@ -99,6 +100,8 @@ def start_organisation(
     clients: Iterable[Mapping[str, Any]] = (),
     demo_data: bool = False,
     today: Any = None,
+    extra_conformance: Iterable[Mapping[str, Any]] = (),
+    app_port: int | None = None,
 ) -> Organisation:
     """Start one organisation and wait until both servers answer; stops what it started on failure."""
     home = (workdir / name).resolve()
@@ -131,11 +134,11 @@ def start_organisation(
         _stop_process(auth_proc)
         raise
     org = Organisation(name=name, workdir=home, auth_url=auth_url, issuer=issuer, hapi=hapi,
-                       auth_process=auth_proc, auth_log=auth_log, settings=settings)
+                       auth_process=auth_proc, auth_log=auth_log, settings=settings, app_port=app_port)
     try:
         if hapi.base_url != fhir_base:  # port was taken between our check and the start: restart cleanly
             raise HapiError(f"HAPI kreeg poort {hapi.port} in plaats van {hapi_port}; probeer opnieuw.")
-        load_conformance(fhir_base, org.admin_token(), MAPPINGS)
+        load_conformance(fhir_base, org.admin_token(), MAPPINGS, extra=[dict(r) for r in extra_conformance])
         if demo_data:
             from sandbox.demo_data import load_demo_data
 

@@ -31,6 +31,7 @@ def driver() -> Iterator[Any]:
     options.add_argument("--no-sandbox")
     options.add_argument("--window-size=1200,900")
     drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    drv.implicitly_wait(15)  # the launch is several redirects; wait for each page's elements
     try:
         yield drv
     finally:

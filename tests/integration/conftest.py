@@ -1,43 +1,24 @@
-"""Integration fixtures: one real sandbox organisation per test session.
-
-For now ``org`` is HAPI plus a JWKS stub that serves the keys of a :class:`sandbox.tokens.TokenIssuer`;
-the interface (``fhir_base``, ``issuer``, ``admin_token()``) stays when the fixture moves onto the full
-organisation (authorization server + demo data).
-"""
+"""Integration helpers: a raw FHIR client per token, on the session's sandbox organisation (``org``, see
+tests/conftest.py: authorization server + HAPI + demo data)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from sandbox.hapi import HapiServer, ensure_built, free_port, load_conformance, start_hapi
-from sandbox.jwks_stub import JwksStub
-from sandbox.tokens import TokenIssuer
+from sandbox.org import Organisation
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "mappings"
-TEST_CONFORMANCE = ROOT / "tests" / "data" / "hapi"
-LOG_DIR = ROOT / ".sandbox" / "logs"
 FHIR_JSON = "application/fhir+json"
 
 
-@dataclass
-class Org:
-    """One sandbox organisation as the tests see it."""
-
-    fhir_base: str
-    issuer: TokenIssuer
-    hapi: HapiServer
-    jwks: JwksStub
-
-    def admin_token(self) -> str:
-        return self.issuer.admin_token()
+Org = Organisation  # the session fixture ``org`` lives in tests/conftest.py
 
 
 class FhirClient:
@@ -79,49 +60,6 @@ class FhirClient:
 
     def delete(self, path: str, **kw: Any) -> requests.Response:
         return self.request("DELETE", path, **kw)
-
-
-def _test_conformance() -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(TEST_CONFORMANCE.glob("*.json"))]
-
-
-@pytest.fixture(scope="session")
-def org() -> Iterator[Org]:
-    ensure_built()
-    issuers: list[TokenIssuer] = []
-    jwks = JwksStub(lambda: issuers[0].jwks()).start()
-    hapi: HapiServer | None = None
-    try:
-        port = free_port()
-        issuer = TokenIssuer(issuer=jwks.base_url, audience=f"http://127.0.0.1:{port}/fhir")
-        issuers.append(issuer)
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        hapi = start_hapi(
-            issuer=jwks.base_url,
-            audience_host="127.0.0.1",
-            jwks_url=jwks.url,
-            authorize_url=jwks.base_url + "/authorize",
-            token_url=jwks.base_url + "/token",
-            port=port,
-            log_path=LOG_DIR / "hapi-integration.log",
-        )
-        issuer.audience = hapi.base_url  # the port may have moved if it was taken meanwhile
-        token = issuer.admin_token()
-        # Conformance resources before any data (HAPI 8 caches failed profile lookups).
-        load_conformance(hapi.base_url, token, MAPPINGS, extra=_test_conformance())
-        _warm_up(hapi.base_url, token)
-        yield Org(fhir_base=hapi.base_url, issuer=issuer, hapi=hapi, jwks=jwks)
-    finally:
-        if hapi is not None:
-            hapi.stop()
-        jwks.stop()
-
-
-def _warm_up(base: str, token: str) -> None:
-    """The first validation loads the R4 core definitions (seconds); pay that once, here."""
-    body = {"resourceType": "Patient", "name": [{"family": "Opwarmen"}]}
-    resp = FhirClient(base, token).post("Patient/$validate", body)
-    assert resp.status_code == 200, resp.text
 
 
 @pytest.fixture(scope="session")

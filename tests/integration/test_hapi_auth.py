@@ -41,7 +41,7 @@ def test_metadata_is_open_and_advertises_smart(fhir: Callable[[str | None], Fhir
     assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
     oauth = next(e for e in security["extension"] if e["url"].endswith("/oauth-uris"))
     uris = {e["url"]: e["valueUri"] for e in oauth["extension"]}
-    assert uris == {"token": org.jwks.base_url + "/token", "authorize": org.jwks.base_url + "/authorize"}
+    assert uris == {"token": org.auth_url + "/token", "authorize": org.auth_url + "/authorize"}
 
 
 def test_smart_configuration_is_open(fhir: Callable[[str | None], FhirClient], org: Org) -> None:
@@ -49,9 +49,9 @@ def test_smart_configuration_is_open(fhir: Callable[[str | None], FhirClient], o
     assert resp.status_code == 200
     doc = resp.json()
     assert doc["issuer"] == org.issuer.issuer
-    assert doc["jwks_uri"] == org.jwks.url
-    assert doc["authorization_endpoint"] == org.jwks.base_url + "/authorize"
-    assert doc["token_endpoint"] == org.jwks.base_url + "/token"
+    assert doc["jwks_uri"] == org.auth_url + "/jwks"
+    assert doc["authorization_endpoint"] == org.auth_url + "/authorize"
+    assert doc["token_endpoint"] == org.auth_url + "/token"
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["response_types_supported"] == ["code"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {"private_key_jwt", "client_secret_basic"}

@@ -95,7 +95,7 @@ def test_resources_round_trip_through_the_mappers_and_journal_is_labelled(scenar
 
 def test_references_point_backwards_so_transactions_load_in_order(scenario):
     seen: set[str] = set()
-    for bundle in transactions(resources(scenario)):
+    for bundle in transactions(resources(scenario), "http://ehr.test/fhir"):
         in_bundle = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
         for entry in bundle["entry"]:
             for ref in _references(entry["resource"]):

@@ -1,0 +1,62 @@
+"""Who may do what with the journal (P-JOURNAL-READERS, P-COACH-JOURNAL, P-SHARE-CONSENT, P-DANGER).
+
+Pure decisions from the user's programme role on this traject; the app asks before every journal read or
+write and never reads the journal on behalf of anyone else (design.md, privacy layer 1). Roles are the
+careteam-role codes plus "staff" (everybody else; a mentor is regular staff for the journal).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hvol_fhir.programme import codes as c
+
+JOURNAL_READERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})
+# Who writes which journal: the buddy her contact journal, the coach the coaching journal.
+JOURNAL_WRITERS: Final = {c.JOURNAL_BUDDY: frozenset({c.ROLE_BUDDY}), c.JOURNAL_COACHING: frozenset({c.ROLE_COACH})}
+# P-SHARE-CONSENT: disclosure under a recorded grant; buddy and coordinator record it.
+DISCLOSERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COORDINATOR})
+# P-DANGER / break-the-glass: buddies escalate; the override itself is the coordinator's (security-labels §4 C).
+OVERRIDERS: Final = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY})
+# v3-ActReason purpose of use per kind of access (security-labels.md §2).
+PURPOSE_ROUTINE: Final = "COC"
+PURPOSE_DANGER: Final = "THREAT"
+SHARE_PURPOSES: Final = ("SUPNWK", "FAMRQT", "PATRQT")
+SHARE_PURPOSES_NL: Final = {
+    "SUPNWK": "Met iemand uit het netwerk (bijvoorbeeld de mentor)",
+    "FAMRQT": "Met familie (bijvoorbeeld een ouder)",
+    "PATRQT": "Op eigen verzoek van de jongere",
+}
+
+
+def may_read_journal(role: str) -> bool:
+    return role in JOURNAL_READERS
+
+
+def may_write_journal(role: str, kind: str) -> bool:
+    return role in JOURNAL_WRITERS.get(kind, frozenset())
+
+
+def may_disclose(role: str) -> bool:
+    return role in DISCLOSERS
+
+
+def may_override(role: str) -> bool:
+    return role in OVERRIDERS
+
+
+def may_manage_traject(role: str) -> bool:
+    return role == c.ROLE_COORDINATOR
+
+
+def may_assess(role: str) -> bool:
+    return role in (c.ROLE_BEHAVIOURAL_SCIENTIST, c.ROLE_COORDINATOR)
+
+
+def may_register_contacts(role: str) -> bool:
+    return role == c.ROLE_BUDDY
+
+
+def sees_programme_card_only(role: str) -> bool:
+    """P-MENTOR: regular staff and mentors get the card (phase, buddy, contact dates and types) only."""
+    return role not in (*JOURNAL_READERS, c.ROLE_BEHAVIOURAL_SCIENTIST)

@@ -1,0 +1,57 @@
+"""AuditEvents for every journal read, write, disclosure and override (security-labels.md §5, IHE BALP).
+
+Pure builders on top of `hvol_fhir.mapping.auditevent`: who (the user), when, which youth, why (purpose of
+use), which entries. Identifiers only, never content. The events carry the restricted labels themselves, so
+only journal readers see them. The app writes them; it does not rely on the server's own audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from hvol_fhir.mapping import auditevent
+from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.privacy.access import PURPOSE_DANGER, PURPOSE_ROUTINE
+
+Json = dict[str, Any]
+
+
+def _event(
+    interaction: str, user: str, patient: str, entries: Iterable[str], at: datetime, purpose: str, outcome: str
+) -> Json:
+    access = auditevent.JournalAccess(
+        interaction=interaction,
+        recorded=at,
+        user=user,
+        purpose=purpose,
+        patient=patient,
+        entities=tuple(dict.fromkeys(entries)),
+        outcome=outcome,
+    )
+    return dump(auditevent.to_fhir(access))
+
+
+def journal_read(user: str, patient: str, entries: Iterable[str], at: datetime, *, purpose: str = PURPOSE_ROUTINE) -> Json:
+    """A search of the journal (one event per patient, BALP PatientQuery)."""
+    return _event("search-type", user, patient, entries, at, purpose, "0")
+
+
+def journal_write(user: str, patient: str, entries: Iterable[str], at: datetime, *, update: bool = False) -> Json:
+    return _event("update" if update else "create", user, patient, entries, at, PURPOSE_ROUTINE, "0")
+
+
+def disclosure(user: str, patient: str, entries: Iterable[str], at: datetime, *, purpose: str) -> Json:
+    """P-SHARE-CONSENT (purpose SUPNWK/FAMRQT/PATRQT) or P-DANGER (THREAT): information left the journal."""
+    return _event("disclose", user, patient, entries, at, purpose, "0")
+
+
+def override(user: str, patient: str, entries: Iterable[str], at: datetime) -> Json:
+    """P-DANGER: the danger override, recorded as a disclosure with purpose THREAT."""
+    return _event("disclose", user, patient, entries, at, PURPOSE_DANGER, "0")
+
+
+def denied(user: str, patient: str, at: datetime) -> Json:
+    """A refused journal access (minor failure, outcome 4): who tried, for which youth."""
+    return _event("search-type", user, patient, (), at, PURPOSE_ROUTINE, "4")

@@ -1,0 +1,212 @@
+"""Writes: one transaction per user action, client-generated identifiers, nothing written twice.
+
+- Contact + journal entry (P-JOURNAL) are one transaction. The Encounter is a conditional create on its
+  client-generated identifier; its traject link is a conditional reference to the EpisodeOfCare
+  (``EpisodeOfCare?identifier=`` the traject identifier, resolved by the server inside the transaction).
+  The journal entry cannot be a conditional create: EHRs that protect the journal (the sandbox does) refuse
+  conditional writes on journal types to anyone without organisation-wide clearance, since a match would reveal
+  a hidden entry. So the save first looks the entry up by its identifier (the writer may see her own youth's
+  journal), and only then creates; the caller holds a lock on the identifier, so a double submit waits and
+  then finds the entry. A lost answer is reported as "unknown"; saving again then finds what did land.
+- Amending a journal entry is an update with ``If-Match``: a stale edit gets a VersionConflict carrying the
+  server's current version; the EHR keeps every version (history), the app never reads ``_history``.
+- Everything else of the programme (traject, team, tasks, assessment, consent) uses conditional creates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from hvol_fhir import terminology as t
+from hvol_fhir.ehr import FhirClient, bundle
+from hvol_fhir.mapping import careplan, careteam, communication, consent, encounter, episodeofcare, inclusion, task
+from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.privacy import guard
+from hvol_fhir.programme.model import (
+    CareTeam,
+    ConsentGrant,
+    Contact,
+    InclusionAssessment,
+    JournalEntry,
+    Task,
+    Traject,
+)
+from hvol_fhir.repository import searches as s
+from hvol_fhir.repository.reads import traject_token
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Saved:
+    created: bool  # False: it was there already (a double submit or a retry)
+    references: dict[str, str]  # what -> Type/id
+
+
+def _cond(what: str, value: str) -> str:
+    return bundle.identifier_condition(t.sid(what), value)
+
+
+def _episode_condition(traject_identifier: str) -> str:
+    return f"EpisodeOfCare?identifier={traject_token(traject_identifier)}"
+
+
+def find_by_identifier(client: FhirClient, patient: str, pairs: Sequence[tuple[str, str, str]]) -> list[Json | None]:
+    """One batch: for each (resource type, sid name, value) the resource with that identifier, or None."""
+    pages = s.batch_searches(
+        client,
+        [s.get(rt, {"patient": patient, "identifier": f"{t.sid(what)}|{value}"}) for rt, what, value in pairs],
+    )
+    found = [next(iter(s.all_matches([p])), None) for p in pages]
+    return found
+
+
+def save_contact_with_entry(
+    client: FhirClient, contact: Contact, entry: JournalEntry, *, traject_identifier: str, care_team: str | None
+) -> Saved:
+    """P-JOURNAL: the contact and its journal entry, both or neither. Hold a lock on `entry.identifier`."""
+    existing = find_by_identifier(
+        client, contact.patient, [("Communication", "journal-entry", entry.identifier), ("Encounter", "contact", contact.identifier)]
+    )
+    if existing[0] is not None:
+        guard.journal_entries([existing[0]], contact.patient)  # labels intact, right youth
+        refs = {"entry": f"Communication/{existing[0]['id']}"}
+        if existing[1] is not None:
+            refs["contact"] = f"Encounter/{existing[1]['id']}"
+        return Saved(False, refs)
+    contact_url = f"urn:uuid:{contact.identifier}"
+    enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
+    com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
+    tx = bundle.transaction(
+        [
+            bundle.create_entry(enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier)),
+            bundle.create_entry(com, full_url=f"urn:uuid:{entry.identifier}"),
+        ]
+    )
+    answer = client.transaction(tx)
+    results = bundle.results(answer, tx)
+    return Saved(
+        True,
+        {"contact": results[0].reference or "", "entry": results[1].reference or ""},
+    )
+
+
+def save_entry(client: FhirClient, entry: JournalEntry, *, care_team: str | None) -> Saved:
+    """A journal entry on its own (the coach's coaching journal, an override record), created once."""
+    existing = find_by_identifier(client, entry.patient, [("Communication", "journal-entry", entry.identifier)])
+    if existing[0] is not None:
+        guard.journal_entries([existing[0]], entry.patient)
+        return Saved(False, {"entry": f"Communication/{existing[0]['id']}"})
+    result = client.create(dump(communication.to_fhir(entry, care_team=care_team)))
+    return Saved(True, {"entry": result.reference or ""})
+
+
+def amend_entry(client: FhirClient, raw: Json, text: str, *, version: str, care_team: str | None) -> Json:
+    """A new version of an entry (same author, same contact); VersionConflict when `version` is stale."""
+    old = communication.from_fhir(raw)
+    changed = replace(old, text=text)
+    body = dump(communication.update_fhir(raw, changed, care_team=care_team))
+    saved = client.update(body, if_match=version)
+    guard.journal_entries([saved], old.patient)  # re-read labels intact after the write (§6 layer 1)
+    return saved
+
+
+def write_audit(client: FhirClient, event: Json) -> str | None:
+    return client.create(event).reference
+
+
+def create_task(client: FhirClient, todo: Task) -> Saved:
+    result = client.create(dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier))
+    return Saved(result.created, {"task": result.reference or ""})
+
+
+def update_task(client: FhirClient, raw: Json, todo: Task) -> Json:
+    return client.update(dump(task.update_fhir(raw, todo)), if_match=(raw.get("meta") or {}).get("versionId"))
+
+
+def open_traject(client: FhirClient, traject: Traject, team: CareTeam) -> Saved:
+    """A new traject: CareTeam, CarePlan and EpisodeOfCare in one transaction (each a conditional create)."""
+    team_url = f"urn:uuid:{team.identifier}"
+    plan_traject = replace(traject, care_team=team_url)
+    tx = bundle.transaction(
+        [
+            bundle.create_entry(dump(careteam.to_fhir(team)), full_url=team_url, if_none_exist=_cond("careteam", team.identifier)),
+            bundle.create_entry(
+                dump(careplan.to_fhir(plan_traject)),
+                full_url=f"urn:uuid:{traject.identifier}",
+                if_none_exist=_cond("traject", traject.identifier),
+            ),
+            bundle.create_entry(
+                dump(episodeofcare.to_fhir(plan_traject)),
+                full_url=f"urn:uuid:{_episode_uuid(traject.identifier)}",
+                if_none_exist=f"identifier={traject_token(traject.identifier)}",
+            ),
+        ]
+    )
+    results = bundle.results(client.transaction(tx), tx)
+    return Saved(results[1].created, {"careteam": results[0].reference or "", "careplan": results[1].reference or ""})
+
+
+def _episode_uuid(identifier: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.UUID(int=0), "episode/" + identifier))
+
+
+def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: str | None) -> Json:
+    """A phase change, outcome or closure: the CarePlan with If-Match, the EpisodeOfCare's status with it."""
+    plan = dump(careplan.update_fhir(raw, traject))
+    episode = dump(episodeofcare.to_fhir(traject))
+    tx = bundle.transaction(
+        [
+            bundle.update_entry(plan, if_match=version),
+            {
+                "fullUrl": f"urn:uuid:{_episode_uuid(traject.identifier)}",
+                "resource": episode,
+                "request": {"method": "PUT", "url": f"EpisodeOfCare?identifier={traject_token(traject.identifier)}"},
+            },
+        ]
+    )
+    results = bundle.results(client.transaction(tx), tx)
+    return results[0].resource or plan
+
+
+def restart_traject(client: FhirClient, new: Traject, team: CareTeam | None) -> Saved:
+    """P-RESTART: the new CarePlan (`replaces` the old) with its EpisodeOfCare, sharing the care team."""
+    entries = [
+        bundle.create_entry(dump(careplan.to_fhir(new)), if_none_exist=_cond("traject", new.identifier)),
+        bundle.create_entry(
+            dump(episodeofcare.to_fhir(new)), if_none_exist=f"identifier={traject_token(new.identifier)}"
+        ),
+    ]
+    for e in entries:
+        e["fullUrl"] = f"urn:uuid:{_episode_uuid(new.identifier + e['request']['url'])}"
+    tx = bundle.transaction(entries)
+    results = bundle.results(client.transaction(tx), tx)
+    return Saved(results[0].created, {"careplan": results[0].reference or ""})
+
+
+def save_care_team(client: FhirClient, raw: Json, team: CareTeam) -> Json:
+    return client.update(dump(careteam.update_fhir(raw, team)), if_match=(raw.get("meta") or {}).get("versionId"))
+
+
+def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Saved:
+    result = client.create(
+        dump(inclusion.to_fhir(assessment)), if_none_exist=_cond("inclusion-assessment", assessment.identifier)
+    )
+    return Saved(result.created, {"assessment": result.reference or ""})
+
+
+def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Saved:
+    """A Consent is restricted: conditional create needs organisation-wide clearance (the coordinator has it)."""
+    result = client.create(
+        dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)), if_none_exist=_cond("consent", grant.identifier)
+    )
+    return Saved(result.created, {"consent": result.reference or ""})
+
+
+def now_iso(moment: datetime) -> str:
+    return moment.isoformat()

@@ -1,0 +1,220 @@
+"""The I/O shell of a transfer: read at A, plan, check and send to B, record at A.
+
+::
+
+    service = TransferService(source=FhirClient(a_base, a_auth), target=FhirClient(b_base, b_backend,
+                              on_unauthorized=b_backend.invalidate), source_name="De Horizon", target_name="B")
+    plan = service.preview(TransferRequest(...))          # what goes, what stays, and why
+    result = service.send(plan)                            # or TransferRefused/TargetUnreachable/...
+
+Order and guarantees (issue 6):
+
+1. *Check at B* (one batch of searches): two patients or two practitioners matching one identifier stop the
+   transfer before anything is written anywhere (AmbiguousAtTarget).
+2. *Send* the ONE transaction Bundle. A transaction is all or nothing, so a refusal (422, 412, ...) leaves B
+   unchanged, and A is not touched (TargetRefused, with B's OperationOutcome in plain Dutch). Every entry is
+   conditional, so the client retries it after a lost answer; if B stays silent, TargetUnreachable says
+   sending again is safe.
+3. *Record at A* only after B answered: one repeatable transaction (:mod:`.record`). If it fails, B already
+   holds the traject; RecordPending says so, and running the same transfer again creates nothing at B (every
+   entry matches) and completes the record at A. A repeat that finds the record at A changes nothing.
+
+A 401 from either server triggers the clients' ``on_unauthorized`` once (a Backend Services client fetches a
+new token), so a token that expires half-way does not break the transfer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..ehr import FhirClient, paging
+from ..ehr import bundle as bundles
+from ..ehr.errors import (
+    AmbiguousMatch,
+    EhrDown,
+    EhrError,
+    EhrForbidden,
+    SessionExpired,
+)
+from . import identity as ids
+from . import record
+from .collect import read_traject
+from .errors import AmbiguousAtTarget, RecordPending, TargetRefused, TargetUnreachable
+from .model import Json, TransferPlan, TransferRequest, TransferResult
+from .plan import build_plan
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _search_url(resource_type: str, condition: str) -> str:
+    return f"{resource_type}?{condition}&_count=2"
+
+
+@dataclass
+class TransferService:
+    source: FhirClient
+    target: FhirClient
+    source_name: str
+    target_name: str
+    source_identifier: Json | None = None
+    clock: Callable[[], datetime] = _utc_now
+
+    # --- preview ------------------------------------------------------------------------------------------
+
+    def preview(self, request: TransferRequest) -> TransferPlan:
+        """Read the traject at A and plan; nothing is sent. Errors: NoUsableIdentifier, JournalWithoutConsent,
+        NotATraject, and A's EhrErrors (A unreachable, traject not found)."""
+        snapshot = read_traject(
+            self.source,
+            request.careplan,
+            source_name=self.source_name,
+            coordinator=request.coordinator,
+            source_identifier=self.source_identifier,
+        )
+        return build_plan(snapshot, request, self.clock())
+
+    def request_for(self, careplan: str, coordinator: str, reason: str, **kw: Any) -> TransferRequest:
+        return TransferRequest(
+            careplan=careplan if "/" in careplan else f"CarePlan/{careplan}",
+            target=self.target.base_url,
+            target_name=self.target_name,
+            coordinator=coordinator,
+            reason=reason,
+            **kw,
+        )
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    def check_target(self, plan: TransferPlan) -> bool:
+        """Stop on ambiguous matches at B; True when B already holds this traject (a repeat)."""
+        patient = _search_url("Patient", ids.condition(plan.patient_match))
+        traject = _search_url("CarePlan", ids.condition(plan.traject_identifier))
+        people = [_search_url("Practitioner", ref.split("?", 1)[1]) for ref in plan.practitioner_matches]
+        request = bundles.batch(bundles.read_entry(u) for u in [patient, traject, *people])
+        answer = self._at_target(lambda: self.target.batch(request))
+        results = bundles.results(answer, request)
+        counts = [len(list(paging.matches(r.resource))) if r.ok and r.resource else 0 for r in results]
+        if counts and counts[0] > 1:
+            raise AmbiguousAtTarget(
+                f"Bij {self.target_name} staan meerdere jongeren met hetzelfde {plan.patient_match_kind}. "
+                f"Er is niets verstuurd en hier is niets veranderd. Vraag {self.target_name} dit eerst recht "
+                "te zetten.",
+                field="Patient.identifier",
+            )
+        if any(c > 1 for c in counts[2:]):
+            raise AmbiguousAtTarget(
+                f"Bij {self.target_name} staan meerdere zorgverleners met hetzelfde kenmerk. Er is niets "
+                f"verstuurd en hier is niets veranderd. Vraag {self.target_name} dit eerst recht te zetten.",
+                field="Practitioner.identifier",
+            )
+        return len(counts) > 1 and counts[1] == 1
+
+    def send(self, plan: TransferPlan) -> TransferResult:
+        self.check_target(plan)
+        answer = self._at_target(lambda: self.target.transaction(plan.bundle))
+        results = bundles.results(answer, plan.bundle)
+        created = sum(1 for r in results if r.created)
+        careplan_ref = next(
+            (r.reference for r, e in zip(results, plan.bundle["entry"], strict=False) if e["request"]["url"] == "CarePlan"),
+            None,
+        )
+        url = f"{self.target.base_url}/{careplan_ref}" if careplan_ref else None
+        done, already = self.record_at_source(plan, careplan_ref, url)
+        return TransferResult(
+            key=plan.key,
+            mode=plan.request.mode,
+            target_name=self.target_name,
+            target_careplan=careplan_ref,
+            target_careplan_url=url,
+            created=created,
+            matched=len(results) - created,
+            recorded_at_source=done,
+            already_recorded=already,
+        )
+
+    def run(self, request: TransferRequest) -> TransferResult:
+        return self.send(self.preview(request))
+
+    # --- recording at A -----------------------------------------------------------------------------------
+
+    def record_at_source(self, plan: TransferPlan, careplan_ref: str | None, url: str | None) -> tuple[bool, bool]:
+        """(recorded, was already recorded). Raises RecordPending when A cannot be updated now."""
+        try:
+            careplan, episodes, exists = self._read_source_state(plan)
+            if exists:
+                return True, True
+            self.source.transaction(record.record_bundle(plan, careplan, episodes, url, self.clock()))
+            return True, False
+        except EhrError as exc:
+            raise RecordPending(
+                f"Het traject staat bij {self.target_name}, maar het vastleggen van de overdracht hier is niet "
+                f"gelukt ({exc.message_nl}) Start de overdracht opnieuw: bij {self.target_name} wordt dan niets "
+                "dubbel aangemaakt en hier wordt de overdracht alsnog vastgelegd.",
+                target_careplan=careplan_ref,
+            ) from None
+
+    def _read_source_state(self, plan: TransferPlan) -> tuple[Json, list[Json], bool]:
+        careplan_key = plan.request.careplan
+        episodes = [i.reference for i in plan.sent if i.resource_type == "EpisodeOfCare"]
+        task = _search_url("Task", ids.condition(record.task_identifier(plan.key)))
+        request = bundles.batch(bundles.read_entry(u) for u in [task, careplan_key, *episodes])
+        results = bundles.results(self.source.batch(request), request)
+        if any(not r.ok or r.resource is None for r in results):
+            raise EhrDown("Het traject kon hier niet opnieuw worden gelezen.")
+        exists = any(True for _ in paging.matches(results[0].resource or {}))
+        resources = [r.resource or {} for r in results[1:]]
+        return resources[0], resources[1:], exists
+
+    # --- errors from B in plain words ---------------------------------------------------------------------
+
+    def _at_target(self, call: Callable[[], Json]) -> Json:
+        name = self.target_name
+        try:
+            return call()
+        except AmbiguousMatch:
+            raise AmbiguousAtTarget(
+                f"{name} vond meerdere bestaande gegevens waar er één werd verwacht (bijvoorbeeld twee jongeren "
+                f"met hetzelfde BSN). Er is niets verstuurd en hier is niets veranderd.",
+            ) from None
+        except EhrDown:
+            raise TargetUnreachable(
+                f"{name} is nu niet bereikbaar. Er is niets gewijzigd, ook hier niet. U kunt het later opnieuw "
+                "proberen; er wordt dan niets dubbel verstuurd.",
+            ) from None
+        except (SessionExpired, EhrForbidden) as exc:
+            raise TargetRefused(
+                f"{name} geeft deze app geen toegang (de aanmelding bij {name} is geweigerd of te beperkt). Er is "
+                "niets verstuurd en hier is niets veranderd. Vraag de beheerder de koppeling te controleren.",
+                cause=exc,
+            ) from None
+        except EhrError as exc:
+            raise TargetRefused(
+                f"{name} heeft het traject niet aangenomen: {_lower_first(exc.message_nl)} Er is niets opgeslagen "
+                f"bij {name} en hier is niets veranderd.",
+                cause=exc,
+            ) from None
+
+
+def _lower_first(text: str) -> str:
+    text = text.replace("Het dossier", "het dossier", 1)
+    return text[:1].lower() + text[1:] if text else text
+
+
+def summary_lines(plan: TransferPlan) -> Iterable[str]:
+    """The preview as plain lines (CLI)."""
+    yield f"Traject van {plan.source_name} naar {plan.request.target_name}"
+    yield f"Jongere gekoppeld op: {plan.patient_match_kind}"
+    yield f"Wijze: {plan.request.mode}"
+    yield ""
+    yield f"Wordt verstuurd ({len(plan.sent)}):"
+    for item in plan.sent:
+        yield f"  + {item.label_nl} — {item.reason_nl}"
+    yield ""
+    yield f"Blijft hier ({len(plan.staying)}):"
+    for item in plan.staying:
+        yield f"  - {item.label_nl} — {item.reason_nl}"

@@ -1,0 +1,153 @@
+"""Two sandbox organisations for the transfer tests and the benchmark, and synthetic trajects to move.
+
+A synthetic youth is written at A only (fresh BSN from the 99999xxxx test range), so B starts clean for her:
+her traject, team, contacts, journal, a participation Consent and, optionally, a disclosure Consent that
+lets a few journal entries go to the receiving organisation. Everything goes through the library's mappers,
+as the app would write it, and is loaded with the loader's admin token.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from joserfc.jwk import RSAKey
+
+from hvol_fhir.ehr import FhirClient, RoundTripCounter
+from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.model import ConsentGrant
+from hvol_fhir.smart.backend import BackendServicesClient
+from hvol_fhir.smart.keys import load_signing_key, public_jwks
+from hvol_fhir.smart.registration import ClientRegistration
+from hvol_fhir.smart.token import PrivateKeyJwt
+from hvol_fhir.transfer import TransferService
+from sandbox.demo_data import story_resources
+from sandbox.demo_scenario import Youth, _story
+
+CLIENT_ID = "hvol-transfer"
+SCOPE = "system/*.*"
+B_ORG = {"resourceType": "Organization", "id": "hv-org-b", "active": True,
+         "identifier": [{"system": "https://hvol-fhir.org/fhir/sid/organisation", "value": "hv-org-b"}],
+         "name": "Jeugdzorg Het Anker (demo B)"}  # fmt: skip
+_HEADERS = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", "Prefer": "return=minimal"}
+
+
+def new_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": f"transfer-{uuid.uuid4().hex[:8]}"}, private=True)
+
+
+def client_registration(key: RSAKey) -> dict[str, Any]:
+    """The transfer service's registration with each organisation's authorization server."""
+    return {"client_id": CLIENT_ID, "jwks": public_jwks([key]), "token_endpoint_auth_method": "private_key_jwt",
+            "scope": SCOPE, "journal": ["*"]}  # fmt: skip
+
+
+def backend(fhir_base: str, key: RSAKey, http: requests.Session | None = None) -> BackendServicesClient:
+    signing = load_signing_key(key.as_dict(private=True))
+    registration = ClientRegistration(fhir_base, CLIENT_ID, "http://127.0.0.1/unused", PrivateKeyJwt(CLIENT_ID, signing))
+    return BackendServicesClient(registration, [SCOPE], http=http or requests.Session(), sandbox=True)
+
+
+def fhir_client(fhir_base: str, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any) -> FhirClient:
+    auth = backend(fhir_base, key)
+    return FhirClient(fhir_base, auth, counter=counter, on_unauthorized=auth.invalidate, **kw)
+
+
+def service(a: Any, b: Any, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any) -> TransferService:
+    return TransferService(
+        source=fhir_client(a.fhir_base, key, counter),
+        target=fhir_client(b.fhir_base, key, counter, **kw),
+        source_name="Jeugdzorg De Horizon (demo A)",
+        target_name="Jeugdzorg Het Anker (demo B)",
+    )
+
+
+def _bsn(rng: random.Random) -> str:
+    while True:
+        digits = [9, 9, 9, 9, 9] + [rng.randrange(10) for _ in range(4)]
+        total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
+        if total % 11 == 0:
+            return "".join(map(str, digits))
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    patient: str
+    careplan: str
+    journal: tuple[str, ...]  # every journal entry of the traject
+    consented: tuple[str, ...]  # entries the disclosure Consent covers
+    resources: int  # written at A
+
+
+def put_all(fhir_base: str, token: str, resources: list[dict[str, Any]], size: int = 250) -> None:
+    with requests.Session() as http:
+        for start in range(0, len(resources), size):
+            entries = [{"fullUrl": f"{fhir_base}/{r['resourceType']}/{r['id']}", "resource": r,
+                        "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+                       for r in resources[start:start + size]]  # fmt: skip
+            resp = http.post(fhir_base, data=json.dumps({"resourceType": "Bundle", "type": "transaction",
+                             "entry": entries}), headers={**_HEADERS, "Authorization": f"Bearer {token}"},
+                             timeout=600)  # fmt: skip
+            if resp.status_code != 200:
+                errors = [i for i in resp.json().get("issue", []) if i.get("severity") in ("error", "fatal")]
+                raise RuntimeError(f"laden mislukt ({resp.status_code}): {errors[:5]}")
+
+
+def synthetic_traject(org: Any, n: int, *, weeks: int = 20, consent_entries: int = 2, bsn: bool = True,
+                      seed: int = 7) -> Synthetic:  # fmt: skip
+    """A contact-period traject for a new youth number ``n`` (>= 50, so ids never clash with the demo's)."""
+    rng = random.Random(seed * 1000 + n)
+    today = date.today()
+    youth = Youth(f"hv-youth-{n:02d}", "Test", f"Jongere {n}", today - timedelta(days=15 * 365),
+                  _bsn(rng) if bsn else None, "De Linde")  # fmt: skip
+    story = _story(rng, today, n, youth, "contact", "hv-buddy-1", weeks, None)
+    patient = {"resourceType": "Patient", "id": youth.id, "active": True,
+               "identifier": ([{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": youth.bsn}]
+                              if youth.bsn else []) + [{"system": "https://hvol-fhir.org/fhir/sid/youth",
+                                                        "value": f"{youth.id}-{uuid.uuid4().hex[:6]}"}],
+               "name": [{"family": youth.family, "given": [youth.given]}], "gender": "female",
+               "birthDate": youth.birth_date.isoformat()}  # fmt: skip
+    journal = tuple(f"Communication/{e.id}" for e in story.journal)
+    consented = tuple(f"Communication/{e.id}" for e in story.journal[:consent_entries] if e.kind == c.JOURNAL_BUDDY)
+    if consented:
+        recorded = story.consents[0].recorded + timedelta(days=2)
+        story.consents.append(ConsentGrant(
+            id=f"hv-disclosure-{n:02d}", identifier=str(uuid.uuid4()), kind=c.CONSENT_DISCLOSURE, patient=youth.ref,
+            granted_by=youth.ref, recorded=recorded, start=recorded, entries=consented,
+            recipient=f"Organization/{B_ORG['id']}", purpose="Mijn nieuwe begeleiders mogen dit lezen."))  # fmt: skip
+    resources = [B_ORG, patient, *story_resources(story)]
+    put_all(org.fhir_base, org.admin_token(), resources)
+    return Synthetic(youth.ref, f"CarePlan/{story.traject.id}", journal, consented, len(resources))
+
+
+def admin_get(org: Any, path: str, **params: Any) -> dict[str, Any]:
+    resp = requests.get(f"{org.fhir_base}/{path}", params=params,
+                        headers={"Accept": "application/fhir+json", "Authorization": f"Bearer {org.admin_token()}"},
+                        timeout=60)  # fmt: skip
+    resp.raise_for_status()
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def count(org: Any, resource_type: str, **params: Any) -> int:
+    """Matches at ``org`` seen with the loader's token (sees everything), through every page."""
+    bundle = admin_get(org, resource_type, _count=1000, **params)
+    return len([e for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"])
+
+
+def start_two(workdir: Path, key: RSAKey) -> Iterator[list[Any]]:
+    """Organisations A and B with demo data and the transfer client registered; stopped afterwards."""
+    from sandbox.org import start_organisations
+
+    orgs = start_organisations(["A", "B"], workdir, clients=[client_registration(key)], demo_data=True)
+    try:
+        yield orgs
+    finally:
+        for org in orgs:
+            org.stop()
