@@ -1,7 +1,7 @@
 """``hvol-sandbox``: run the sandbox EHR(s) with demo data, and mint tokens for exploring the FHIR API.
 
-    hvol-sandbox demo              two organisations (A and B) with demo data; prints where to click
-    hvol-sandbox token USER [--patient ID] [--scope S] [--org A]   prints an access token of a demo user
+hvol-sandbox demo              two organisations (A and B) with demo data; prints where to click
+hvol-sandbox token USER [--patient ID] [--scope S] [--org A]   prints an access token of a demo user
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ def _print_demo_help(orgs: list, app_url: str | None) -> None:
         "",
     ]
     for org in orgs:
-        lines += [f"  Organisatie {org.name}:",
-                  f"    Launcher (kies gebruiker en jongere, start de app): {org.launcher_url}",
-                  f"    FHIR-basis-URL: {org.fhir_base}",
-                  f"    Autorisatieserver: {org.auth_url}",
-                  f"    Logs: {org.workdir}"]
+        lines += [
+            f"  Organisatie {org.name}:",
+            f"    Launcher (kies gebruiker en jongere, start de app): {org.launcher_url}",
+            f"    FHIR-basis-URL: {org.fhir_base}",
+            f"    Autorisatieserver: {org.auth_url}",
+            f"    Logs: {org.workdir}",
+        ]
     if app_url:
         lines += ["", f"  App: {app_url}"]
     lines += [
@@ -47,7 +49,8 @@ def _print_demo_help(orgs: list, app_url: str | None) -> None:
     lines += [
         "  3. Journaal via de FHIR-API, met een token van een demogebruiker:",
         "       TOKEN=$(.venv/bin/hvol-sandbox token hv-buddy-1)",
-        f"       curl -H \"Authorization: Bearer $TOKEN\" '{a.fhir_base}/Communication?subject=Patient/hv-youth-06'",
+        f'       curl -H "Authorization: Bearer $TOKEN" \\\n'
+        f"         '{a.fhir_base}/Communication?subject=Patient/hv-youth-06'",
         "     Met hv-buddy-1 (maatje van hv-youth-06) ziet u de journaalverslagen; met hv-mentor-1 of",
         "     hv-staff-1 (regulier personeel) een lege bundel.",
         "",
@@ -62,7 +65,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     STATE_DIR.mkdir(exist_ok=True)
     print("Sandbox starten (eerste keer: HAPI bouwen, dat duurt enkele minuten)...", flush=True)
-    app_port_hint = args.app_port
+    from sandbox.hapi import free_port
+
+    app_port_hint = free_port(args.app_port)  # a taken port is replaced by a free one
     try:
         orgs = start_organisations(["A", "B"], STATE_DIR, clients=app_clients(app_port_hint), demo_data=True)
     except HapiError as exc:
@@ -71,8 +76,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     app = None
     try:
         app = start_demo_app(orgs, port=app_port_hint)
-        STATE_FILE.write_text(json.dumps({o.name: {"auth_url": o.auth_url, "fhir_base": o.fhir_base}
-                                          for o in orgs}), encoding="utf-8")
+        STATE_FILE.write_text(
+            json.dumps({o.name: {"auth_url": o.auth_url, "fhir_base": o.fhir_base} for o in orgs}),
+            encoding="utf-8",
+        )
         _print_demo_help(orgs, app.url if app else None)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -110,8 +117,9 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hvol-sandbox", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="hvol-sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="start two organisations with demo data")
     demo.add_argument("--app-port", type=int, default=5000)

@@ -20,16 +20,18 @@ APP_SCOPES = (
 
 def app_clients(port: int) -> list[dict[str, Any]]:
     base = f"http://127.0.0.1:{port}"
-    return [{
-        "client_id": APP_CLIENT_ID,
-        "name": "hvol-fhir (Handen vol ervaring)",
-        "redirect_uris": [base + "/launch/callback"],
-        "launch_url": base + "/launch",
-        "standalone_url": base + "/launch/standalone",
-        "token_endpoint_auth_method": "private_key_jwt",
-        "jwks_uri": base + "/.well-known/jwks.json",
-        "scope": APP_SCOPES,
-    }]
+    return [
+        {
+            "client_id": APP_CLIENT_ID,
+            "name": "hvol-fhir (Handen vol ervaring)",
+            "redirect_uris": [base + "/launch/callback"],
+            "launch_url": base + "/launch",
+            "standalone_url": base + "/launch/standalone",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks_uri": base + "/.well-known/jwks.json",
+            "scope": APP_SCOPES,
+        }
+    ]
 
 
 @dataclass
@@ -48,7 +50,10 @@ def start_demo_app(orgs: list[Any], port: int) -> DemoApp | None:
     try:
         import smart_app.wsgi  # noqa: F401
     except ImportError:
-        print("(De app zelf is nog niet gebouwd; de launcher en de FHIR-API zijn wel te gebruiken.)", file=sys.stderr)
+        print(
+            "(De app zelf is nog niet gebouwd; de launcher en de FHIR-API zijn wel te gebruiken.)",
+            file=sys.stderr,
+        )
         return None
     env = {**os.environ, "HVOL_ISSUERS": ",".join(o.fhir_base for o in orgs), "HVOL_SANDBOX": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "smart_app.wsgi", "--port", str(port)], env=env)

@@ -36,29 +36,42 @@ TRANSACTION_SIZE = 250  # entries; keeps one request well below HAPI's limits an
 
 
 def _organisation(s: Scenario) -> Json:
-    return {"resourceType": "Organization", "id": s.organisation_id, "active": True,
-            "identifier": [{"system": SID + "organisation", "value": s.organisation_id}],
-            "name": s.organisation_name}
+    return {
+        "resourceType": "Organization",
+        "id": s.organisation_id,
+        "active": True,
+        "identifier": [{"system": SID + "organisation", "value": s.organisation_id}],
+        "name": s.organisation_name,
+    }
 
 
 def _practitioner(p: Person) -> Json:
-    res: Json = {"resourceType": "Practitioner", "id": p.id, "active": True,
-                 "identifier": [{"system": SID + "practitioner", "value": p.id}],
-                 "name": [{"use": "official", "family": p.family, "given": [p.given], "text": p.name}],
-                 "gender": p.gender}
+    res: Json = {
+        "resourceType": "Practitioner",
+        "id": p.id,
+        "active": True,
+        "identifier": [{"system": SID + "practitioner", "value": p.id}],
+        "name": [{"use": "official", "family": p.family, "given": [p.given], "text": p.name}],
+        "gender": p.gender,
+    }
     if p.phone:
         res["telecom"] = [{"system": "phone", "value": p.phone, "use": "work"}]
     if p.skj:
         # SKJ registration (P-RESP) as a qualification with the register number.
-        res["qualification"] = [{"identifier": [{"system": t.SKJ_SYSTEM, "value": p.skj}],
-                                 "code": {"text": "SKJ-registratie"}}]
+        res["qualification"] = [
+            {"identifier": [{"system": t.SKJ_SYSTEM, "value": p.skj}], "code": {"text": "SKJ-registratie"}}
+        ]
     return res
 
 
 def _practitioner_role(p: Person, organisation_id: str) -> Json:
-    res: Json = {"resourceType": "PractitionerRole", "id": f"{p.id}-role", "active": True,
-                 "practitioner": {"reference": p.ref, "display": p.name},
-                 "organization": {"reference": f"Organization/{organisation_id}"}}
+    res: Json = {
+        "resourceType": "PractitionerRole",
+        "id": f"{p.id}-role",
+        "active": True,
+        "practitioner": {"reference": p.ref, "display": p.name},
+        "organization": {"reference": f"Organization/{organisation_id}"},
+    }
     if p.role:
         res["code"] = [{"coding": [t.coding(c.CARETEAM_ROLE, p.role)]}]
     else:
@@ -70,10 +83,18 @@ def _patient(y: Youth, organisation_id: str) -> Json:
     ids = [{"system": SID + "youth", "value": y.id}]
     if y.bsn:
         ids.insert(0, {"system": BSN, "value": y.bsn})
-    return {"resourceType": "Patient", "id": y.id, "active": True, "identifier": ids,
-            "name": [{"use": "official", "family": y.family, "given": [y.given], "text": f"{y.given} {y.family}"}],
-            "gender": "female", "birthDate": y.birth_date.isoformat(),
-            "managingOrganization": {"reference": f"Organization/{organisation_id}"}}
+    return {
+        "resourceType": "Patient",
+        "id": y.id,
+        "active": True,
+        "identifier": ids,
+        "name": [
+            {"use": "official", "family": y.family, "given": [y.given], "text": f"{y.given} {y.family}"}
+        ],
+        "gender": "female",
+        "birthDate": y.birth_date.isoformat(),
+        "managingOrganization": {"reference": f"Organization/{organisation_id}"},
+    }
 
 
 def _episode_id(story: Story) -> str:
@@ -117,11 +138,17 @@ def resources(scenario: Scenario) -> list[Json]:
 
 
 def transactions(items: Iterable[Json], base: str, size: int = TRANSACTION_SIZE) -> Iterator[Json]:
-    """PUT entries on fixed ids; fullUrl is the resource's URL at ``base`` (so relative references resolve)."""
+    """PUT entries on fixed ids; fullUrl is the resource's URL at ``base``, so relative references resolve."""
     batch: list[Json] = []
     for res in items:
         url = f"{res['resourceType']}/{res['id']}"
-        batch.append({"fullUrl": f"{base.rstrip('/')}/{url}", "resource": res, "request": {"method": "PUT", "url": url}})
+        batch.append(
+            {
+                "fullUrl": f"{base.rstrip('/')}/{url}",
+                "resource": res,
+                "request": {"method": "PUT", "url": url},
+            }
+        )
         if len(batch) == size:
             yield {"resourceType": "Bundle", "type": "transaction", "entry": batch}
             batch = []
@@ -135,15 +162,22 @@ def _errors(resp: requests.Response) -> str:
         issues = resp.json().get("issue", [])
     except ValueError:
         return resp.text[:2000]
-    lines = [f"- {i.get('diagnostics')} @ {', '.join(i.get('location', [])[:1])}"
-             for i in issues if i.get("severity") in ("error", "fatal")]
+    lines = [
+        f"- {i.get('diagnostics')} @ {', '.join(i.get('location', [])[:1])}"
+        for i in issues
+        if i.get("severity") in ("error", "fatal")
+    ]
     return "\n".join(lines[:20]) or resp.text[:2000]
 
 
 def load(fhir_base: str, token: str, scenario: Scenario) -> int:
     """Send the scenario as transactions; returns the number of resources written."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
-               "Accept": "application/fhir+json", "Prefer": "return=minimal"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+        "Prefer": "return=minimal",
+    }
     written = 0
     with requests.Session() as http:
         for bundle in transactions(resources(scenario), fhir_base):

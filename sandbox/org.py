@@ -41,6 +41,7 @@ class Organisation:
     auth_log: Path
     settings: dict[str, Any] = field(default_factory=dict)
     app_port: int | None = None  # where the registered app is served (tests and demo)
+    scenario: Any = None  # the demo scenario loaded, if any (sandbox.demo_scenario.Scenario)
 
     @property
     def fhir_base(self) -> str:
@@ -81,7 +82,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise HapiError(f"De autorisatieserver stopte bij het opstarten. Laatste regels van {log}:\n{log_tail(log)}")
+            raise HapiError(
+                f"De autorisatieserver stopte bij het opstarten. Laatste regels van {log}:\n{log_tail(log)}"
+            )
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
@@ -113,8 +116,13 @@ def start_organisation(
     auth_url = f"http://127.0.0.1:{auth_port}"
     fhir_base = f"http://127.0.0.1:{hapi_port}/fhir"
     settings = {
-        "issuer": auth_url, "fhir_base": fhir_base, "port": auth_port, "host": "127.0.0.1",
-        "key_file": "auth-key.pem", "clients": list(clients), "enable_dev_token": True,
+        "issuer": auth_url,
+        "fhir_base": fhir_base,
+        "port": auth_port,
+        "host": "127.0.0.1",
+        "key_file": "auth-key.pem",
+        "clients": list(clients),
+        "enable_dev_token": True,
         "organisation": name,
     }
     config = home / "auth.json"
@@ -123,18 +131,38 @@ def start_organisation(
 
     auth_log = home / "auth.log"
     auth_out = open(auth_log, "wb")  # noqa: SIM115 - the child process owns it
-    auth_proc = subprocess.Popen([sys.executable, "-m", "sandbox.auth", "--config", str(config)],
-                                 stdout=auth_out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+    auth_proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.auth", "--config", str(config)],
+        stdout=auth_out,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        start_new_session=True,
+    )
     auth_out.close()
     try:
         _wait_http(auth_url + "/jwks", auth_proc, auth_log, AUTH_READY_TIMEOUT)
-        hapi = start_hapi(issuer=auth_url, jwks_url=auth_url + "/jwks", authorize_url=auth_url + "/authorize",
-                          token_url=auth_url + "/token", port=hapi_port, log_path=home / "hapi.log")
+        hapi = start_hapi(
+            issuer=auth_url,
+            jwks_url=auth_url + "/jwks",
+            authorize_url=auth_url + "/authorize",
+            token_url=auth_url + "/token",
+            port=hapi_port,
+            log_path=home / "hapi.log",
+        )
     except BaseException:
         _stop_process(auth_proc)
         raise
-    org = Organisation(name=name, workdir=home, auth_url=auth_url, issuer=issuer, hapi=hapi,
-                       auth_process=auth_proc, auth_log=auth_log, settings=settings, app_port=app_port)
+    org = Organisation(
+        name=name,
+        workdir=home,
+        auth_url=auth_url,
+        issuer=issuer,
+        hapi=hapi,
+        auth_process=auth_proc,
+        auth_log=auth_log,
+        settings=settings,
+        app_port=app_port,
+    )
     try:
         if hapi.base_url != fhir_base:  # port was taken between our check and the start: restart cleanly
             raise HapiError(f"HAPI kreeg poort {hapi.port} in plaats van {hapi_port}; probeer opnieuw.")
@@ -142,7 +170,7 @@ def start_organisation(
         if demo_data:
             from sandbox.demo_data import load_demo_data
 
-            load_demo_data(org, today=today)
+            org.scenario = load_demo_data(org, today=today)
     except BaseException:
         org.stop()
         raise

@@ -78,16 +78,20 @@ class TokenIssuer:
         return self.sign(claims)
 
     def sign(self, claims: Mapping[str, Any], header: Mapping[str, Any] | None = None) -> str:
-        return jwt.encode({"alg": "RS256", "kid": self.kid, "typ": "JWT", **(header or {})}, dict(claims),
-                          self.key)
+        return jwt.encode(
+            {"alg": "RS256", "kid": self.kid, "typ": "JWT", **(header or {})}, dict(claims), self.key
+        )
 
     def decode(self, token: str) -> dict[str, Any]:
         """Verify the signature and expiry; returns the claims."""
         decoded = jwt.decode(token, KeySet([self.key]))
-        jwt.JWTClaimsRegistry(exp={"essential": True}, iss={"essential": True, "value": self.issuer}).validate(
-            decoded.claims)
+        jwt.JWTClaimsRegistry(
+            exp={"essential": True}, iss={"essential": True, "value": self.issuer}
+        ).validate(decoded.claims)
         return dict(decoded.claims)
 
     def admin_token(self, lifetime: int = 3600) -> str:
         """The sandbox's own loader token: full system access, sees everything."""
-        return self.mint(sub="sandbox-loader", scope="system/*.*", journal=["*"], admin=True, lifetime=lifetime)
+        return self.mint(
+            sub="sandbox-loader", scope="system/*.*", journal=["*"], admin=True, lifetime=lifetime
+        )

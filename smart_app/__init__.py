@@ -57,10 +57,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["_"] = _
     errors.init_app(app)
-    from . import home, launch
+    from . import card, contacts, coordinator, home, journal, launch, traject, transfer
 
     app.register_blueprint(launch.bp)
     app.register_blueprint(home.bp)
+    for blueprint in (traject.bp, contacts.bp, journal.bp, coordinator.bp, card.bp, transfer.bp):
+        app.register_blueprint(blueprint)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

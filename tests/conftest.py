@@ -2,8 +2,8 @@
 
 ``org`` is one real sandbox organisation, started once per test run: the SMART authorization server, the HAPI
 FHIR server (conformance resources of mappings/ loaded before any data) and the demo data, with the app
-registered as client ``hvol-app`` on ``org.app_port``. Everything it starts is stopped at the end; its logs stay
-in ``.sandbox/test-run/A/`` for review (and for the leak checks of the proof suite).
+registered as client ``hvol-app`` on ``org.app_port``. Everything it starts is stopped at the end; its logs
+stay in ``.sandbox/test-run/A/`` for review (and for the leak checks of the proof suite).
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ def org() -> Iterator[Organisation]:
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     app_port = free_port()
     organisation = start_organisation(
-        "A", RUN_DIR, clients=app_clients(app_port), demo_data=True, extra_conformance=_test_conformance(),
+        "A",
+        RUN_DIR,
+        clients=app_clients(app_port),
+        demo_data=True,
+        extra_conformance=_test_conformance(),
         app_port=app_port,
     )
     try:

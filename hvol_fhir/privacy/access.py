@@ -13,7 +13,10 @@ from hvol_fhir.programme import codes as c
 
 JOURNAL_READERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})
 # Who writes which journal: the buddy her contact journal, the coach the coaching journal.
-JOURNAL_WRITERS: Final = {c.JOURNAL_BUDDY: frozenset({c.ROLE_BUDDY}), c.JOURNAL_COACHING: frozenset({c.ROLE_COACH})}
+JOURNAL_WRITERS: Final = {
+    c.JOURNAL_BUDDY: frozenset({c.ROLE_BUDDY}),
+    c.JOURNAL_COACHING: frozenset({c.ROLE_COACH}),
+}
 # P-SHARE-CONSENT: disclosure under a recorded grant; buddy and coordinator record it.
 DISCLOSERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COORDINATOR})
 # P-DANGER / break-the-glass: buddies escalate; the override itself is the coordinator's (security-labels §4 C).

@@ -19,7 +19,13 @@ Json = dict[str, Any]
 
 
 def _event(
-    interaction: str, user: str, patient: str, entries: Iterable[str], at: datetime, purpose: str, outcome: str
+    interaction: str,
+    user: str,
+    patient: str,
+    entries: Iterable[str],
+    at: datetime,
+    purpose: str,
+    outcome: str,
 ) -> Json:
     access = auditevent.JournalAccess(
         interaction=interaction,
@@ -33,12 +39,16 @@ def _event(
     return dump(auditevent.to_fhir(access))
 
 
-def journal_read(user: str, patient: str, entries: Iterable[str], at: datetime, *, purpose: str = PURPOSE_ROUTINE) -> Json:
+def journal_read(
+    user: str, patient: str, entries: Iterable[str], at: datetime, *, purpose: str = PURPOSE_ROUTINE
+) -> Json:
     """A search of the journal (one event per patient, BALP PatientQuery)."""
     return _event("search-type", user, patient, entries, at, purpose, "0")
 
 
-def journal_write(user: str, patient: str, entries: Iterable[str], at: datetime, *, update: bool = False) -> Json:
+def journal_write(
+    user: str, patient: str, entries: Iterable[str], at: datetime, *, update: bool = False
+) -> Json:
     return _event("update" if update else "create", user, patient, entries, at, PURPOSE_ROUTINE, "0")
 
 

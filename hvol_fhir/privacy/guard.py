@@ -44,7 +44,9 @@ def journal_entries(resources: Iterable[Json], patient: str) -> list[Json]:
         labels.require_full_label_set(res.get("meta"))
         ref = _patient_ref(res)
         if ref is None or not (ref == patient or ref.endswith("/" + patient)):
-            raise NotAllowed("Het dossier stuurde een journaalverslag van een andere jongere mee.", field="subject")
+            raise NotAllowed(
+                "Het dossier stuurde een journaalverslag van een andere jongere mee.", field="subject"
+            )
         res.pop("text", None)  # never render a narrative (§6 step 6)
         out.append(res)
     return out

@@ -14,19 +14,69 @@ from typing import Final
 # Common Dutch abbreviations in care notes; the guide asks for none (§4.9 "geen afkortingen").
 _ABBREVIATIONS: Final = frozenset(
     {
-        "ivm", "i.v.m.", "mbt", "m.b.t.", "oa", "o.a.", "evt", "evt.", "bijv", "bijv.", "bv", "bv.", "ipv",
-        "i.p.v.", "mn", "m.n.", "zsm", "z.s.m.", "tzt", "t.z.t.", "ovb", "o.v.b.", "wsl", "wss", "idd",
-        "mw", "mw.", "dhr", "dhr.", "gw", "ha", "pb", "pvb", "bso", "vo", "mbo", "ggz", "dd", "d.d.",
+        "ivm",
+        "i.v.m.",
+        "mbt",
+        "m.b.t.",
+        "oa",
+        "o.a.",
+        "evt",
+        "evt.",
+        "bijv",
+        "bijv.",
+        "bv",
+        "bv.",
+        "ipv",
+        "i.p.v.",
+        "mn",
+        "m.n.",
+        "zsm",
+        "z.s.m.",
+        "tzt",
+        "t.z.t.",
+        "ovb",
+        "o.v.b.",
+        "wsl",
+        "wss",
+        "idd",
+        "mw",
+        "mw.",
+        "dhr",
+        "dhr.",
+        "gw",
+        "ha",
+        "pb",
+        "pvb",
+        "bso",
+        "vo",
+        "mbo",
+        "ggz",
+        "dd",
+        "d.d.",
     }
 )
 # Vague frequency words (§4.9 "concreet: vijf keer, niet vaak").
 _VAGUE: Final = ("vaak", "soms", "altijd", "nooit", "regelmatig", "af en toe", "meestal", "zelden", "vaker")
 # Labels / conclusions instead of observations (§4.9 "zij huilt, niet zij is verdrietig").
 _LABELS: Final = (
-    "verdrietig", "boos", "depressief", "agressief", "manipulatief", "brutaal", "lui", "gestoord",
-    "onbetrouwbaar", "gefrustreerd", "angstig", "ongemotiveerd", "raar", "vervelend",
+    "verdrietig",
+    "boos",
+    "depressief",
+    "agressief",
+    "manipulatief",
+    "brutaal",
+    "lui",
+    "gestoord",
+    "onbetrouwbaar",
+    "gefrustreerd",
+    "angstig",
+    "ongemotiveerd",
+    "raar",
+    "vervelend",
 )
-_TIME: Final = re.compile(r"\b([01]?\d|2[0-3])[:.][0-5]\d\b|\b\d{1,2}\s?uur\b|\b(ochtend|middag|avond)\b", re.I)
+_TIME: Final = re.compile(
+    r"\b([01]?\d|2[0-3])[:.][0-5]\d\b|\b\d{1,2}\s?uur\b|\b(ochtend|middag|avond)\b", re.I
+)
 _PLACE: Final = re.compile(
     r"\b(in|op|bij|naar|aan)\s+(de|het|een|haar|mijn)?\s*\w+|\bthuis\b|\bbuiten\b|\bvideobellen\b|"
     r"\btelefo(on|nisch)\b|\bwhatsapp\b",
@@ -56,7 +106,11 @@ def hints(text: str, *, has_time: bool = False, has_place: bool = False) -> list
     abbreviations = tuple(sorted(w for w in words if w in _ABBREVIATIONS))
     if abbreviations:
         out.append(
-            Hint("abbreviation", "Schrijf afkortingen voluit, zodat iedereen het verslag begrijpt.", abbreviations)
+            Hint(
+                "abbreviation",
+                "Schrijf afkortingen voluit, zodat iedereen het verslag begrijpt.",
+                abbreviations,
+            )
         )
     vague = _found(text, _VAGUE)
     if vague:

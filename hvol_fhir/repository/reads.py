@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hvol_fhir import terminology as t
-from hvol_fhir.errors import NotFound
 from hvol_fhir.ehr import FhirClient
+from hvol_fhir.errors import NotFound
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, inclusion, task
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
@@ -81,7 +81,11 @@ class TrajectReader:
         """The youth's programme trajects, newest first (one round trip)."""
         page = self.client.search(
             "CarePlan",
-            {"patient": self.patient, "category": f"{t.cs_url(t.PROGRAMME)}|{t.PROGRAMME_CODE}", "_count": "50"},
+            {
+                "patient": self.patient,
+                "category": f"{t.cs_url(t.PROGRAMME)}|{t.PROGRAMME_CODE}",
+                "_count": "50",
+            },
         )
         plans = [careplan.from_fhir(r) for r in s.all_matches([page]) if r.get("resourceType") == "CarePlan"]
         return sorted(plans, key=lambda x: utc(x.created), reverse=True)
@@ -103,18 +107,24 @@ class TrajectReader:
             "_count": str(PAGE),
         }
         searches = [
-            s.get("CarePlan", {"patient": self.patient, "identifier": token, "_include": "CarePlan:care-team"}),
+            s.get(
+                "CarePlan", {"patient": self.patient, "identifier": token, "_include": "CarePlan:care-team"}
+            ),
             s.get("Encounter", contact_params),
         ]
         if with_tasks:
-            searches.append(s.get("Task", {"patient": self.patient, "focus:CarePlan.identifier": token, "_count": "200"}))
+            searches.append(
+                s.get("Task", {"patient": self.patient, "focus:CarePlan.identifier": token, "_count": "200"})
+            )
         if with_assessment:
             searches.append(
                 s.get("Observation", {"patient": self.patient, "based-on:CarePlan.identifier": token})
             )
         if with_measurements:
             searches.append(
-                s.get("QuestionnaireResponse", {"patient": self.patient, "based-on:CarePlan.identifier": token})
+                s.get(
+                    "QuestionnaireResponse", {"patient": self.patient, "based-on:CarePlan.identifier": token}
+                )
             )
         pages = s.batch_searches(self.client, searches)
         plans = [r for r in s.all_matches(pages[:1]) if r.get("resourceType") == "CarePlan"]

@@ -65,7 +65,9 @@ def remaining_pages(
         while True:
             want = max(1, min(MAX_OFFSET_PAGES, -(-(max(expected, offset + 1) - offset) // size)))
             offsets = [offset + i * size for i in range(want)]
-            searches = [get(resource_type, {**params, "_count": str(size), "_offset": str(o)}) for o in offsets]
+            searches = [
+                get(resource_type, {**params, "_count": str(size), "_offset": str(o)}) for o in offsets
+            ]
             got = batch_searches(client, searches)
             pages.extend(got)
             last = got[-1]
@@ -89,7 +91,9 @@ def pages_from_zero(
 ) -> list[Json]:
     """Every page of a search whose size is roughly known, the first ones together in one batch."""
     want = max(1, min(MAX_OFFSET_PAGES, -(-max(expected, 1) // size)))
-    searches = [get(resource_type, {**params, "_count": str(size), "_offset": str(i * size)}) for i in range(want)]
+    searches = [
+        get(resource_type, {**params, "_count": str(size), "_offset": str(i * size)}) for i in range(want)
+    ]
     try:
         pages = batch_searches(client, searches)
     except EhrRejected:

@@ -22,7 +22,16 @@ from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
-from hvol_fhir.mapping import careplan, careteam, communication, consent, encounter, episodeofcare, inclusion, task
+from hvol_fhir.mapping import (
+    careplan,
+    careteam,
+    communication,
+    consent,
+    encounter,
+    episodeofcare,
+    inclusion,
+    task,
+)
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme.model import (
@@ -54,22 +63,34 @@ def _episode_condition(traject_identifier: str) -> str:
     return f"EpisodeOfCare?identifier={traject_token(traject_identifier)}"
 
 
-def find_by_identifier(client: FhirClient, patient: str, pairs: Sequence[tuple[str, str, str]]) -> list[Json | None]:
+def find_by_identifier(
+    client: FhirClient, patient: str, pairs: Sequence[tuple[str, str, str]]
+) -> list[Json | None]:
     """One batch: for each (resource type, sid name, value) the resource with that identifier, or None."""
     pages = s.batch_searches(
         client,
-        [s.get(rt, {"patient": patient, "identifier": f"{t.sid(what)}|{value}"}) for rt, what, value in pairs],
+        [
+            s.get(rt, {"patient": patient, "identifier": f"{t.sid(what)}|{value}"})
+            for rt, what, value in pairs
+        ],
     )
     found = [next(iter(s.all_matches([p])), None) for p in pages]
     return found
 
 
 def save_contact_with_entry(
-    client: FhirClient, contact: Contact, entry: JournalEntry, *, traject_identifier: str, care_team: str | None
+    client: FhirClient,
+    contact: Contact,
+    entry: JournalEntry,
+    *,
+    traject_identifier: str,
+    care_team: str | None,
 ) -> Saved:
     """P-JOURNAL: the contact and its journal entry, both or neither. Hold a lock on `entry.identifier`."""
     existing = find_by_identifier(
-        client, contact.patient, [("Communication", "journal-entry", entry.identifier), ("Encounter", "contact", contact.identifier)]
+        client,
+        contact.patient,
+        [("Communication", "journal-entry", entry.identifier), ("Encounter", "contact", contact.identifier)],
     )
     if existing[0] is not None:
         guard.journal_entries([existing[0]], contact.patient)  # labels intact, right youth
@@ -82,7 +103,9 @@ def save_contact_with_entry(
     com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
     tx = bundle.transaction(
         [
-            bundle.create_entry(enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier)),
+            bundle.create_entry(
+                enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier)
+            ),
             bundle.create_entry(com, full_url=f"urn:uuid:{entry.identifier}"),
         ]
     )
@@ -96,7 +119,9 @@ def save_contact_with_entry(
 
 def save_entry(client: FhirClient, entry: JournalEntry, *, care_team: str | None) -> Saved:
     """A journal entry on its own (the coach's coaching journal, an override record), created once."""
-    existing = find_by_identifier(client, entry.patient, [("Communication", "journal-entry", entry.identifier)])
+    existing = find_by_identifier(
+        client, entry.patient, [("Communication", "journal-entry", entry.identifier)]
+    )
     if existing[0] is not None:
         guard.journal_entries([existing[0]], entry.patient)
         return Saved(False, {"entry": f"Communication/{existing[0]['id']}"})
@@ -133,7 +158,11 @@ def open_traject(client: FhirClient, traject: Traject, team: CareTeam) -> Saved:
     plan_traject = replace(traject, care_team=team_url)
     tx = bundle.transaction(
         [
-            bundle.create_entry(dump(careteam.to_fhir(team)), full_url=team_url, if_none_exist=_cond("careteam", team.identifier)),
+            bundle.create_entry(
+                dump(careteam.to_fhir(team)),
+                full_url=team_url,
+                if_none_exist=_cond("careteam", team.identifier),
+            ),
             bundle.create_entry(
                 dump(careplan.to_fhir(plan_traject)),
                 full_url=f"urn:uuid:{traject.identifier}",
@@ -147,7 +176,9 @@ def open_traject(client: FhirClient, traject: Traject, team: CareTeam) -> Saved:
         ]
     )
     results = bundle.results(client.transaction(tx), tx)
-    return Saved(results[1].created, {"careteam": results[0].reference or "", "careplan": results[1].reference or ""})
+    return Saved(
+        results[1].created, {"careteam": results[0].reference or "", "careplan": results[1].reference or ""}
+    )
 
 
 def _episode_uuid(identifier: str) -> str:
@@ -166,7 +197,10 @@ def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: st
             {
                 "fullUrl": f"urn:uuid:{_episode_uuid(traject.identifier)}",
                 "resource": episode,
-                "request": {"method": "PUT", "url": f"EpisodeOfCare?identifier={traject_token(traject.identifier)}"},
+                "request": {
+                    "method": "PUT",
+                    "url": f"EpisodeOfCare?identifier={traject_token(traject.identifier)}",
+                },
             },
         ]
     )
@@ -190,12 +224,15 @@ def restart_traject(client: FhirClient, new: Traject, team: CareTeam | None) -> 
 
 
 def save_care_team(client: FhirClient, raw: Json, team: CareTeam) -> Json:
-    return client.update(dump(careteam.update_fhir(raw, team)), if_match=(raw.get("meta") or {}).get("versionId"))
+    return client.update(
+        dump(careteam.update_fhir(raw, team)), if_match=(raw.get("meta") or {}).get("versionId")
+    )
 
 
 def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Saved:
     result = client.create(
-        dump(inclusion.to_fhir(assessment)), if_none_exist=_cond("inclusion-assessment", assessment.identifier)
+        dump(inclusion.to_fhir(assessment)),
+        if_none_exist=_cond("inclusion-assessment", assessment.identifier),
     )
     return Saved(result.created, {"assessment": result.reference or ""})
 
@@ -203,10 +240,22 @@ def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Sa
 def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Saved:
     """A Consent is restricted: conditional create needs organisation-wide clearance (the coordinator has it)."""
     result = client.create(
-        dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)), if_none_exist=_cond("consent", grant.identifier)
+        dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)),
+        if_none_exist=_cond("consent", grant.identifier),
     )
     return Saved(result.created, {"consent": result.reference or ""})
 
 
 def now_iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def save_planned_contact(client: FhirClient, contact: Contact, *, traject_identifier: str) -> Saved:
+    """A planned contact on its own (conditional create; its traject link resolved by the server)."""
+    enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
+    url = f"urn:uuid:{contact.identifier}"
+    tx = bundle.transaction(
+        [bundle.create_entry(enc, full_url=url, if_none_exist=_cond("contact", contact.identifier))]
+    )
+    results = bundle.results(client.transaction(tx), tx)
+    return Saved(results[0].created, {"contact": results[0].reference or ""})

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from hvol_fhir import terminology as t
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
-from hvol_fhir.programme.clock import IsoWeek, local, local_date, utc
+from hvol_fhir.programme.clock import local, local_date, utc
 from hvol_fhir.programme.model import Contact, Traject
 from hvol_fhir.programme.rules.inclusion import INCLUSION_DAYS
 from hvol_fhir.programme.rules.introduction import INTRO_DAYS
@@ -110,7 +110,9 @@ def _phase_nl(phase: str) -> str:
         return phase
 
 
-def axis_for(rows: Sequence[Row], now: datetime, *, start: datetime | None = None, end: datetime | None = None) -> Axis:
+def axis_for(
+    rows: Sequence[Row], now: datetime, *, start: datetime | None = None, end: datetime | None = None
+) -> Axis:
     starts = [r.traject.phases[0].start if r.traject.phases else r.traject.created for r in rows]
     first = start or (min(starts, key=utc) if starts else now - timedelta(weeks=12))
     last = end or max([now, *(x.end for r in rows for x in r.contacts)], key=utc)
@@ -154,7 +156,9 @@ def _phases(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
         if limit:
             due = local_date(p.start) + timedelta(days=limit)
             x = axis.xd(due)
-            over = (p.end and local_date(p.end) > due - timedelta(days=1)) or (p.end is None and local_date(now) >= due)
+            over = (p.end and local_date(p.end) > due - timedelta(days=1)) or (
+                p.end is None and local_date(now) >= due
+            )
             weeks = limit // 7
             out.append(
                 f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + 17}" class="limit{" over" if over else ""}" '
@@ -164,7 +168,9 @@ def _phases(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
 
 
 def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list[str]:
-    out = [f'<line x1="{LEFT}" y1="{y + height:.1f}" x2="{WIDTH - RIGHT}" y2="{y + height:.1f}" class="base"/>']
+    out = [
+        f'<line x1="{LEFT}" y1="{y + height:.1f}" x2="{WIDTH - RIGHT}" y2="{y + height:.1f}" class="base"/>'
+    ]
     norm_y = y + height - height * NORM_HOURS / MAX_HOURS
     out.append(f'<line x1="{LEFT}" y1="{norm_y:.1f}" x2="{WIDTH - RIGHT}" y2="{norm_y:.1f}" class="norm"/>')
     totals = weekly_contact_time(row.contacts)
@@ -199,7 +205,9 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
         cx = axis.x(x.start)
         if x.status == "planned":
             tip += " (gepland)"
-        out.append(_shape(x.contact_type, cx, y, tip, "contact" + (" planned" if x.status == "planned" else "")))
+        out.append(
+            _shape(x.contact_type, cx, y, tip, "contact" + (" planned" if x.status == "planned" else ""))
+        )
         if x.id and f"Encounter/{x.id}" in no_coach:
             out.append(
                 f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="8" class="nocoach"><title>{_t("Nog geen contact met de coach na dit contact")}</title></circle>'
@@ -230,15 +238,29 @@ def _lanes(row: Row, axis: Axis, y: float) -> list[str]:
     out: list[str] = []
     for i, lane in enumerate(row.lanes):
         top = y + i * 26
-        out.append(f'<text x="{LEFT - 6}" y="{top + 14}" class="small" text-anchor="end">{_t(lane.label)}</text>')
-        pts = " ".join(f"{axis.x(m):.1f},{top + 22 - 2 * max(0.0, min(10.0, v)):.1f}" for m, v in sorted(lane.points, key=lambda p: utc(p[0])))
+        out.append(
+            f'<text x="{LEFT - 6}" y="{top + 14}" class="small" text-anchor="end">{_t(lane.label)}</text>'
+        )
+        pts = " ".join(
+            f"{axis.x(m):.1f},{top + 22 - 2 * max(0.0, min(10.0, v)):.1f}"
+            for m, v in sorted(lane.points, key=lambda p: utc(p[0]))
+        )
         if pts:
             out.append(f'<polyline points="{pts}" class="score"/>')
     return out
 
 
 def _legend(y: float) -> list[str]:
-    items = [(k, _type_nl(k)) for k in (c.CONTACT_FACE_TO_FACE, c.CONTACT_VIDEO, c.CONTACT_PHONE, c.CONTACT_MESSAGING, c.CONTACT_EMAIL)]
+    items = [
+        (k, _type_nl(k))
+        for k in (
+            c.CONTACT_FACE_TO_FACE,
+            c.CONTACT_VIDEO,
+            c.CONTACT_PHONE,
+            c.CONTACT_MESSAGING,
+            c.CONTACT_EMAIL,
+        )
+    ]
     out = ['<g class="legend" data-testid="legend">']
     x = 10.0
     for kind, label in items:
@@ -255,9 +277,7 @@ def _legend(y: float) -> list[str]:
     ]
     x, y = 10.0, y + 18
     for shape, label in extras:
-        out.append(
-            shape.format(x=x, x2=x + 12, x10=x + 10, xc=x + 5, y0=y - 6, y1=y + 6, ym=y, y4=y + 4)
-        )
+        out.append(shape.format(x=x, x2=x + 12, x10=x + 10, xc=x + 5, y0=y - 6, y1=y + 6, ym=y, y4=y + 4))
         out.append(f'<text x="{x + 16}" y="{y + 4}" class="small">{_t(label)}</text>')
         x += 26 + 6.2 * len(label)
     out.append("</g>")
@@ -302,13 +322,17 @@ def render(
         body += _contacts(row, axis, y + (26 if compact else 44), row.alerts)
         if not compact:
             body.append(f'<text x="{LEFT - 6}" y="{y + 48}" class="small" text-anchor="end">contacten</text>')
-            body.append(f'<text x="{LEFT - 6}" y="{y + 82}" class="small" text-anchor="end">uren per week</text>')
+            body.append(
+                f'<text x="{LEFT - 6}" y="{y + 82}" class="small" text-anchor="end">uren per week</text>'
+            )
             body += _hours(row, axis, y + 62, 36, now)
             body += _lanes(row, axis, y + row_height - 6)
         body.append("</g>")
         y += row_height + lanes_height
     x_now = axis.x(now)
-    body.append(f'<line x1="{x_now:.1f}" y1="{top - 8}" x2="{x_now:.1f}" y2="{y - 6}" stroke="#b3261e" stroke-width="1"/>')
+    body.append(
+        f'<line x1="{x_now:.1f}" y1="{top - 8}" x2="{x_now:.1f}" y2="{y - 6}" stroke="#b3261e" stroke-width="1"/>'
+    )
     body.append(f'<text x="{x_now + 2:.1f}" y="{y}" class="small" fill="#b3261e">vandaag</text>')
     height = y + 40
     parts = [

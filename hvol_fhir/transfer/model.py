@@ -79,6 +79,7 @@ class PlanItem:
     reason_nl: str
     restricted: bool = False
     match: str | None = None  # the conditional reference B matches it on, when sent
+    selectable: bool = False  # a journal entry a disclosure Consent covers: the coordinator may add it
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ class _Selection:
             self.journal_sent.append(key)
             self.consents_used.update(covered[key])
             self.sent[key] = "Dagboekverslag dat de jongere heeft toegestemd te delen (labels blijven)."
+        self.selectable = {k for k in entries if covered.get(k) and k not in self.sent}
         for key in entries:
             if key not in self.sent:
                 self.stays[key] = (
@@ -296,7 +297,8 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
             items.append(PlanItem(key, rtype, describe(res), True, sel.sent[key], restricted_res, matches[key]))
         else:
             why = sel.stays.get(key) or _STAYS.get(rtype, "Niet nodig om het traject voort te zetten.")
-            items.append(PlanItem(key, rtype, describe(res), False, why, restricted_res))
+            optional = key in sel.selectable
+            items.append(PlanItem(key, rtype, describe(res), False, why, restricted_res, selectable=optional))
     items.sort(key=lambda i: (not i.send, order.get(i.resource_type, 99), i.reference))
     return TransferPlan(
         key=tkey,

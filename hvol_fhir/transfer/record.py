@@ -60,16 +60,31 @@ def updated_careplan(careplan: Mapping[str, Any], plan: TransferPlan, now: datet
         out["supportingInfo"] = [*(out.get("supportingInfo") or []), pointer(plan)]
     if plan.request.mode == "handover" and out.get("status") not in ("completed", "revoked"):
         out["status"] = "completed"
-        period = dict(out.get("period") or {})
-        period.setdefault("end", now.isoformat())
-        out["period"] = period
+        out["period"] = _ended(out.get("period"), now)
         for activity in out.get("activity") or []:
             detail = activity.get("detail") or {}
             if detail.get("status") in _RUNNING:
-                detail["status"] = "completed"
-                scheduled = dict(detail.get("scheduledPeriod") or {})
-                scheduled.setdefault("end", now.isoformat())
+                scheduled = _ended(detail.get("scheduledPeriod"), now)
+                # A phase planned to start after today never ran here (per-1: end not before start).
+                started = _before(scheduled.get("start"), now)
+                detail["status"] = "completed" if started else "cancelled"
                 detail["scheduledPeriod"] = scheduled
+    return out
+
+
+def _before(value: Any, now: datetime) -> bool:
+    try:
+        return bool(value) and datetime.fromisoformat(str(value)) <= now
+    except ValueError:
+        return False
+
+
+def _ended(period: Any, now: datetime) -> Json:
+    """``period`` with an end: now, or its start when that lies in the future."""
+    out = dict(period or {})
+    if "end" not in out:
+        start = out.get("start")
+        out["end"] = start if start and not _before(start, now) else now.isoformat()
     return out
 
 
@@ -79,9 +94,7 @@ def updated_episode(episode: Mapping[str, Any], plan: TransferPlan, now: datetim
     out = copy.deepcopy(dict(episode))
     out.pop("text", None)
     out["status"] = "finished"
-    period = dict(out.get("period") or {})
-    period.setdefault("end", now.isoformat())
-    out["period"] = period
+    out["period"] = _ended(out.get("period"), now)
     return out
 
 

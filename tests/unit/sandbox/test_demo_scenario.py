@@ -39,7 +39,12 @@ def test_staff_as_the_issue_lists(scenario):
 def test_twelve_youths_over_every_phase(scenario):
     assert len(scenario.youths) == 12
     last_phases = Counter(s.traject.phases[-1].phase for s in scenario.stories)
-    assert set(last_phases) == {c.PHASE_INCLUSION, c.PHASE_INTRODUCTION, c.PHASE_CONTACT_PERIOD, c.PHASE_CLOSURE}
+    assert set(last_phases) == {
+        c.PHASE_INCLUSION,
+        c.PHASE_INTRODUCTION,
+        c.PHASE_CONTACT_PERIOD,
+        c.PHASE_CLOSURE,
+    }
     waiting = [s for s in scenario.stories if any(t.kind == c.TASK_WAITING_LIST for t in s.tasks)]
     assert len(waiting) == 2
     closed = {s.traject.closure_reason for s in scenario.stories if s.traject.status == "completed"}
@@ -99,8 +104,15 @@ def test_references_point_backwards_so_transactions_load_in_order(scenario):
         in_bundle = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
         for entry in bundle["entry"]:
             for ref in _references(entry["resource"]):
-                if ref.split("/")[0] in {"Patient", "Practitioner", "CarePlan", "CareTeam", "Encounter",
-                                         "EpisodeOfCare", "Organization"}:
+                if ref.split("/")[0] in {
+                    "Patient",
+                    "Practitioner",
+                    "CarePlan",
+                    "CareTeam",
+                    "Encounter",
+                    "EpisodeOfCare",
+                    "Organization",
+                }:
                     assert ref in seen or ref in in_bundle, ref
         seen |= in_bundle
 

@@ -1,0 +1,145 @@
+"""What every programme page needs: the launch, the user's role, a FHIR client with the launch's token, the
+clock, a CSRF token, and the one place where EHR faults become a plain Dutch message on the same form.
+
+Pages take ``launch_id`` from the URL (never from the cookie). The FHIR client refreshes the token once after a
+401. Nothing here logs request bodies: journal text may be in them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import abort, current_app, request
+
+from hvol_fhir.ehr import FhirClient
+from hvol_fhir.errors import HvolError, NotAllowed
+from hvol_fhir.programme import codes as c
+from hvol_fhir.smart import LaunchSession
+
+from . import browser
+from .roles import STAFF
+from .state import state
+
+log = logging.getLogger(__name__)
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass
+class Ctx:
+    launch_id: str
+    sid: str
+    session: LaunchSession
+    role: str
+    user: str | None  # Practitioner/<id>
+    user_name: str | None
+    patient: str | None  # Patient/<id>
+    client: FhirClient
+
+    @property
+    def card_only(self) -> bool:
+        return self.role in (STAFF, c.ROLE_MENTOR)
+
+
+def now() -> datetime:
+    clock: Callable[[], datetime] | None = current_app.config.get("HVOL_NOW")
+    return clock() if clock else datetime.now(UTC)
+
+
+def client_for(launch_id: str, sid: str, session: LaunchSession) -> FhirClient:
+    service = state().service
+
+    def refreshed(_rejected: str | None) -> str:
+        return service.after_unauthorized(launch_id, sid, session.access_token).access_token
+
+    return FhirClient(
+        session.fhir_base,
+        session.access_token,
+        session=service.http,
+        timeout=current_app.config["HVOL_FHIR_TIMEOUT"],
+        counter=current_app.config.get("HVOL_ROUNDTRIP_COUNTER"),
+        on_unauthorized=refreshed,
+    )
+
+
+def ctx(launch_id: str) -> Ctx:
+    sid = browser.session_id() or ""
+    service = state().service
+    session = service.current(launch_id, sid)
+    view = service.view(launch_id)
+    user = session.fhir_user.reference if session.fhir_user else None
+    patient = f"Patient/{session.context.patient}" if session.context.patient else None
+    return Ctx(
+        launch_id=launch_id,
+        sid=sid,
+        session=session,
+        role=str(view.get("role") or STAFF),
+        user=user,
+        user_name=view.get("user_name"),
+        patient=patient,
+        client=client_for(launch_id, sid, session),
+    )
+
+
+def require(condition: bool, message: str = "Dit kan niet met uw rol in het programma.") -> None:
+    if not condition:
+        raise NotAllowed(message)
+
+
+def require_patient(c_: Ctx) -> str:
+    if not c_.patient:
+        raise NotAllowed("Open de app vanuit het dossier van een jongere.")
+    return c_.patient
+
+
+# --- CSRF: an HMAC of browser session and launch, so a token is useless in another tab or browser ----------
+
+
+def _secret() -> bytes:
+    secret = current_app.config.get("HVOL_CSRF_SECRET")
+    if isinstance(secret, bytes | str) and secret:
+        return secret.encode() if isinstance(secret, str) else secret
+    key = state().key.as_dict(private=True)
+    derived = hashlib.sha256(b"hvol-csrf:" + json.dumps(key, sort_keys=True).encode()).digest()
+    current_app.config["HVOL_CSRF_SECRET"] = derived
+    return derived
+
+
+def csrf_token(launch_id: str) -> str:
+    sid = browser.session_id() or ""
+    return hmac.new(_secret(), f"{sid}:{launch_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(launch_id: str) -> None:
+    sent = request.form.get(CSRF_FIELD, "")
+    if not sent or not hmac.compare_digest(sent, csrf_token(launch_id)):
+        log.info("csrf refused endpoint=%s", request.endpoint)
+        abort(400)
+
+
+# --- faults on forms ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def form_errors(errors: list[str]) -> Iterator[None]:
+    """Turn an HvolError inside the block into a message on the form (the form is re-rendered as typed)."""
+    try:
+        yield
+    except HvolError as exc:
+        log.info("form refused code=%s endpoint=%s", exc.code, request.endpoint)
+        errors.append(exc.message_nl)
+
+
+def form_value(name: str, default: str = "") -> str:
+    return str(request.form.get(name, default))
+
+
+def template_globals() -> dict[str, Any]:
+    return {"csrf_field": CSRF_FIELD}

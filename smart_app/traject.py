@@ -1,0 +1,434 @@
+"""The traject pages: the launched youth's trajects, one traject (phase, team, alerts, timeline, contacts),
+its timeline as SVG, the inclusion assessment (P-ASSESS) and the coordinator's phase and team actions.
+
+Regular staff and mentors are sent to the programme card (P-MENTOR); nothing here reads the journal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from hvol_fhir import terminology as t
+from hvol_fhir.errors import InvalidInput, RuleViolation
+from hvol_fhir.privacy import access
+from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.alerts import Alert, enforce
+from hvol_fhir.programme.clock import AMSTERDAM, IsoWeek, local, local_date
+from hvol_fhir.programme.model import (
+    CareTeam,
+    CareTeamMember,
+    ConsentGrant,
+    InclusionAssessment,
+    PhasePeriod,
+    Task,
+    Traject,
+)
+from hvol_fhir.programme.rules import check_inclusion, check_responsibility, traject_alerts
+from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restart, transition
+from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
+from hvol_fhir.programme.text_nl import date_nl, duration_nl
+from hvol_fhir.repository import writes
+from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.timeline import Row, render
+
+from .programme import (
+    Ctx,
+    check_csrf,
+    csrf_token,
+    ctx,
+    form_errors,
+    form_value,
+    now,
+    require,
+    require_patient,
+)
+from .roles import ROLE_LABELS, display_name
+
+bp = Blueprint("traject", __name__)
+TASK_ROLES = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})  # roles whose token may search Task
+
+
+def code_options(cs: str) -> list[tuple[str, str]]:
+    return [(code, t.display(cs, code)) for code in t.codes(cs)]
+
+
+def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
+    kw.setdefault("with_tasks", c_.role in TASK_ROLES)
+    kw["with_tasks"] = kw["with_tasks"] and c_.role in TASK_ROLES
+    return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
+
+
+def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None = None) -> list[Alert]:
+    coach = record.coach_contacts()
+    alerts = traject_alerts(
+        record.traject,
+        record.contacts,
+        moment,
+        birth_date=birth_date,
+        coach_contacts=coach if record.tasks or coach else None,
+        tasks=record.tasks,
+        subject=record.reference,
+    )
+    if record.care_team is not None:
+        alerts += check_responsibility(record.care_team, moment)
+    return alerts
+
+
+def row_for(record: TrajectRecord, label: str, moment: datetime, alerts: list[Alert]) -> Row:
+    return Row(
+        label=label,
+        traject=record.traject,
+        contacts=record.contacts,
+        alerts=tuple(alerts),
+        coach_contacts=tuple(record.coach_contacts()),
+    )
+
+
+def week_norms(record: TrajectRecord, moment: datetime) -> dict[str, Any]:
+    """This week's norms for the buddy: face-to-face done? hours so far against two."""
+    week = IsoWeek.of(moment)
+    total = weekly_contact_time(record.contacts).get(week, timedelta(0))
+    return {
+        "week": str(week),
+        "f2f": week in face_to_face_weeks(record.contacts),
+        "hours": duration_nl(total),
+        "enough": total >= timedelta(hours=2),
+    }
+
+
+def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
+    """Names and phone numbers of the team's practitioners (one search; Practitioner is not patient data)."""
+    if team is None:
+        return {}
+    ids = sorted({m.member.split("/", 1)[1] for m in team.members if m.member.startswith("Practitioner/")})
+    if not ids:
+        return {}
+    from hvol_fhir.ehr import bundle
+
+    answer = c_.client.batch(bundle.batch([bundle.read_entry(f"Practitioner/{i}") for i in ids]))
+    out: dict[str, str] = {}
+    for result in bundle.results(answer):
+        res = result.resource or {}
+        if not result.ok or res.get("resourceType") != "Practitioner":
+            continue
+        out[f"Practitioner/{res.get('id')}"] = display_name(res) or res.get("id", "")
+        phones = [x.get("value") for x in res.get("telecom") or [] if x.get("system") == "phone"]
+        if phones:
+            out[f"tel:Practitioner/{res.get('id')}"] = str(phones[0])
+    return out
+
+
+def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
+    return {
+        "launch_id": c_.launch_id,
+        "role": c_.role,
+        "role_label": ROLE_LABELS.get(c_.role, ROLE_LABELS["staff"]),
+        "csrf": csrf_token(c_.launch_id),
+        "user": c_.user,
+        "date_nl": date_nl,
+        "local": local,
+        "display": t.display,
+        **extra,
+    }
+
+
+@bp.get("/l/<launch_id>/programma")
+def trajects(launch_id: str) -> Any:
+    c_ = ctx(launch_id)
+    if c_.card_only:
+        return redirect(url_for("card.card", launch_id=launch_id), 303)
+    patient = require_patient(c_)
+    plans = TrajectReader(c_.client, patient).list_trajects()
+    return render_template(
+        "traject/list.html",
+        **common(
+            c_,
+            plans=plans,
+            new_uuid=str(uuid.uuid4()),
+            team_uuid=str(uuid.uuid4()),
+            can_manage=access.may_manage_traject(c_.role),
+            categories=code_options(c.VICTIM_CATEGORY),
+        ),
+    )
+
+
+@bp.get("/l/<launch_id>/t/<ident>/")
+def show(launch_id: str, ident: str) -> Any:
+    c_ = ctx(launch_id)
+    if c_.card_only:
+        return redirect(url_for("card.card", launch_id=launch_id), 303)
+    moment = now()
+    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
+    birth = patient.get("birthDate")
+    record = load(c_, ident, with_assessment=access.may_assess(c_.role))
+    alerts = alerts_for(record, moment, date.fromisoformat(birth) if birth and len(birth) == 10 else None)
+    names = member_names(c_, record.care_team)
+    svg = render([row_for(record, display_name(patient) or "", moment, alerts)], moment)
+    return render_template(
+        "traject/show.html",
+        **common(
+            c_,
+            record=record,
+            traject=record.traject,
+            alerts=sorted(
+                alerts, key=lambda a: ({"block": 0, "warning": 1, "info": 2}[a.severity], a.due or date.max)
+            ),
+            names=names,
+            svg=svg,
+            youth=display_name(patient),
+            norms=week_norms(record, moment),
+            saved=request.args.get("opgeslagen"),
+            can_manage=access.may_manage_traject(c_.role),
+            can_assess=access.may_assess(c_.role),
+            can_contact=access.may_register_contacts(c_.role),
+            can_read_journal=access.may_read_journal(c_.role),
+            is_coach=c_.role == c.ROLE_COACH,
+            outcomes=code_options(c.INTRODUCTION_OUTCOME),
+            reasons=[(k, v) for k, v in code_options(c.CLOSURE_REASON)],
+            roles=code_options(c.CARETEAM_ROLE),
+            new_uuid=str(uuid.uuid4()),
+            contacts=sorted(record.contacts, key=lambda x: x.start, reverse=True),
+            now=moment,
+        ),
+    )
+
+
+@bp.get("/l/<launch_id>/t/<ident>/tijdlijn.svg")
+def timeline(launch_id: str, ident: str) -> Response:
+    """The timeline on its own (print, embed): two round trips for the traject, none for the journal."""
+    c_ = ctx(launch_id)
+    require(not c_.card_only)
+    moment = now()
+    record = load(c_, ident)
+    svg = render([row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment))], moment)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+# --- coordinator: open, move, close, restart, team ---------------------------------------------------------
+
+
+def _at(value: str, field: str) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("Vul een geldige datum in.", field=field, code="not-a-date") from None
+    return datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=AMSTERDAM)
+
+
+@bp.post("/l/<launch_id>/programma/nieuw")
+def open_traject(launch_id: str) -> Any:
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(access.may_manage_traject(c_.role))
+    patient = require_patient(c_)
+    errors: list[str] = []
+    with form_errors(errors):
+        moment = now()
+        ident = form_value("traject_uuid") or str(uuid.uuid4())
+        start = _at(form_value("start", local_date(moment).isoformat()), "start")
+        traject = transition(
+            Traject(
+                identifier=ident,
+                patient=patient,
+                created=moment,
+                status="draft",
+                category=form_value("category") or None,
+            ),
+            c.PHASE_INCLUSION,
+            start,
+        )
+        members = (
+            [CareTeamMember(member=c_.user or "", role=c.ROLE_COORDINATOR, start=moment)] if c_.user else []
+        )
+        team = CareTeam(
+            identifier=form_value("team_uuid") or str(uuid.uuid4()), patient=patient, members=tuple(members)
+        )
+        writes.open_traject(c_.client, traject, team)
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
+    return render_template("traject/message.html", **common(c_, errors=errors)), 422
+
+
+@bp.post("/l/<launch_id>/t/<ident>/fase")
+def phase(launch_id: str, ident: str) -> Any:
+    """Start the introduction with a buddy, record the youth's decision, move on, or close (coordinator)."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(access.may_manage_traject(c_.role))
+    errors: list[str] = []
+    with form_errors(errors):
+        record = load(c_, ident, with_tasks=False)
+        at = _at(form_value("date", local_date(now()).isoformat()), "date")
+        action = form_value("action")
+        traject = record.traject
+        if action == "introduction":
+            traject = transition(traject, c.PHASE_INTRODUCTION, at)
+            traject = replace(traject, status="active")
+        elif action == "outcome":
+            traject = record_intro_outcome(
+                traject, form_value("outcome"), at, reason=form_value("reason") or None
+            )
+        elif action == "contact-period":
+            traject = transition(traject, c.PHASE_CONTACT_PERIOD, at)
+        elif action == "close":
+            if not form_value("reason"):
+                raise RuleViolation("Kies een reden van afronding.", rule_id="P-CLOSE-REASON", field="reason")
+            traject = close(traject, form_value("reason"), at)
+        else:
+            raise InvalidInput("Onbekende handeling.", field="action")
+        writes.save_traject(
+            c_.client, record.careplan, traject, version=form_value("version") or record.version
+        )
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
+    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+
+
+@bp.post("/l/<launch_id>/t/<ident>/herstart")
+def restart_view(launch_id: str, ident: str) -> Any:
+    """P-RESTART: a new traject for the same youth that replaces the closed one."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(access.may_manage_traject(c_.role))
+    errors: list[str] = []
+    with form_errors(errors):
+        record = load(c_, ident, with_tasks=False)
+        new_ident = form_value("traject_uuid") or str(uuid.uuid4())
+        new = restart(record.traject, identifier=new_ident, at=now())
+        writes.restart_traject(c_.client, new, record.care_team)
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=new_ident, opgeslagen="1"), 303)
+    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+
+
+@bp.post("/l/<launch_id>/t/<ident>/team")
+def team(launch_id: str, ident: str) -> Any:
+    """Add or end a team member (buddy, coach, behavioural scientist, mentor), with SKJ and P-RESP."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(access.may_manage_traject(c_.role))
+    errors: list[str] = []
+    with form_errors(errors):
+        record = load(c_, ident, with_tasks=False)
+        if record.care_team is None or record.care_team_raw is None:
+            raise InvalidInput("Dit traject heeft nog geen team.", field="team")
+        moment = now()
+        members = list(record.care_team.members)
+        if form_value("action") == "end":
+            who, role = form_value("member"), form_value("role")
+            members = [
+                replace(m, end=moment) if m.member == who and m.role == role and m.end is None else m
+                for m in members
+            ]
+        else:
+            member = form_value("member").strip()
+            if not member.startswith("Practitioner/"):
+                member = f"Practitioner/{member}"
+            members.append(
+                CareTeamMember(
+                    member=member,
+                    role=form_value("role"),
+                    skj_number=form_value("skj").strip() or None,
+                    responsible_professional=form_value("responsible").strip() or None,
+                    start=moment,
+                )
+            )
+        new_team = replace(record.care_team, members=tuple(members))
+        enforce(check_responsibility(new_team, moment), field="responsible")
+        writes.save_care_team(c_.client, record.care_team_raw, new_team)
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
+    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+
+
+# --- inclusion (behavioural scientist; coordinator records the consent declaration) -------------------------
+
+
+@bp.route("/l/<launch_id>/t/<ident>/inclusie", methods=["GET", "POST"])
+def assessment(launch_id: str, ident: str) -> Any:
+    c_ = ctx(launch_id)
+    require(access.may_assess(c_.role))
+    patient_ref = require_patient(c_)
+    patient = c_.client.read("Patient", patient_ref.split("/", 1)[1])
+    errors: list[str] = []
+    form = (
+        dict(request.form)
+        if request.method == "POST"
+        else {
+            "assessment_uuid": str(uuid.uuid4()),
+            "consent_uuid": str(uuid.uuid4()),
+            "task_uuid": str(uuid.uuid4()),
+            "date": local_date(now()).isoformat(),
+        }
+    )
+    if request.method == "POST":
+        check_csrf(launch_id)
+        with form_errors(errors):
+            record = load(c_, ident, with_tasks=False)
+            birth = patient.get("birthDate") or ""
+            if len(birth) != 10:
+                raise InvalidInput(
+                    "De geboortedatum van de jongere ontbreekt in het dossier.", field="birth_date"
+                )
+            moment = now()
+            result = InclusionAssessment(
+                identifier=form_value("assessment_uuid"),
+                traject=record.reference,
+                patient=patient_ref,
+                assessor=c_.user or "",
+                assessed_on=date.fromisoformat(form_value("date")),
+                birth_date=date.fromisoformat(birth),
+                category=form_value("category"),
+                contra_indications=tuple(request.form.getlist("contra")),
+                criteria_met=form_value("criteria_met") == "ja",
+            )
+            blocking = [a for a in check_inclusion(result) if a.blocks]
+            writes.record_assessment(c_.client, result)  # the assessment is recorded either way
+            if not blocking and c_.role == c.ROLE_COORDINATOR and form_value("consent") == "ja":
+                # P-CONSENT before P-WAIT: the declaration, then the waiting list.
+                writes.record_consent(
+                    c_.client,
+                    ConsentGrant(
+                        identifier=form_value("consent_uuid"),
+                        kind=c.CONSENT_PARTICIPATION,
+                        patient=patient_ref,
+                        granted_by=patient_ref,
+                        recorded=moment,
+                        start=moment,
+                        recipient=record.traject.care_team,
+                    ),
+                )
+                writes.create_task(
+                    c_.client,
+                    Task(
+                        identifier=form_value("task_uuid"),
+                        kind=c.TASK_WAITING_LIST,
+                        status="requested",
+                        owner=c_.user,
+                        focus=record.reference,
+                        patient=patient_ref,
+                        authored=moment,
+                    ),
+                )
+            if blocking:
+                errors.extend(a.message_nl for a in blocking)
+            else:
+                return redirect(
+                    url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303
+                )
+    return render_template(
+        "traject/inclusion.html",
+        **common(
+            c_,
+            ident=ident,
+            form=form,
+            errors=errors,
+            youth=display_name(patient),
+            categories=code_options(c.VICTIM_CATEGORY),
+            contras=code_options(c.CONTRA_INDICATION),
+        ),
+    ), (422 if errors else 200)
+
+
+__all__ = ["bp", "load", "alerts_for", "row_for", "common", "code_options", "member_names", "PhasePeriod"]

@@ -1,0 +1,377 @@
+"""Transfer of a traject between two real sandbox organisations (issue 6).
+
+Each test moves its own synthetic youth (written at A only, so B starts clean for her), and checks both
+servers afterwards with the loaders' admin tokens, which see everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+import requests
+from joserfc.jwk import RSAKey
+
+from hvol_fhir.ehr import NO_RETRY, EhrDown, FhirClient, RoundTripCounter
+from hvol_fhir.privacy import labels
+from hvol_fhir.transfer import (
+    AmbiguousAtTarget,
+    JournalWithoutConsent,
+    NoUsableIdentifier,
+    RecordPending,
+    TargetRefused,
+    TargetUnreachable,
+    TransferService,
+)
+from hvol_fhir.transfer import identity as ids
+from sandbox.hapi import free_port
+from tests.integration import transfer_support as ts
+
+pytestmark = pytest.mark.integration
+COORDINATOR = "Practitioner/hv-coordinator"
+BSN = "http://fhir.nl/fhir/NamingSystem/bsn"
+
+
+@dataclass
+class Two:
+    a: Any
+    b: Any
+    key: RSAKey
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Two]:
+    key = ts.new_key()
+    for a, b in ts.start_two(tmp_path_factory.mktemp("orgs"), key):
+        yield Two(a, b, key)
+
+
+def _service(two: Two, **kw: Any) -> TransferService:
+    return ts.service(two.a, two.b, two.key, **kw)
+
+
+def _bsn(two: Two, patient: str) -> str:
+    res = ts.admin_get(two.a, patient)
+    return next(i["value"] for i in res["identifier"] if i["system"] == BSN)
+
+
+def _traject_value(two: Two, careplan: str) -> str:
+    plan = ts.admin_get(two.a, careplan)
+    return next(i["value"] for i in plan["identifier"] if i["system"].endswith("/sid/traject"))
+
+
+def _at_b(two: Two, resource_type: str, **params: Any) -> list[dict[str, Any]]:
+    bundle = ts.admin_get(two.b, resource_type, _count=1000, **params)
+    return [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
+
+
+def _b_patient(two: Two, patient: str) -> list[dict[str, Any]]:
+    return _at_b(two, "Patient", identifier=f"{BSN}|{_bsn(two, patient)}")
+
+
+def test_full_transfer_handover(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 60, weeks=12)
+    service = _service(two)
+    request = service.request_for(youth.careplan, COORDINATOR, "Verhuisd naar een gezinshuis in de regio van B")
+    plan = service.preview(request)
+    assert all(not i.send for i in plan.items if i.resource_type == "Communication")  # journal stays by default
+    result = service.send(plan)
+
+    assert result.created > 0 and result.recorded_at_source
+    [patient] = _b_patient(two, youth.patient)
+    traject = _traject_value(two, youth.careplan)
+    [copy] = _at_b(two, "CarePlan", identifier=f"https://hvol-fhir.org/fhir/sid/traject|{traject}")
+    assert f"CarePlan/{copy['id']}" == result.target_careplan
+    assert copy["subject"]["reference"] == f"Patient/{patient['id']}"
+    assert copy["status"] == "active"
+    encounters_at_a = ts.count(two.a, "Encounter", subject=youth.patient)
+    encounters = _at_b(two, "Encounter", subject=f"Patient/{patient['id']}")
+    assert len(encounters) == encounters_at_a > 0
+    assert all("location" not in e and e["length"]["unit"] == "min" for e in encounters)
+    assert _at_b(two, "Communication", subject=f"Patient/{patient['id']}") == []
+    # Practitioners are matched by identifier: B's demo buddy is reused, not duplicated.
+    buddies = _at_b(two, "Practitioner", identifier="https://hvol-fhir.org/fhir/sid/practitioner|hv-buddy-1")
+    assert len(buddies) == 1
+    [prov] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}")
+    assert prov["reason"][0]["text"].startswith("Verhuisd")
+    author = prov["agent"][0]
+    assert author["onBehalfOf"]["display"] == "Jeugdzorg De Horizon (demo A)"
+    coordinator = ts.admin_get(two.b, author["who"]["reference"])
+    assert {"system": "https://hvol-fhir.org/fhir/sid/practitioner", "value": "hv-coordinator"} in coordinator[
+        "identifier"
+    ]
+    assert f"CarePlan/{copy['id']}" in {t["reference"] for t in prov["target"]}
+    # At A: closed, pointing at B's copy, with the transfer's Task.
+    plan_a = ts.admin_get(two.a, youth.careplan)
+    assert plan_a["status"] == "completed"
+    assert any("Het Anker" in s.get("display", "") for s in plan_a["supportingInfo"])
+    [task] = ts.admin_get(two.a, "Task", identifier=f"https://hvol-fhir.org/fhir/sid/task|{result.key}")["entry"]
+    assert task["resource"]["output"][-1]["valueUrl"] == result.target_careplan_url
+
+
+def test_repeat_creates_nothing(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 61, weeks=8)
+    service = _service(two)
+    request = service.request_for(youth.careplan, COORDINATOR, "Overplaatsing")
+    first = service.run(request)
+    [patient] = _b_patient(two, youth.patient)
+    before = {t: len(_at_b(two, t, subject=f"Patient/{patient['id']}")) for t in ("CarePlan", "Encounter", "CareTeam")}
+    provenances = len(_at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{first.key}"))
+    version_a = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
+
+    again = service.run(request)
+
+    assert again.created == 0 and again.already_recorded and again.key == first.key
+    assert again.target_careplan == first.target_careplan
+    after = {t: len(_at_b(two, t, subject=f"Patient/{patient['id']}")) for t in ("CarePlan", "Encounter", "CareTeam")}
+    assert after == before
+    assert len(_b_patient(two, youth.patient)) == 1
+    assert len(_at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{first.key}")) == provenances == 1
+    assert ts.admin_get(two.a, youth.careplan)["meta"]["versionId"] == version_a
+
+
+def test_refusal_at_b_leaves_both_sides_unchanged(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 62, weeks=6)
+    service = _service(two)
+    plan = service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    entries = [dict(e) for e in plan.bundle["entry"]]
+    last_encounter = max(i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "Encounter")
+    entries[last_encounter] = {**entries[last_encounter],
+                               "resource": {**entries[last_encounter]["resource"], "status": "not-a-status"}}  # fmt: skip
+    broken = replace(plan, bundle={**plan.bundle, "entry": entries})
+    before_a = ts.admin_get(two.a, youth.careplan)
+
+    with pytest.raises(TargetRefused) as caught:
+        service.send(broken)
+
+    assert "Het Anker" in caught.value.message_nl and "niets" in caught.value.message_nl
+    assert caught.value.ehr_status in (400, 412, 422)
+    assert caught.value.details_nl  # B's OperationOutcome, in plain words
+    assert _b_patient(two, youth.patient) == []
+    traject = _traject_value(two, youth.careplan)
+    assert _at_b(two, "CarePlan", identifier=f"https://hvol-fhir.org/fhir/sid/traject|{traject}") == []
+    assert ts.admin_get(two.a, youth.careplan) == before_a
+    assert ts.count(two.a, "Task", focus=youth.careplan) == 0
+
+
+def test_journal_excluded_by_default_included_only_with_consent(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 63, weeks=8, consent_entries=2)
+    assert len(youth.consented) == 2 and len(youth.journal) > 2
+    service = _service(two)
+    not_consented = next(j for j in youth.journal if j not in youth.consented)
+
+    with pytest.raises(JournalWithoutConsent):
+        service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=(not_consented,)))
+    assert _b_patient(two, youth.patient) == []  # refused before anything was sent
+
+    result = service.run(
+        service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented, mode="shared")
+    )
+    [patient] = _b_patient(two, youth.patient)
+    entries = _at_b(two, "Communication", subject=f"Patient/{patient['id']}")
+    assert len(entries) == 2
+    originals = {tuple(sorted((i["system"], i["value"]) for i in ts.admin_get(two.a, j)["identifier"])): j
+                 for j in youth.consented}  # fmt: skip
+    for entry in entries:
+        assert labels.has_full_label_set(entry["meta"])
+        source = originals[tuple(sorted((i["system"], i["value"]) for i in entry["identifier"]))]
+        assert labels.labels_of(entry["meta"]) == labels.labels_of(ts.admin_get(two.a, source)["meta"])
+    # The disclosure is logged at A; in shared mode A's traject keeps running.
+    assert ts.count(two.a, "AuditEvent", _tag=f"{ids.TRANSFER_TAG}|{result.key}") == 1
+    assert ts.admin_get(two.a, youth.careplan)["status"] == "active"
+    # B's regular staff cannot count the journal through the Provenance: that one is restricted itself.
+    [restricted] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}-beperkt")
+    assert labels.is_restricted(restricted["meta"])
+
+
+def test_receiving_validator_accepts_every_resource(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 64, weeks=6, consent_entries=1)
+    service = _service(two)
+    result = service.run(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented))
+    [prov] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}")
+    [restricted] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}-beperkt")
+    targets = [t["reference"] for t in prov["target"] + restricted["target"]]
+    targets += [f"Provenance/{prov['id']}", f"Provenance/{restricted['id']}"]
+    headers = {"Authorization": f"Bearer {two.b.admin_token()}", "Content-Type": "application/fhir+json",
+               "Accept": "application/fhir+json"}  # fmt: skip
+    checked = set()
+    for ref in targets:
+        resource = ts.admin_get(two.b, ref)
+        body = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": resource}]}
+        resp = requests.post(f"{two.b.fhir_base}/{ref.split('/')[0]}/$validate", json=body, headers=headers, timeout=120)
+        errors = [i for i in resp.json().get("issue", []) if i["severity"] in ("error", "fatal")]
+        assert resp.status_code == 200 and errors == [], (ref, errors[:3])
+        checked.add(resource["resourceType"])
+    assert {"Patient", "CarePlan", "EpisodeOfCare", "CareTeam", "Encounter", "Consent", "Communication",
+            "Observation", "Practitioner", "Provenance"} <= checked  # fmt: skip
+
+
+def test_patient_matched_on_provider_identifier_without_bsn(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 65, weeks=4, bsn=False)
+    service = _service(two)
+    plan = service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    assert plan.patient_match_kind == "organisatienummer"
+    service.send(plan)
+    ident = plan.patient_match
+    assert len(_at_b(two, "Patient", identifier=f"{ident['system']}|{ident['value']}")) == 1
+
+
+def test_no_usable_identifier_is_refused(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 66, weeks=4, bsn=False)
+    patient = ts.admin_get(two.a, youth.patient)
+    patient.pop("identifier")
+    ts.put_all(two.a.fhir_base, two.a.admin_token(), [patient])
+    service = _service(two)
+    with pytest.raises(NoUsableIdentifier) as caught:
+        service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    assert "kenmerk" in caught.value.message_nl
+
+
+def test_two_patients_at_b_is_refused(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 67, weeks=4)
+    bsn = _bsn(two, youth.patient)
+    twins = [{"resourceType": "Patient", "id": f"b-twin-{n}", "identifier": [{"system": BSN, "value": bsn}],
+              "name": [{"family": f"Dubbel {n}"}]} for n in (1, 2)]  # fmt: skip
+    ts.put_all(two.b.fhir_base, two.b.admin_token(), twins)
+    service = _service(two)
+    with pytest.raises(AmbiguousAtTarget) as caught:
+        service.run(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    assert "meerdere jongeren" in caught.value.message_nl
+    traject = _traject_value(two, youth.careplan)
+    assert _at_b(two, "CarePlan", identifier=f"https://hvol-fhir.org/fhir/sid/traject|{traject}") == []
+    assert ts.admin_get(two.a, youth.careplan)["status"] == "active"
+
+
+def test_target_unreachable_changes_nothing(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 68, weeks=4)
+    service = _service(two)
+    dead = TransferService(
+        source=service.source,
+        target=FhirClient(f"http://127.0.0.1:{free_port()}/fhir", "token", retry=NO_RETRY),
+        source_name=service.source_name,
+        target_name=service.target_name,
+    )
+    version = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
+    with pytest.raises(TargetUnreachable) as caught:
+        dead.run(dead.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    assert "niet bereikbaar" in caught.value.message_nl
+    assert ts.admin_get(two.a, youth.careplan)["meta"]["versionId"] == version
+
+
+def test_token_expiring_midway_is_renewed(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 69, weeks=4)
+    backend = ts.backend(two.b.fhir_base, two.key)
+    current = {"token": "verlopen-token"}  # what a client holds after its token ran out
+
+    def renew(rejected: str | None) -> None:
+        current["token"] = backend.access_token()
+
+    counter = RoundTripCounter()
+    service = _service(two)
+    service.target = FhirClient(two.b.fhir_base, lambda: current["token"], counter=counter, on_unauthorized=renew)
+    with counter.span() as span:
+        result = service.run(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
+    assert result.created > 0 and result.recorded_at_source
+    assert [t.status for t in span.trips].count(401) == 1  # rejected once, renewed, then accepted
+    assert current["token"] != "verlopen-token"
+
+
+class _FailingOnce(FhirClient):
+    """A's real server, with the first transaction's answer lost (the record step)."""
+
+    failed = False
+
+    def transaction(self, bundle: Any) -> dict[str, Any]:
+        if not self.failed:
+            self.failed = True
+            raise EhrDown()
+        return super().transaction(bundle)
+
+
+def test_record_failure_at_a_is_completed_by_a_retry(two: Two) -> None:
+    youth = ts.synthetic_traject(two.a, 70, weeks=4)
+    service = _service(two)
+    auth = ts.backend(two.a.fhir_base, two.key)
+    service.source = _FailingOnce(two.a.fhir_base, auth, on_unauthorized=auth.invalidate)
+    request = service.request_for(youth.careplan, COORDINATOR, "Overplaatsing")
+
+    with pytest.raises(RecordPending) as caught:
+        service.run(request)
+    assert caught.value.target_careplan  # B holds it
+    assert ts.admin_get(two.a, youth.careplan)["status"] == "active"  # A not yet recorded
+
+    again = service.run(request)
+    assert again.created == 0 and again.recorded_at_source and not again.already_recorded
+    assert ts.admin_get(two.a, youth.careplan)["status"] == "completed"
+    assert len(_b_patient(two, youth.patient)) == 1
+
+
+def _cli_config(two: Two, folder: Any) -> Any:
+    import json
+
+    (folder / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
+    side = {"client_id": ts.CLIENT_ID, "key_file": "key.json", "scope": ts.SCOPE}
+    config = {"sandbox": True,
+              "source": {**side, "name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base},
+              "target": {**side, "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base}}  # fmt: skip
+    path = folder / "transfer.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def test_cli_preview_send_and_repeat(two: Two, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from hvol_fhir.cli import main
+
+    youth = ts.synthetic_traject(two.a, 71, weeks=8, consent_entries=1)
+    config = str(_cli_config(two, tmp_path))
+    args = ["--config", config, "--careplan", youth.careplan, "--coordinator", COORDINATOR]
+    assert main(["transfer", "preview", *args]) == 0
+    shown = capsys.readouterr().out
+    assert "Wordt verstuurd" in shown and "Blijft hier" in shown and "dagboek blijft hier" in shown.lower()
+    assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes"]) == 0
+    assert "Het traject staat nu bij" in capsys.readouterr().out
+    assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes"]) == 0
+    assert "niets dubbel" in capsys.readouterr().out
+    assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes", "--journal", youth.journal[-1]]) == 1
+    assert "toestemming" in capsys.readouterr().err
+
+
+def test_cli_export_and_import_with_report(two: Two, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from hvol_fhir.cli import main
+
+    youth = ts.synthetic_traject(two.a, 72, weeks=8, consent_entries=1)
+    config = str(_cli_config(two, tmp_path))
+    out = tmp_path / "overdracht.json"
+    assert main(["transfer", "export", "--config", config, "--careplan", youth.careplan, "--coordinator",
+                 COORDINATOR, "--reason", "Offline overdracht", "--journal", youth.consented[0], "--out",
+                 str(out)]) == 0  # fmt: skip
+    assert out.stat().st_mode & 0o077 == 0  # the file may hold a journal entry: owner only
+    version = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
+    capsys.readouterr()
+
+    # A tampered file is refused with a report, and nothing is imported.
+    tampered = json.loads(out.read_text(encoding="utf-8"))
+    journal = next(e for e in tampered["entry"] if e["resource"]["resourceType"] == "Communication")
+    journal["resource"]["meta"]["security"] = journal["resource"]["meta"]["security"][:2]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tampered), encoding="utf-8")
+    assert main(["transfer", "import", "--config", config, "--file", str(bad)]) == 1
+    report = capsys.readouterr().out
+    assert "beveiligingslabels" in report and "NIET ingelezen" in report
+    assert _b_patient(two, youth.patient) == []
+
+    assert main(["transfer", "import", "--config", config, "--file", str(out), "--check-only"]) == 0
+    assert "goedgekeurd" in capsys.readouterr().out
+    assert _b_patient(two, youth.patient) == []
+    assert main(["transfer", "import", "--config", config, "--file", str(out)]) == 0
+    assert "bestonden al" in capsys.readouterr().out
+    [patient] = _b_patient(two, youth.patient)
+    [entry] = _at_b(two, "Communication", subject=f"Patient/{patient['id']}")
+    assert labels.has_full_label_set(entry["meta"])
+    assert main(["transfer", "import", "--config", config, "--file", str(out)]) == 0
+    assert "0 nieuw" in capsys.readouterr().out
+    assert ts.admin_get(two.a, youth.careplan)["meta"]["versionId"] == version  # export changes nothing at A
