@@ -33,8 +33,12 @@ COORDINATOR = "Practitioner/hv-coordinator"
 
 
 def _bare_post(org: Any, bundle: dict[str, Any], token: str) -> float:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
-               "Accept": "application/fhir+json", "Prefer": "return=minimal"}  # fmt: skip
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+        "Prefer": "return=minimal",
+    }
     body = json.dumps(bundle)
     started = time.perf_counter()
     resp = requests.post(org.fhir_base, data=body, headers=headers, timeout=900)
@@ -104,13 +108,15 @@ def report(figures: dict[str, Any]) -> str:
             f"  resources staying at A             {figures['staying']}",
             f"  bare POST of the same Bundle       {figures['bare_post_s']:.2f} s (1 round trip)",
             f"  transfer                           {figures['transfer_s']:.2f} s "
-            f"= read+plan {figures['read_and_plan_s']:.2f} s + check/send/record {figures['check_send_record_s']:.2f} s",
+            f"= read+plan {figures['read_and_plan_s']:.2f} s + check/send/record "
+            f"{figures['check_send_record_s']:.2f} s",
             f"  transfer / bare POST               {ratio:.2f}",
             f"  FHIR round trips                   {figures['round_trips']} "
             f"(read {figures['round_trips_read']}, check+send+record {figures['round_trips_send']}; "
             f"{figures['round_trips_by_method']})",
             f"  created at B                       {figures['created']}",
-            f"  repeat (everything matches)        {figures['repeat_s']:.2f} s, {figures['repeat_round_trips']} "
+            f"  repeat (everything matches)        {figures['repeat_s']:.2f} s, "
+            f"{figures['repeat_round_trips']} "
             f"round trips, {figures['repeat_created']} created",
         ]
     )

@@ -39,10 +39,20 @@ Factory = Callable[[LaunchSession, Mapping[str, Any]], Any]
 PREVIEW_REASON = "(voorvertoning)"
 
 
+def _auth(client_id: str, key: Any) -> Any:
+    """private_key_jwt (typed loosely: the ClientAuth protocol wants a settable client_id)."""
+    return PrivateKeyJwt(client_id, key)
+
+
 def _backend(base: str, client_id: str, scope: str) -> FhirClient:
-    registration = ClientRegistration(base, client_id, "urn:ietf:wg:oauth:2.0:oob", PrivateKeyJwt(client_id, state().key))
+    registration = ClientRegistration(
+        base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, state().key)
+    )
     auth = BackendServicesClient(
-        registration, scope.split(), http=requests.Session(), sandbox=bool(current_app.config.get("HVOL_SANDBOX"))
+        registration,
+        scope.split(),
+        http=requests.Session(),
+        sandbox=bool(current_app.config.get("HVOL_SANDBOX")),
     )
     return FhirClient(base, auth, on_unauthorized=auth.invalidate)
 
@@ -51,15 +61,20 @@ def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> Trans
     client_id = str(current_app.config.get("HVOL_TRANSFER_CLIENT_ID") or "hvol-transfer")
     return TransferService(
         source=_backend(session.fhir_base, client_id, "system/*.*"),
-        target=_backend(str(target["fhir_base"]), str(target.get("client_id") or client_id),
-                        str(target.get("scope") or "system/*.*")),  # fmt: skip
+        target=_backend(
+            str(target["fhir_base"]),
+            str(target.get("client_id") or client_id),
+            str(target.get("scope") or "system/*.*"),
+        ),
         source_name=str(current_app.config.get("HVOL_TRANSFER_SOURCE_NAME") or _("deze organisatie")),
         target_name=str(target.get("name") or target["fhir_base"]),
     )
 
 
 def _targets() -> list[Mapping[str, Any]]:
-    return [t for t in current_app.config.get("HVOL_TRANSFER_TARGETS") or [] if t.get("id") and t.get("fhir_base")]
+    return [
+        t for t in current_app.config.get("HVOL_TRANSFER_TARGETS") or [] if t.get("id") and t.get("fhir_base")
+    ]
 
 
 def _coordinator(launch_id: str) -> tuple[LaunchSession, str]:
@@ -76,8 +91,11 @@ def _careplan(service: Any, patient: str) -> str | None:
     """The youth's running programme traject (the first active one), found with a standard search."""
     found = service.source.search(
         "CarePlan",
-        {"subject": f"Patient/{patient}", "category": f"{t.cs_url(t.PROGRAMME)}|{t.PROGRAMME_CODE}",
-         "status": "active"},  # fmt: skip
+        {
+            "subject": f"Patient/{patient}",
+            "category": f"{t.cs_url(t.PROGRAMME)}|{t.PROGRAMME_CODE}",
+            "status": "active",
+        },
     )
     for entry in found.get("entry") or []:
         res = entry.get("resource") or {}
@@ -101,7 +119,9 @@ def _page(launch_id: str, form: dict[str, Any], *, status: int = 200, **extra: A
     session, coordinator = _coordinator(launch_id)
     targets = _targets()
     if not targets:
-        raise NotAllowed(_("Er is geen ontvangende organisatie ingesteld. Vraag de beheerder dit in te stellen."))
+        raise NotAllowed(
+            _("Er is geen ontvangende organisatie ingesteld. Vraag de beheerder dit in te stellen.")
+        )
     target = next((t for t in targets if t["id"] == form["target"]), targets[0])
     form["target"] = target["id"]
     if form["mode"] not in MODES:
@@ -138,7 +158,9 @@ def _factory() -> Factory:
 
 def _request(service: Any, form: Mapping[str, Any], coordinator: str, *, preview: bool) -> TransferRequest:
     reason = form["reason"].strip() or (PREVIEW_REASON if preview else "")
-    return service.request_for(form["careplan"], coordinator, reason, mode=form["mode"], journal=tuple(form["journal"]))
+    return service.request_for(
+        form["careplan"], coordinator, reason, mode=form["mode"], journal=tuple(form["journal"])
+    )
 
 
 @bp.get("/l/<launch_id>/overdracht/")
@@ -158,8 +180,13 @@ def confirm(launch_id: str) -> tuple[str, int]:
         plan = service.preview(_request(service, form, coordinator, preview=False))
         if plan.key != form["key"]:  # something changed since the preview: show the new one first
             form["key"] = plan.key
-            return _page(launch_id, form, plan=plan, status=409,
-                         notice=_("Er is intussen iets veranderd. Controleer de voorvertoning en bevestig opnieuw."))  # fmt: skip
+            return _page(
+                launch_id,
+                form,
+                plan=plan,
+                status=409,
+                notice=_("Er is intussen iets veranderd. Controleer de voorvertoning en bevestig opnieuw."),
+            )
         result = service.send(plan)
     except HvolError as exc:
         return _page(launch_id, form, error=exc, status=exc.http_status)

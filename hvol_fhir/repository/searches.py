@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from hvol_fhir.ehr import FhirClient, bundle, paging
+from hvol_fhir.ehr import EhrDown, FhirClient, bundle, paging
 from hvol_fhir.ehr.errors import EhrError, EhrRejected, error_for
 from hvol_fhir.ehr.outcome import parse_outcome
 
@@ -26,13 +26,34 @@ def get(resource_type: str, params: Mapping[str, str]) -> Json:
     return bundle.read_entry(f"{resource_type}?{urlencode(dict(params))}")
 
 
+def _one_by_one(client: FhirClient, searches: Sequence[Json]) -> list[Json]:
+    out = []
+    for entry in searches:
+        path, _, query = entry["request"]["url"].partition("?")
+        out.append(client.search(path, parse_qsl(query, keep_blank_values=True)))
+    return out
+
+
 def batch_searches(client: FhirClient, searches: Sequence[Json]) -> list[Json]:
-    """Run GET searches in one batch round trip; every answer must be a searchset Bundle."""
+    """Run GET searches in one batch round trip; every answer must be a searchset Bundle.
+
+    A server error on the batch as a whole (HAPI 8.8 processes batch entries in parallel, and its
+    AuthorizationInterceptor's compartment rules are not thread-safe then) falls back to one search per entry.
+    """
     if not searches:
         return []
-    answer = client.batch(bundle.batch(searches))
+    if len(searches) == 1:
+        return _one_by_one(client, searches)
+    try:
+        answer = client.batch(bundle.batch(searches))
+    except EhrDown as exc:
+        if exc.ehr_status is None or exc.ehr_status < 500:
+            raise
+        return _one_by_one(client, searches)
     out: list[Json] = []
     for result in bundle.results(answer):
+        if result.status >= 500:
+            return _one_by_one(client, searches)
         if not result.ok or not result.resource or result.resource.get("resourceType") != "Bundle":
             raise error_for(result.status or 502, parse_outcome(result.outcome))
         out.append(result.resource)

@@ -39,6 +39,11 @@ from .service import TransferService, summary_lines
 ENV = "HVOL_TRANSFER_CONFIG"
 
 
+def _auth(client_id: str, key: Any) -> Any:
+    """private_key_jwt (typed loosely: the ClientAuth protocol wants a settable client_id)."""
+    return PrivateKeyJwt(client_id, key)
+
+
 def _load_config(path: str | None) -> tuple[dict[str, Any], Path]:
     name = path or os.environ.get(ENV)
     if not name:
@@ -63,11 +68,15 @@ def _client(config: dict[str, Any], side: str, folder: Path) -> tuple[FhirClient
     try:
         key = load_signing_key(json.loads(key_file.read_text(encoding="utf-8")))
     except (OSError, ValueError):
-        raise InvalidInput(f"De sleutel voor '{side}' kan niet worden gelezen.", field=f"{side}.key_file") from None
+        raise InvalidInput(
+            f"De sleutel voor '{side}' kan niet worden gelezen.", field=f"{side}.key_file"
+        ) from None
     client_id = str(entry.get("client_id") or "hvol-transfer")
-    registration = ClientRegistration(base, client_id, "urn:ietf:wg:oauth:2.0:oob", PrivateKeyJwt(client_id, key))
+    registration = ClientRegistration(base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, key))
     scopes = str(entry.get("scope") or "system/*.*").split()
-    auth = BackendServicesClient(registration, scopes, http=requests.Session(), sandbox=bool(config.get("sandbox")))
+    auth = BackendServicesClient(
+        registration, scopes, http=requests.Session(), sandbox=bool(config.get("sandbox"))
+    )
     return FhirClient(base, auth, on_unauthorized=auth.invalidate), name
 
 
@@ -82,11 +91,15 @@ def _service(args: argparse.Namespace, *, need_target: bool | None) -> TransferS
     else:  # offline: B is only a name; the source client stands in and is never called as target
         target, target_name = source, args.target_name or str((config.get("target") or {}).get("name") or "")
         if not target_name:
-            raise InvalidInput("Geef de naam van de ontvangende organisatie (--target-name).", field="target-name")
+            raise InvalidInput(
+                "Geef de naam van de ontvangende organisatie (--target-name).", field="target-name"
+            )
     return TransferService(source=source, target=target, source_name=source_name, target_name=target_name)
 
 
-def _request(service: TransferService, args: argparse.Namespace, *, offline_target: bool = False) -> TransferRequest:
+def _request(
+    service: TransferService, args: argparse.Namespace, *, offline_target: bool = False
+) -> TransferRequest:
     request = service.request_for(
         args.careplan, args.coordinator, args.reason, mode=args.mode, journal=tuple(args.journal or ())
     )
@@ -99,9 +112,19 @@ def _preview(args: argparse.Namespace) -> int:
     service = _service(args, need_target=None)
     plan = service.preview(_request(service, args))
     if args.json:
-        items = [{"reference": i.reference, "type": i.resource_type, "label": i.label_nl, "send": i.send,
-                  "reason": i.reason_nl} for i in plan.items]  # fmt: skip
-        print(json.dumps({"key": plan.key, "patient_match": plan.patient_match_kind, "items": items}, indent=1))
+        items = [
+            {
+                "reference": i.reference,
+                "type": i.resource_type,
+                "label": i.label_nl,
+                "send": i.send,
+                "reason": i.reason_nl,
+            }
+            for i in plan.items
+        ]
+        print(
+            json.dumps({"key": plan.key, "patient_match": plan.patient_match_kind, "items": items}, indent=1)
+        )
     else:
         print("\n".join(summary_lines(plan)))
     return 0
@@ -156,12 +179,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _traject(parser: argparse.ArgumentParser, *, reason_required: bool) -> None:
-    parser.add_argument("--careplan", required=True, help="het traject bij de afzender: CarePlan/<id> of <id>")
+    parser.add_argument(
+        "--careplan", required=True, help="het traject bij de afzender: CarePlan/<id> of <id>"
+    )
     parser.add_argument("--coordinator", required=True, help="Practitioner/<id> van de coördinator")
     parser.add_argument("--reason", required=reason_required, default="(voorvertoning)", help="reden")
-    parser.add_argument("--mode", choices=MODES, default="handover", help="overdracht of gedeelde voortzetting")
-    parser.add_argument("--journal", action="append", metavar="Communication/<id>",
-                        help="dagboekverslag dat mee mag (alleen met toestemming van de jongere); herhaalbaar")  # fmt: skip
+    parser.add_argument(
+        "--mode", choices=MODES, default="handover", help="overdracht of gedeelde voortzetting"
+    )
+    parser.add_argument(
+        "--journal",
+        action="append",
+        metavar="Communication/<id>",
+        help="dagboekverslag dat mee mag (alleen met toestemming van de jongere); herhaalbaar",
+    )
 
 
 def register(subparsers: Any) -> None:

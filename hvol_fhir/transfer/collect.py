@@ -69,7 +69,8 @@ def read_traject(
     found: dict[str, Json] = {key: plan}
     patient = relative_key(((plan.get("subject") or {}).get("reference")) or "", base)
     traject = next(
-        (i for i in plan.get("identifier") or [] if i.get("system") == t.sid("traject") and i.get("value")), None
+        (i for i in plan.get("identifier") or [] if i.get("system") == t.sid("traject") and i.get("value")),
+        None,
     )
     if not patient or not traject:
         raise InvalidInput("Dit traject mist de jongere of het trajectkenmerk.", field="CarePlan")

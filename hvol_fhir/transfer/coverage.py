@@ -47,9 +47,7 @@ def _in_period(period: Mapping[str, Any] | None, now: datetime) -> bool:
 
 
 def _discloses(permit: Mapping[str, Any]) -> bool:
-    return any(
-        f.has_coding(a, t.CONSENT_ACTION, t.ACTION_DISCLOSE) for a in permit.get("action") or []
-    )
+    return any(f.has_coding(a, t.CONSENT_ACTION, t.ACTION_DISCLOSE) for a in permit.get("action") or [])
 
 
 def covered_entries(consent: Mapping[str, Any], now: datetime) -> frozenset[str]:
@@ -62,7 +60,11 @@ def covered_entries(consent: Mapping[str, Any], now: datetime) -> frozenset[str]
             continue
         for data in permit.get("data") or []:
             ref = (data.get("reference") or {}).get("reference") if isinstance(data, dict) else None
-            if data.get("meaning") == "instance" and isinstance(ref, str) and ref.startswith("Communication/"):
+            if (
+                data.get("meaning") == "instance"
+                and isinstance(ref, str)
+                and ref.startswith("Communication/")
+            ):
                 out.add(ref.split("/_history/")[0])
     return frozenset(out)
 

@@ -87,8 +87,10 @@ def describe(resource: Mapping[str, Any]) -> str:
         kind = _code_display(resource.get("category"), c.JOURNAL_KIND)
         return f"{kind or head} {_date(resource.get('sent'))}".strip()
     if rtype == "Consent":
-        what = "deelname aan het programma" if is_participation(resource) else (
-            "delen van dagboekverslagen" if is_disclosure(resource) else "overig"
+        what = (
+            "deelname aan het programma"
+            if is_participation(resource)
+            else ("delen van dagboekverslagen" if is_disclosure(resource) else "overig")
         )
         status = "" if resource.get("status") == "active" else " (niet meer geldig)"
         return f"{head}: {what} {_date(resource.get('dateTime'))}{status}".replace("  ", " ")

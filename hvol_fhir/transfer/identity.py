@@ -81,7 +81,8 @@ def match_identifier(resource: Mapping[str, Any], *, strict: bool = True) -> dic
                 return ident
     if rtype in _LABEL_NL and strict:
         raise NoUsableIdentifier(
-            f"Voor {_LABEL_NL[rtype]} is geen bruikbaar kenmerk (BSN of organisatienummer) vastgelegd, dus de "
+            f"Voor {_LABEL_NL[rtype]} is geen bruikbaar kenmerk (BSN of organisatienummer) "
+            f"vastgelegd, dus de "
             "ontvangende organisatie kan niet zeker weten om wie het gaat. Leg eerst een kenmerk vast.",
             field=f"{rtype}.identifier",
         )

@@ -49,7 +49,9 @@ class Report:
         for rtype, n in sorted(self.counts.items()):
             yield f"  {rtype}: {n}"
         if self.server_checked:
-            yield "Controle door de ontvangende server: " + ("goedgekeurd." if not self.server_issues else "afgekeurd:")
+            yield "Controle door de ontvangende server: " + (
+                "goedgekeurd." if not self.server_issues else "afgekeurd:"
+            )
             yield from (f"  - {line}" for line in self.server_issues)
         if self.problems:
             yield "Problemen in het bestand:"
@@ -80,7 +82,9 @@ def read_file(path: Path) -> Json:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InvalidTransferFile("Het bestand kan niet worden gelezen als FHIR-JSON.", field="bestand") from None
+        raise InvalidTransferFile(
+            "Het bestand kan niet worden gelezen als FHIR-JSON.", field="bestand"
+        ) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise InvalidTransferFile("Het bestand is geen FHIR-Bundle.", field="Bundle")
     return data

@@ -37,15 +37,24 @@ _NS: Final = uuid.UUID("5d1e8c0a-2f4b-4e8e-9c57-1b2d3e4f5a6b")
 PROVENANCE_ACTIVITY: Final = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 PARTICIPANT_TYPE: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 _ORDER: Final = (
-    "Patient", "Practitioner", "CareTeam", "CarePlan", "EpisodeOfCare", "Observation", "Consent",
-    "Encounter", "QuestionnaireResponse", "Communication",
-)  # fmt: skip
+    "Patient",
+    "Practitioner",
+    "CareTeam",
+    "CarePlan",
+    "EpisodeOfCare",
+    "Observation",
+    "Consent",
+    "Encounter",
+    "QuestionnaireResponse",
+    "Communication",
+)
 _STAYS: Final[Mapping[str, str]] = {
     "Task": "Werkafspraak van deze organisatie; de nieuwe organisatie maakt eigen afspraken.",
     "AuditEvent": "Interne logging van deze organisatie; die blijft hier bewaard.",
     "Organization": "Gegevens van deze organisatie zelf.",
     "PractitionerRole": "Functie binnen deze organisatie.",
-    "RelatedPerson": "Naasten worden niet overgedragen; de nieuwe organisatie legt zelf vast wie erbij hoort.",
+    "RelatedPerson": "Naasten worden niet overgedragen; de nieuwe organisatie legt zelf vast wie "
+    "erbij hoort.",
     "CarePlan": "Eerder, afgesloten traject: alleen het lopende traject gaat mee.",
     "EpisodeOfCare": "Hoort bij een ander traject.",
     "CareTeam": "Hoort bij een ander traject.",
@@ -127,9 +136,15 @@ class _Selection:
     def _journal(self, request: TransferRequest, now: datetime) -> None:
         base = self.snap.source_base
         entries = {
-            k: r for k, r in self.snap.of_type("Communication") if _points_at(r, self.snap.careplan, base, "basedOn")
+            k: r
+            for k, r in self.snap.of_type("Communication")
+            if _points_at(r, self.snap.careplan, base, "basedOn")
         }
-        consents = [(k, r) for k, r in self.snap.of_type("Consent") if _points_at(r, self.patient_key, base, "patient")]
+        consents = [
+            (k, r)
+            for k, r in self.snap.of_type("Consent")
+            if _points_at(r, self.patient_key, base, "patient")
+        ]
         covered = coverage(consents, now)
         self.consents_used: set[str] = set()
         self.journal_sent: list[str] = []
@@ -138,7 +153,8 @@ class _Selection:
                 raise InvalidInput("Dit dagboekverslag hoort niet bij dit traject.", field="journal")
             if not covered.get(key):
                 raise JournalWithoutConsent(
-                    "Een gekozen dagboekverslag mag niet mee: de jongere heeft geen geldige toestemming gegeven "
+                    "Een gekozen dagboekverslag mag niet mee: de jongere heeft geen geldige "
+                    "toestemming gegeven "
                     "om het te delen. Er is niets verstuurd.",
                     field="journal",
                 )
@@ -164,7 +180,9 @@ class _Selection:
             elif key in self.consents_used:
                 self.sent[key] = "Toestemming waarop de meegestuurde dagboekverslagen rusten."
             elif is_disclosure(res):
-                self.stays[key] = "Toestemming om te delen met anderen; die geldt niet voor de nieuwe organisatie."
+                self.stays[key] = (
+                    "Toestemming om te delen met anderen; die geldt niet voor de nieuwe organisatie."
+                )
             else:
                 self.stays[key] = "Hoort niet bij dit traject."
 
@@ -188,9 +206,16 @@ def _entry_url(condition: str) -> str:
 
 
 def _provenance(
-    targets: list[str], *, key: str, restricted: bool, request: TransferRequest, snap: Snapshot,
-    coordinator_ref: str, traject: Json, now: datetime,
-) -> Json:  # fmt: skip
+    targets: list[str],
+    *,
+    key: str,
+    restricted: bool,
+    request: TransferRequest,
+    snap: Snapshot,
+    coordinator_ref: str,
+    traject: Json,
+    now: datetime,
+) -> Json:
     meta: Json = {"tag": [{"system": ids.TRANSFER_TAG, "code": key}]}
     if restricted:
         meta["security"] = labels.restricted_meta_labels()
@@ -203,9 +228,15 @@ def _provenance(
         "target": [{"reference": ref} for ref in targets],
         "recorded": now.isoformat(),
         "reason": [
-            {"coding": [{"system": t.V3_ACTREASON, "code": t.PURPOSE_CARE_COORDINATION}], "text": request.reason}
+            {
+                "coding": [{"system": t.V3_ACTREASON, "code": t.PURPOSE_CARE_COORDINATION}],
+                "text": request.reason,
+            }
         ],
-        "activity": {"coding": [{"system": PROVENANCE_ACTIVITY, "code": "CREATE"}], "text": "Overdracht van traject"},
+        "activity": {
+            "coding": [{"system": PROVENANCE_ACTIVITY, "code": "CREATE"}],
+            "text": "Overdracht van traject",
+        },
         "agent": [
             {
                 "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "author"}]},
@@ -217,7 +248,11 @@ def _provenance(
         "entity": [
             {
                 "role": "source",
-                "what": {"type": "CarePlan", "identifier": traject, "display": f"Traject bij {snap.source_name}"},
+                "what": {
+                    "type": "CarePlan",
+                    "identifier": traject,
+                    "display": f"Traject bij {snap.source_name}",
+                },
             }
         ],
     }
@@ -255,7 +290,10 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
             return {**kept, "reference": matches[key]}
         target = snap.get(key) if key else None
         ident = ids.match_identifier(target, strict=False) if target else None
-        out: Json = {**kept, "display": kept.get("display") or (describe(target) if target else "Niet overgedragen")}
+        out: Json = {
+            **kept,
+            "display": kept.get("display") or (describe(target) if target else "Niet overgedragen"),
+        }
         if ident:
             out["identifier"] = ident
         if key and "type" not in out:
@@ -283,8 +321,16 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
     for targets, is_restricted, code in ((public, False, tkey), (restricted, True, f"{tkey}-beperkt")):
         if not targets:
             continue
-        prov = _provenance(targets, key=code, restricted=is_restricted, request=request, snap=snap,
-                           coordinator_ref=coordinator_ref, traject=traject, now=now)  # fmt: skip
+        prov = _provenance(
+            targets,
+            key=code,
+            restricted=is_restricted,
+            request=request,
+            snap=snap,
+            coordinator_ref=coordinator_ref,
+            traject=traject,
+            now=now,
+        )
         cond = ids.tag_condition(code)
         entries.append(bundles.create_entry(prov, full_url=_entry_url(cond), if_none_exist=cond))
 
@@ -294,7 +340,9 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
         rtype = str(res.get("resourceType"))
         restricted_res = labels.is_restricted(res.get("meta"))
         if key in sel.sent:
-            items.append(PlanItem(key, rtype, describe(res), True, sel.sent[key], restricted_res, matches[key]))
+            items.append(
+                PlanItem(key, rtype, describe(res), True, sel.sent[key], restricted_res, matches[key])
+            )
         else:
             why = sel.stays.get(key) or _STAYS.get(rtype, "Niet nodig om het traject voort te zetten.")
             optional = key in sel.selectable

@@ -17,7 +17,7 @@ the transaction may be resent after a lost answer; a repeat of the whole transfe
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -143,7 +143,7 @@ def disclosure_event(plan: TransferPlan, patient: str, now: datetime) -> Json:
 def record_bundle(
     plan: TransferPlan,
     careplan: Mapping[str, Any],
-    episodes: list[Mapping[str, Any]],
+    episodes: Sequence[Mapping[str, Any]],
     target_url: str | None,
     now: datetime,
 ) -> Json:
@@ -163,7 +163,9 @@ def record_bundle(
             entries.append(put(changed, episode["meta"]["versionId"]))
     task = transfer_task(plan, patient, target_url, now)
     entries.append(
-        bundles.create_entry(task, full_url=bundles.full_url(), if_none_exist=ids.condition(task_identifier(plan.key)))
+        bundles.create_entry(
+            task, full_url=bundles.full_url(), if_none_exist=ids.condition(task_identifier(plan.key))
+        )
     )
     if plan.journal_sent:
         entries.append(

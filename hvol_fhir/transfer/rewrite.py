@@ -25,10 +25,22 @@ _KEEP: Final[Mapping[str, frozenset[str]]] = {
     "Patient": frozenset({"identifier", "active", "name", "gender", "birthDate"}),
     "Practitioner": frozenset({"identifier", "active", "name", "gender", "telecom", "qualification"}),
     "Encounter": frozenset(
-        {"identifier", "status", "class", "type", "subject", "episodeOfCare", "participant", "period", "length"}
+        {
+            "identifier",
+            "status",
+            "class",
+            "type",
+            "subject",
+            "episodeOfCare",
+            "participant",
+            "period",
+            "length",
+        }
     ),
 }
-_DS4P_RELATED: Final = "http://hl7.org/fhir/uv/security-label-ds4p/StructureDefinition/extension-sec-label-related-artifact"
+_DS4P_RELATED: Final = (
+    "http://hl7.org/fhir/uv/security-label-ds4p/StructureDefinition/extension-sec-label-related-artifact"
+)
 
 
 def strip(resource: Mapping[str, Any], source_base: str) -> Json:
@@ -54,7 +66,9 @@ def _absolute_label_artifacts(meta: Json, source_base: str) -> None:
     for label in meta.get("security") or []:
         for ext in label.get("extension") or []:
             artifact = ext.get("valueRelatedArtifact") if ext.get("url") == _DS4P_RELATED else None
-            url = artifact.get("url") if isinstance(artifact, dict) else None
+            if not isinstance(artifact, dict):
+                continue
+            url = artifact.get("url")
             if isinstance(url, str) and "://" not in url and not url.startswith("urn:"):
                 artifact["url"] = f"{source_base.rstrip('/')}/{url}"
 

@@ -2,10 +2,11 @@
 
 ::
 
-    service = TransferService(source=FhirClient(a_base, a_auth), target=FhirClient(b_base, b_backend,
-                              on_unauthorized=b_backend.invalidate), source_name="De Horizon", target_name="B")
-    plan = service.preview(TransferRequest(...))          # what goes, what stays, and why
-    result = service.send(plan)                            # or TransferRefused/TargetUnreachable/...
+    b_client = FhirClient(b_base, b_backend, on_unauthorized=b_backend.invalidate)
+    service = TransferService(source=FhirClient(a_base, a_auth), target=b_client,
+                              source_name="De Horizon", target_name="Het Anker")
+    plan = service.preview(service.request_for(careplan, coordinator, reason))  # what goes, what stays
+    result = service.send(plan)  # or TargetRefused / TargetUnreachable / AmbiguousAtTarget / RecordPending
 
 Order and guarantees (issue 6):
 
@@ -120,7 +121,11 @@ class TransferService:
         results = bundles.results(answer, plan.bundle)
         created = sum(1 for r in results if r.created)
         careplan_ref = next(
-            (r.reference for r, e in zip(results, plan.bundle["entry"], strict=False) if e["request"]["url"] == "CarePlan"),
+            (
+                r.reference
+                for r, e in zip(results, plan.bundle["entry"], strict=False)
+                if e["request"]["url"] == "CarePlan"
+            ),
             None,
         )
         url = f"{self.target.base_url}/{careplan_ref}" if careplan_ref else None
@@ -142,7 +147,9 @@ class TransferService:
 
     # --- recording at A -----------------------------------------------------------------------------------
 
-    def record_at_source(self, plan: TransferPlan, careplan_ref: str | None, url: str | None) -> tuple[bool, bool]:
+    def record_at_source(
+        self, plan: TransferPlan, careplan_ref: str | None, url: str | None
+    ) -> tuple[bool, bool]:
         """(recorded, was already recorded). Raises RecordPending when A cannot be updated now."""
         try:
             careplan, episodes, exists = self._read_source_state(plan)
@@ -152,8 +159,10 @@ class TransferService:
             return True, False
         except EhrError as exc:
             raise RecordPending(
-                f"Het traject staat bij {self.target_name}, maar het vastleggen van de overdracht hier is niet "
-                f"gelukt ({exc.message_nl}) Start de overdracht opnieuw: bij {self.target_name} wordt dan niets "
+                f"Het traject staat bij {self.target_name}, maar het vastleggen van de overdracht "
+                f"hier is niet "
+                f"gelukt ({exc.message_nl}) Start de overdracht opnieuw: bij {self.target_name} wordt "
+                f"dan niets "
                 "dubbel aangemaakt en hier wordt de overdracht alsnog vastgelegd.",
                 target_careplan=careplan_ref,
             ) from None
@@ -178,23 +187,27 @@ class TransferService:
             return call()
         except AmbiguousMatch:
             raise AmbiguousAtTarget(
-                f"{name} vond meerdere bestaande gegevens waar er één werd verwacht (bijvoorbeeld twee jongeren "
+                f"{name} vond meerdere bestaande gegevens waar er één werd verwacht (bijvoorbeeld "
+                f"twee jongeren "
                 f"met hetzelfde BSN). Er is niets verstuurd en hier is niets veranderd.",
             ) from None
         except EhrDown:
             raise TargetUnreachable(
-                f"{name} is nu niet bereikbaar. Er is niets gewijzigd, ook hier niet. U kunt het later opnieuw "
+                f"{name} is nu niet bereikbaar. Er is niets gewijzigd, ook hier niet. U kunt het "
+                f"later opnieuw "
                 "proberen; er wordt dan niets dubbel verstuurd.",
             ) from None
         except (SessionExpired, EhrForbidden) as exc:
             raise TargetRefused(
-                f"{name} geeft deze app geen toegang (de aanmelding bij {name} is geweigerd of te beperkt). Er is "
+                f"{name} geeft deze app geen toegang (de aanmelding bij {name} is geweigerd of te "
+                f"beperkt). Er is "
                 "niets verstuurd en hier is niets veranderd. Vraag de beheerder de koppeling te controleren.",
                 cause=exc,
             ) from None
         except EhrError as exc:
             raise TargetRefused(
-                f"{name} heeft het traject niet aangenomen: {_lower_first(exc.message_nl)} Er is niets opgeslagen "
+                f"{name} heeft het traject niet aangenomen: {_lower_first(exc.message_nl)} Er is "
+                f"niets opgeslagen "
                 f"bij {name} en hier is niets veranderd.",
                 cause=exc,
             ) from None

@@ -90,8 +90,9 @@ class Page:
         )
 
     def hidden(self, path: str, name: str) -> str:
-        match = re.search(rf'name="{name}" value="([^"]*)"', self.get(path).text)
-        assert match, name
+        resp = self.get(path)
+        match = re.search(rf'name="{name}" value="([^"]*)"', resp.text)
+        assert match, (name, resp.status_code, re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", resp.text))[-300:])
         return match.group(1)
 
 

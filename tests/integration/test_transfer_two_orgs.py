@@ -64,7 +64,9 @@ def _traject_value(two: Two, careplan: str) -> str:
 
 def _at_b(two: Two, resource_type: str, **params: Any) -> list[dict[str, Any]]:
     bundle = ts.admin_get(two.b, resource_type, _count=1000, **params)
-    return [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
+    return [
+        e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"
+    ]
 
 
 def _b_patient(two: Two, patient: str) -> list[dict[str, Any]]:
@@ -74,9 +76,13 @@ def _b_patient(two: Two, patient: str) -> list[dict[str, Any]]:
 def test_full_transfer_handover(two: Two) -> None:
     youth = ts.synthetic_traject(two.a, 60, weeks=12)
     service = _service(two)
-    request = service.request_for(youth.careplan, COORDINATOR, "Verhuisd naar een gezinshuis in de regio van B")
+    request = service.request_for(
+        youth.careplan, COORDINATOR, "Verhuisd naar een gezinshuis in de regio van B"
+    )
     plan = service.preview(request)
-    assert all(not i.send for i in plan.items if i.resource_type == "Communication")  # journal stays by default
+    assert all(
+        not i.send for i in plan.items if i.resource_type == "Communication"
+    )  # journal stays by default
     result = service.send(plan)
 
     assert result.created > 0 and result.recorded_at_source
@@ -99,15 +105,18 @@ def test_full_transfer_handover(two: Two) -> None:
     author = prov["agent"][0]
     assert author["onBehalfOf"]["display"] == "Jeugdzorg De Horizon (demo A)"
     coordinator = ts.admin_get(two.b, author["who"]["reference"])
-    assert {"system": "https://hvol-fhir.org/fhir/sid/practitioner", "value": "hv-coordinator"} in coordinator[
-        "identifier"
-    ]
+    assert {
+        "system": "https://hvol-fhir.org/fhir/sid/practitioner",
+        "value": "hv-coordinator",
+    } in coordinator["identifier"]
     assert f"CarePlan/{copy['id']}" in {t["reference"] for t in prov["target"]}
     # At A: closed, pointing at B's copy, with the transfer's Task.
     plan_a = ts.admin_get(two.a, youth.careplan)
     assert plan_a["status"] == "completed"
     assert any("Het Anker" in s.get("display", "") for s in plan_a["supportingInfo"])
-    [task] = ts.admin_get(two.a, "Task", identifier=f"https://hvol-fhir.org/fhir/sid/task|{result.key}")["entry"]
+    [task] = ts.admin_get(two.a, "Task", identifier=f"https://hvol-fhir.org/fhir/sid/task|{result.key}")[
+        "entry"
+    ]
     assert task["resource"]["output"][-1]["valueUrl"] == result.target_careplan_url
 
 
@@ -117,7 +126,10 @@ def test_repeat_creates_nothing(two: Two) -> None:
     request = service.request_for(youth.careplan, COORDINATOR, "Overplaatsing")
     first = service.run(request)
     [patient] = _b_patient(two, youth.patient)
-    before = {t: len(_at_b(two, t, subject=f"Patient/{patient['id']}")) for t in ("CarePlan", "Encounter", "CareTeam")}
+    before = {
+        t: len(_at_b(two, t, subject=f"Patient/{patient['id']}"))
+        for t in ("CarePlan", "Encounter", "CareTeam")
+    }
     provenances = len(_at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{first.key}"))
     version_a = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
 
@@ -125,7 +137,10 @@ def test_repeat_creates_nothing(two: Two) -> None:
 
     assert again.created == 0 and again.already_recorded and again.key == first.key
     assert again.target_careplan == first.target_careplan
-    after = {t: len(_at_b(two, t, subject=f"Patient/{patient['id']}")) for t in ("CarePlan", "Encounter", "CareTeam")}
+    after = {
+        t: len(_at_b(two, t, subject=f"Patient/{patient['id']}"))
+        for t in ("CarePlan", "Encounter", "CareTeam")
+    }
     assert after == before
     assert len(_b_patient(two, youth.patient)) == 1
     assert len(_at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{first.key}")) == provenances == 1
@@ -138,8 +153,10 @@ def test_refusal_at_b_leaves_both_sides_unchanged(two: Two) -> None:
     plan = service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
     entries = [dict(e) for e in plan.bundle["entry"]]
     last_encounter = max(i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "Encounter")
-    entries[last_encounter] = {**entries[last_encounter],
-                               "resource": {**entries[last_encounter]["resource"], "status": "not-a-status"}}  # fmt: skip
+    entries[last_encounter] = {
+        **entries[last_encounter],
+        "resource": {**entries[last_encounter]["resource"], "status": "not-a-status"},
+    }
     broken = replace(plan, bundle={**plan.bundle, "entry": entries})
     before_a = ts.admin_get(two.a, youth.careplan)
 
@@ -163,17 +180,23 @@ def test_journal_excluded_by_default_included_only_with_consent(two: Two) -> Non
     not_consented = next(j for j in youth.journal if j not in youth.consented)
 
     with pytest.raises(JournalWithoutConsent):
-        service.preview(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=(not_consented,)))
+        service.preview(
+            service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=(not_consented,))
+        )
     assert _b_patient(two, youth.patient) == []  # refused before anything was sent
 
     result = service.run(
-        service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented, mode="shared")
+        service.request_for(
+            youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented, mode="shared"
+        )
     )
     [patient] = _b_patient(two, youth.patient)
     entries = _at_b(two, "Communication", subject=f"Patient/{patient['id']}")
     assert len(entries) == 2
-    originals = {tuple(sorted((i["system"], i["value"]) for i in ts.admin_get(two.a, j)["identifier"])): j
-                 for j in youth.consented}  # fmt: skip
+    originals = {
+        tuple(sorted((i["system"], i["value"]) for i in ts.admin_get(two.a, j)["identifier"])): j
+        for j in youth.consented
+    }
     for entry in entries:
         assert labels.has_full_label_set(entry["meta"])
         source = originals[tuple(sorted((i["system"], i["value"]) for i in entry["identifier"]))]
@@ -189,23 +212,43 @@ def test_journal_excluded_by_default_included_only_with_consent(two: Two) -> Non
 def test_receiving_validator_accepts_every_resource(two: Two) -> None:
     youth = ts.synthetic_traject(two.a, 64, weeks=6, consent_entries=1)
     service = _service(two)
-    result = service.run(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented))
+    result = service.run(
+        service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented)
+    )
     [prov] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}")
     [restricted] = _at_b(two, "Provenance", _tag=f"{ids.TRANSFER_TAG}|{result.key}-beperkt")
     targets = [t["reference"] for t in prov["target"] + restricted["target"]]
     targets += [f"Provenance/{prov['id']}", f"Provenance/{restricted['id']}"]
-    headers = {"Authorization": f"Bearer {two.b.admin_token()}", "Content-Type": "application/fhir+json",
-               "Accept": "application/fhir+json"}  # fmt: skip
+    headers = {
+        "Authorization": f"Bearer {two.b.admin_token()}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+    }
     checked = set()
     for ref in targets:
         resource = ts.admin_get(two.b, ref)
-        body = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": resource}]}
-        resp = requests.post(f"{two.b.fhir_base}/{ref.split('/')[0]}/$validate", json=body, headers=headers, timeout=120)
+        body: dict[str, Any] = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "resource", "resource": resource}],
+        }
+        resp = requests.post(
+            f"{two.b.fhir_base}/{ref.split('/')[0]}/$validate", json=body, headers=headers, timeout=120
+        )
         errors = [i for i in resp.json().get("issue", []) if i["severity"] in ("error", "fatal")]
         assert resp.status_code == 200 and errors == [], (ref, errors[:3])
         checked.add(resource["resourceType"])
-    assert {"Patient", "CarePlan", "EpisodeOfCare", "CareTeam", "Encounter", "Consent", "Communication",
-            "Observation", "Practitioner", "Provenance"} <= checked  # fmt: skip
+    assert {
+        "Patient",
+        "CarePlan",
+        "EpisodeOfCare",
+        "CareTeam",
+        "Encounter",
+        "Consent",
+        "Communication",
+        "Observation",
+        "Practitioner",
+        "Provenance",
+    } <= checked
 
 
 def test_patient_matched_on_provider_identifier_without_bsn(two: Two) -> None:
@@ -232,8 +275,15 @@ def test_no_usable_identifier_is_refused(two: Two) -> None:
 def test_two_patients_at_b_is_refused(two: Two) -> None:
     youth = ts.synthetic_traject(two.a, 67, weeks=4)
     bsn = _bsn(two, youth.patient)
-    twins = [{"resourceType": "Patient", "id": f"b-twin-{n}", "identifier": [{"system": BSN, "value": bsn}],
-              "name": [{"family": f"Dubbel {n}"}]} for n in (1, 2)]  # fmt: skip
+    twins = [
+        {
+            "resourceType": "Patient",
+            "id": f"b-twin-{n}",
+            "identifier": [{"system": BSN, "value": bsn}],
+            "name": [{"family": f"Dubbel {n}"}],
+        }
+        for n in (1, 2)
+    ]
     ts.put_all(two.b.fhir_base, two.b.admin_token(), twins)
     service = _service(two)
     with pytest.raises(AmbiguousAtTarget) as caught:
@@ -270,7 +320,9 @@ def test_token_expiring_midway_is_renewed(two: Two) -> None:
 
     counter = RoundTripCounter()
     service = _service(two)
-    service.target = FhirClient(two.b.fhir_base, lambda: current["token"], counter=counter, on_unauthorized=renew)
+    service.target = FhirClient(
+        two.b.fhir_base, lambda: current["token"], counter=counter, on_unauthorized=renew
+    )
     with counter.span() as span:
         result = service.run(service.request_for(youth.careplan, COORDINATOR, "Overplaatsing"))
     assert result.created > 0 and result.recorded_at_source
@@ -313,9 +365,11 @@ def _cli_config(two: Two, folder: Any) -> Any:
 
     (folder / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
     side = {"client_id": ts.CLIENT_ID, "key_file": "key.json", "scope": ts.SCOPE}
-    config = {"sandbox": True,
-              "source": {**side, "name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base},
-              "target": {**side, "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base}}  # fmt: skip
+    config = {
+        "sandbox": True,
+        "source": {**side, "name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base},
+        "target": {**side, "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base},
+    }
     path = folder / "transfer.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
@@ -334,11 +388,16 @@ def test_cli_preview_send_and_repeat(two: Two, tmp_path: Any, capsys: pytest.Cap
     assert "Het traject staat nu bij" in capsys.readouterr().out
     assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes"]) == 0
     assert "niets dubbel" in capsys.readouterr().out
-    assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes", "--journal", youth.journal[-1]]) == 1
+    assert (
+        main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes", "--journal", youth.journal[-1]])
+        == 1
+    )
     assert "toestemming" in capsys.readouterr().err
 
 
-def test_cli_export_and_import_with_report(two: Two, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_and_import_with_report(
+    two: Two, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     from hvol_fhir.cli import main
@@ -346,9 +405,27 @@ def test_cli_export_and_import_with_report(two: Two, tmp_path: Any, capsys: pyte
     youth = ts.synthetic_traject(two.a, 72, weeks=8, consent_entries=1)
     config = str(_cli_config(two, tmp_path))
     out = tmp_path / "overdracht.json"
-    assert main(["transfer", "export", "--config", config, "--careplan", youth.careplan, "--coordinator",
-                 COORDINATOR, "--reason", "Offline overdracht", "--journal", youth.consented[0], "--out",
-                 str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "transfer",
+                "export",
+                "--config",
+                config,
+                "--careplan",
+                youth.careplan,
+                "--coordinator",
+                COORDINATOR,
+                "--reason",
+                "Offline overdracht",
+                "--journal",
+                youth.consented[0],
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert out.stat().st_mode & 0o077 == 0  # the file may hold a journal entry: owner only
     version = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
     capsys.readouterr()

@@ -33,10 +33,18 @@ from sandbox.demo_scenario import Youth, _story
 
 CLIENT_ID = "hvol-transfer"
 SCOPE = "system/*.*"
-B_ORG = {"resourceType": "Organization", "id": "hv-org-b", "active": True,
-         "identifier": [{"system": "https://hvol-fhir.org/fhir/sid/organisation", "value": "hv-org-b"}],
-         "name": "Jeugdzorg Het Anker (demo B)"}  # fmt: skip
-_HEADERS = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", "Prefer": "return=minimal"}
+B_ORG = {
+    "resourceType": "Organization",
+    "id": "hv-org-b",
+    "active": True,
+    "identifier": [{"system": "https://hvol-fhir.org/fhir/sid/organisation", "value": "hv-org-b"}],
+    "name": "Jeugdzorg Het Anker (demo B)",
+}
+_HEADERS = {
+    "Content-Type": "application/fhir+json",
+    "Accept": "application/fhir+json",
+    "Prefer": "return=minimal",
+}
 
 
 def new_key() -> RSAKey:
@@ -45,22 +53,36 @@ def new_key() -> RSAKey:
 
 def client_registration(key: RSAKey) -> dict[str, Any]:
     """The transfer service's registration with each organisation's authorization server."""
-    return {"client_id": CLIENT_ID, "jwks": public_jwks([key]), "token_endpoint_auth_method": "private_key_jwt",
-            "scope": SCOPE, "journal": ["*"]}  # fmt: skip
+    return {
+        "client_id": CLIENT_ID,
+        "jwks": public_jwks([key]),
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": SCOPE,
+        "journal": ["*"],
+    }
 
 
 def backend(fhir_base: str, key: RSAKey, http: requests.Session | None = None) -> BackendServicesClient:
     signing = load_signing_key(key.as_dict(private=True))
-    registration = ClientRegistration(fhir_base, CLIENT_ID, "http://127.0.0.1/unused", PrivateKeyJwt(CLIENT_ID, signing))
+    registration = ClientRegistration(
+        fhir_base,
+        CLIENT_ID,
+        "http://127.0.0.1/unused",
+        PrivateKeyJwt(CLIENT_ID, signing),  # type: ignore[arg-type]
+    )
     return BackendServicesClient(registration, [SCOPE], http=http or requests.Session(), sandbox=True)
 
 
-def fhir_client(fhir_base: str, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any) -> FhirClient:
+def fhir_client(
+    fhir_base: str, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any
+) -> FhirClient:
     auth = backend(fhir_base, key)
     return FhirClient(fhir_base, auth, counter=counter, on_unauthorized=auth.invalidate, **kw)
 
 
-def service(a: Any, b: Any, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any) -> TransferService:
+def service(
+    a: Any, b: Any, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any
+) -> TransferService:
     return TransferService(
         source=fhir_client(a.fhir_base, key, counter),
         target=fhir_client(b.fhir_base, key, counter, **kw),
@@ -89,48 +111,84 @@ class Synthetic:
 def put_all(fhir_base: str, token: str, resources: list[dict[str, Any]], size: int = 250) -> None:
     with requests.Session() as http:
         for start in range(0, len(resources), size):
-            entries = [{"fullUrl": f"{fhir_base}/{r['resourceType']}/{r['id']}", "resource": r,
-                        "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                       for r in resources[start:start + size]]  # fmt: skip
-            resp = http.post(fhir_base, data=json.dumps({"resourceType": "Bundle", "type": "transaction",
-                             "entry": entries}), headers={**_HEADERS, "Authorization": f"Bearer {token}"},
-                             timeout=600)  # fmt: skip
+            entries = [
+                {
+                    "fullUrl": f"{fhir_base}/{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+                }
+                for r in resources[start : start + size]
+            ]
+            resp = http.post(
+                fhir_base,
+                data=json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries}),
+                headers={**_HEADERS, "Authorization": f"Bearer {token}"},
+                timeout=600,
+            )
             if resp.status_code != 200:
                 errors = [i for i in resp.json().get("issue", []) if i.get("severity") in ("error", "fatal")]
                 raise RuntimeError(f"laden mislukt ({resp.status_code}): {errors[:5]}")
 
 
-def synthetic_traject(org: Any, n: int, *, weeks: int = 20, consent_entries: int = 2, bsn: bool = True,
-                      seed: int = 7) -> Synthetic:  # fmt: skip
+def synthetic_traject(
+    org: Any, n: int, *, weeks: int = 20, consent_entries: int = 2, bsn: bool = True, seed: int = 7
+) -> Synthetic:
     """A contact-period traject for a new youth number ``n`` (>= 50, so ids never clash with the demo's)."""
     rng = random.Random(seed * 1000 + n)
     today = date.today()
-    youth = Youth(f"hv-youth-{n:02d}", "Test", f"Jongere {n}", today - timedelta(days=15 * 365),
-                  _bsn(rng) if bsn else None, "De Linde")  # fmt: skip
+    youth = Youth(
+        f"hv-youth-{n:02d}",
+        "Test",
+        f"Jongere {n}",
+        today - timedelta(days=15 * 365),
+        _bsn(rng) if bsn else None,
+        "De Linde",
+    )
     story = _story(rng, today, n, youth, "contact", "hv-buddy-1", weeks, None)
-    patient = {"resourceType": "Patient", "id": youth.id, "active": True,
-               "identifier": ([{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": youth.bsn}]
-                              if youth.bsn else []) + [{"system": "https://hvol-fhir.org/fhir/sid/youth",
-                                                        "value": f"{youth.id}-{uuid.uuid4().hex[:6]}"}],
-               "name": [{"family": youth.family, "given": [youth.given]}], "gender": "female",
-               "birthDate": youth.birth_date.isoformat()}  # fmt: skip
+    patient = {
+        "resourceType": "Patient",
+        "id": youth.id,
+        "active": True,
+        "identifier": (
+            [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": youth.bsn}] if youth.bsn else []
+        )
+        + [{"system": "https://hvol-fhir.org/fhir/sid/youth", "value": f"{youth.id}-{uuid.uuid4().hex[:6]}"}],
+        "name": [{"family": youth.family, "given": [youth.given]}],
+        "gender": "female",
+        "birthDate": youth.birth_date.isoformat(),
+    }
     journal = tuple(f"Communication/{e.id}" for e in story.journal)
-    consented = tuple(f"Communication/{e.id}" for e in story.journal[:consent_entries] if e.kind == c.JOURNAL_BUDDY)
+    consented = tuple(
+        f"Communication/{e.id}" for e in story.journal[:consent_entries] if e.kind == c.JOURNAL_BUDDY
+    )
     if consented:
         recorded = story.consents[0].recorded + timedelta(days=2)
-        story.consents.append(ConsentGrant(
-            id=f"hv-disclosure-{n:02d}", identifier=str(uuid.uuid4()), kind=c.CONSENT_DISCLOSURE, patient=youth.ref,
-            granted_by=youth.ref, recorded=recorded, start=recorded, entries=consented,
-            recipient=f"Organization/{B_ORG['id']}", purpose="Mijn nieuwe begeleiders mogen dit lezen."))  # fmt: skip
+        story.consents.append(
+            ConsentGrant(
+                id=f"hv-disclosure-{n:02d}",
+                identifier=str(uuid.uuid4()),
+                kind=c.CONSENT_DISCLOSURE,
+                patient=youth.ref,
+                granted_by=youth.ref,
+                recorded=recorded,
+                start=recorded,
+                entries=consented,
+                recipient=f"Organization/{B_ORG['id']}",
+                purpose="Mijn nieuwe begeleiders mogen dit lezen.",
+            )
+        )
     resources = [B_ORG, patient, *story_resources(story)]
     put_all(org.fhir_base, org.admin_token(), resources)
     return Synthetic(youth.ref, f"CarePlan/{story.traject.id}", journal, consented, len(resources))
 
 
 def admin_get(org: Any, path: str, **params: Any) -> dict[str, Any]:
-    resp = requests.get(f"{org.fhir_base}/{path}", params=params,
-                        headers={"Accept": "application/fhir+json", "Authorization": f"Bearer {org.admin_token()}"},
-                        timeout=60)  # fmt: skip
+    resp = requests.get(
+        f"{org.fhir_base}/{path}",
+        params=params,
+        headers={"Accept": "application/fhir+json", "Authorization": f"Bearer {org.admin_token()}"},
+        timeout=60,
+    )
     resp.raise_for_status()
     return resp.json()  # type: ignore[no-any-return]
 

@@ -1,0 +1,279 @@
+"""Every FHIR write of the programme pages, against the sandbox's real HAPI and authorization server.
+
+Each test drives the real pages (launch, form, CSRF) and checks what landed in the EHR with the loader's token.
+"""
+
+from __future__ import annotations
+
+import html
+
+from markupsafe import escape as jinja_escape
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from hvol_fhir.ehr import EhrDown
+from tests.integration.app_support import Page, journal_texts, launch, org_or_external, traject_ident
+from tests.integration.launch_support import RunningApp, serve_app
+
+pytestmark = pytest.mark.integration
+SID = "https://hvol-fhir.org/fhir/sid/"
+
+
+@pytest.fixture(scope="module")
+def prog_org(request: pytest.FixtureRequest) -> Any:
+    return org_or_external(request)
+
+
+@pytest.fixture(scope="module")
+def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with serve_app(prog_org, tmp_path_factory.mktemp("app-writes")) as app:
+        yield app
+
+
+def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    resp = requests.get(f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return [e["resource"] for e in resp.json().get("entry", [])]
+
+
+def free_slot() -> dict[str, str]:
+    """A random early-morning slot in the past: reruns against a long-lived sandbox do not overlap."""
+    rnd = uuid.uuid4().int
+    day = 1 + rnd % 28
+    minute = (rnd // 28) % 11 * 5
+    return {"date": f"2026-10-{day:02d}", "start": f"06:{minute:02d}", "end": f"06:{minute + 4:02d}"}
+
+
+def contact_form(page: Page, ident: str, **over: str) -> dict[str, str]:
+    path = f"/t/{ident}/contact"
+    form = {
+        "contact_uuid": page.hidden(path, "contact_uuid"),
+        "entry_uuid": page.hidden(path, "entry_uuid"),
+        "type": "face-to-face",
+        **free_slot(),
+        "location": "het bankje aan het water",
+        "text": f"Ik vroeg hoe het ging. Ze vertelde over school. {uuid.uuid4()}",
+    }
+    form.update(over)
+    return form
+
+
+@pytest.fixture(scope="module")
+def buddy(running: RunningApp, prog_org: Any) -> tuple[Page, str]:
+    page = launch(running, prog_org, "hv-buddy-3", "hv-youth-08")
+    return page, traject_ident(page)
+
+
+def test_contact_and_entry_one_transaction_and_double_submit_creates_nothing_twice(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    form = contact_form(page, ident)
+    first = page.post(f"/t/{ident}/contact", form)
+    second = page.post(f"/t/{ident}/contact", form)  # the same hidden identifiers: a double submit
+    assert first.status_code == 303, first.text[-800:]
+    assert second.status_code == 303
+    encounters = admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{form['contact_uuid']}")
+    entries = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")
+    assert len(encounters) == 1 and len(entries) == 1
+    assert entries[0]["encounter"]["reference"] == f"Encounter/{encounters[0]['id']}"
+    assert encounters[0]["episodeOfCare"][0]["reference"].startswith("EpisodeOfCare/")
+    audits = admin_search(prog_org, "AuditEvent", entity=f"Communication/{entries[0]['id']}")
+    assert any(a["action"] == "C" for a in audits)
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"start": "11:00", "end": "10:00"}, "Het einde ligt vóór het begin"),
+        ({"date": "2027-06-01"}, "in de toekomst"),
+        ({"text": "   "}, "is leeg"),
+        ({"text": "x" * 20_001}, "te lang"),
+        ({"date": "2026-13-40"}, "geldige datum"),
+    ],
+)
+def test_bad_input_keeps_what_she_typed_and_writes_nothing(
+    buddy: tuple[Page, str], prog_org: Any, over: dict[str, str], message: str
+) -> None:
+    page, ident = buddy
+    form = contact_form(page, ident, **over)
+    resp = page.post(f"/t/{ident}/contact", form)
+    assert resp.status_code == 422
+    assert message in html.unescape(resp.text)
+    if form["text"].strip() and len(form["text"]) < 1000:
+        assert html.escape(form["text"]) in resp.text  # what she typed is still in the form
+    assert not admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")
+    assert not admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{form['contact_uuid']}")
+
+
+def test_overlapping_contact_of_the_same_buddy_is_refused(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    first = contact_form(page, ident)
+    ok = page.post(f"/t/{ident}/contact", first)
+    assert ok.status_code == 303
+    clash = contact_form(page, ident, date=first["date"], start=first["start"], end=first["end"])
+    resp = page.post(f"/t/{ident}/contact", clash)
+    assert resp.status_code == 422 and "overlapt" in resp.text
+    assert not admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{clash['contact_uuid']}")
+
+
+def test_markup_in_content_is_stored_and_shown_as_text(buddy: tuple[Page, str]) -> None:
+    page, ident = buddy
+    text = f"<script>alert('x')</script> <b>vet</b> {uuid.uuid4()}"
+    resp = page.post(f"/t/{ident}/contact", contact_form(page, ident, text=text))
+    assert resp.status_code == 303
+    journal = page.get(f"/t/{ident}/journaal").text
+    assert str(jinja_escape(text)) in journal
+    assert "<script>alert('x')</script>" not in journal
+
+
+def test_ehr_unreachable_keeps_the_entry_on_the_page(buddy: tuple[Page, str], monkeypatch: pytest.MonkeyPatch, prog_org: Any) -> None:
+    page, ident = buddy
+    from hvol_fhir.repository import writes
+
+    def down(*_: Any, **__: Any) -> Any:
+        raise EhrDown(ehr_status=503)
+
+    monkeypatch.setattr(writes, "save_contact_with_entry", down)
+    form = contact_form(page, ident)
+    resp = page.post(f"/t/{ident}/contact", form)
+    assert resp.status_code == 422
+    assert "niet bereikbaar" in html.unescape(resp.text)
+    assert html.escape(form["text"]) in resp.text
+    assert form["entry_uuid"] in resp.text  # saving again later uses the same identifiers
+
+
+def test_form_without_csrf_token_is_refused(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    form = contact_form(page, ident)
+    cookies = "; ".join(f"{k}={v}" for k, v in page.browser.cookies.items())
+    resp = page.browser.http.post(page.url(f"/t/{ident}/contact"), data=form, headers={"Cookie": cookies}, allow_redirects=False, timeout=60)
+    assert resp.status_code == 400
+    assert not admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{form['contact_uuid']}")
+
+
+def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    form = contact_form(page, ident)
+    assert page.post(f"/t/{ident}/contact", form).status_code == 303
+    entry = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")[0]
+    path = f"/t/{ident}/journaal/{entry['id']}/wijzig"
+    first = page.post(path, {"text": form["text"] + " Aanvulling een.", "version": "1"})
+    assert first.status_code == 303, first.text[-600:]
+    stale = page.post(path, {"text": form["text"] + " Aanvulling twee.", "version": "1"})
+    assert stale.status_code == 409
+    assert "Aanvulling een." in stale.text and "Aanvulling twee." in stale.text
+    current = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")[0]
+    assert current["meta"]["versionId"] == "2"
+    assert current["payload"][0]["contentString"].endswith("Aanvulling een.")
+
+
+def test_coach_contact_and_planned_contact_are_written(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    task_uuid = str(uuid.uuid4())
+    resp = page.post(f"/t/{ident}/coachcontact", {"task_uuid": task_uuid, "date": "2026-11-27", "time": "12:00"}, csrf_from=f"/t/{ident}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    tasks = admin_search(prog_org, "Task", identifier=f"{SID}task|{task_uuid}")
+    assert len(tasks) == 1 and tasks[0]["status"] == "completed"
+    plan_uuid = str(uuid.uuid4())
+    resp = page.post(f"/t/{ident}/plan", {"contact_uuid": plan_uuid, "date": "2026-12-03", "start": "15:00", "end": "16:00", "type": "video"}, csrf_from=f"/t/{ident}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    planned = admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{plan_uuid}")
+    assert planned[0]["status"] == "planned"
+
+
+def test_danger_override_needs_a_reason_and_is_recorded(buddy: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = buddy
+    path = f"/t/{ident}/gevaar"
+    entry_uuid = page.hidden(path, "entry_uuid")
+    missing = page.post(path, {"entry_uuid": entry_uuid, "what": "x", "whom": "Veilig Thuis", "why": "y", "told": "ja"})
+    assert missing.status_code == 422 and "reden" in missing.text
+    ok = page.post(path, {"entry_uuid": entry_uuid, "reason": "danger-self", "what": "Wat zij vertelde over vanavond",
+                          "whom": "Veilig Thuis", "why": "Direct gevaar", "told": "ja"})
+    assert ok.status_code == 303, ok.text[-600:]
+    entry = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{entry_uuid}")[0]
+    audits = admin_search(prog_org, "AuditEvent", entity=f"Communication/{entry['id']}")
+    purposes = {c["code"] for a in audits for ag in a["agent"] for p in ag.get("purposeOfUse", []) for c in p["coding"]}
+    assert "THREAT" in purposes
+
+
+@pytest.fixture(scope="module")
+def coordinator(running: RunningApp, prog_org: Any) -> tuple[Page, str]:
+    page = launch(running, prog_org, "hv-coordinator", "hv-youth-08")
+    return page, traject_ident(page)
+
+
+def test_disclosure_under_consent_records_grant_and_audit(coordinator: tuple[Page, str], prog_org: Any) -> None:
+    page, ident = coordinator
+    path = f"/t/{ident}/delen"
+    text = page.get(path).text
+    entry_id = re.findall(r'name="entries" value="([^"]+)"', text)[0]
+    consent_uuid = page.hidden(path, "consent_uuid")
+    resp = page.post(path, {"consent_uuid": consent_uuid, "entries": entry_id, "recipient": "Practitioner/hv-mentor-2",
+                            "purpose": "SUPNWK", "why": "Zodat mijn mentor weet hoe het gaat", "until": "2026-12-31"})
+    assert resp.status_code == 303, resp.text[-600:]
+    grants = admin_search(prog_org, "Consent", identifier=f"{SID}consent|{consent_uuid}")
+    assert len(grants) == 1
+    audits = admin_search(prog_org, "AuditEvent", entity=f"Communication/{entry_id}")
+    assert any(a["subtype"][0]["code"] == "disclose" for a in audits)
+
+
+def test_coordinator_opens_moves_staffs_and_closes_a_traject(running: RunningApp, prog_org: Any) -> None:
+    page = launch(running, prog_org, "hv-coordinator", "hv-youth-11")
+    new = page.hidden("/programma", "traject_uuid")
+    team_uuid = page.hidden("/programma", "team_uuid")
+    resp = page.post("/programma/nieuw", {"traject_uuid": new, "team_uuid": team_uuid, "start": "2026-11-02", "category": "suspected"})
+    assert resp.status_code == 303, resp.text[-600:]
+    plans = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{new}")
+    episodes = admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")
+    assert len(plans) == 1 and len(episodes) == 1
+    base = f"/t/{new}"
+    resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy"}, csrf_from=f"{base}/")
+    assert resp.status_code == 422 and "SKJ" in html.unescape(resp.text)  # P-RESP: no SKJ, no responsible
+    resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-coordinator"}, csrf_from=f"{base}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    resp = page.post(f"{base}/fase", {"action": "introduction", "date": "2026-11-20"}, csrf_from=f"{base}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    resp = page.post(f"{base}/fase", {"action": "close", "date": "2026-11-27"}, csrf_from=f"{base}/")
+    assert resp.status_code == 422 and "reden" in resp.text
+    resp = page.post(f"{base}/fase", {"action": "close", "date": "2026-11-27", "reason": "youth-no-click"}, csrf_from=f"{base}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{new}")[0]
+    assert plan["status"] == "completed"
+    assert admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")[0]["status"] == "finished"
+
+
+def test_inclusion_assessment_consent_and_waiting_list(running: RunningApp, prog_org: Any) -> None:
+    page = launch(running, prog_org, "hv-coordinator", "hv-youth-03")
+    ident = traject_ident(page)
+    path = f"/t/{ident}/inclusie"
+    ids = {k: page.hidden(path, k) for k in ("assessment_uuid", "consent_uuid", "task_uuid")}
+    blocked = page.post(path, {**ids, "date": "2026-11-20", "category": "factual", "contra": "addiction", "criteria_met": "ja", "consent": "ja"})
+    assert blocked.status_code == 422 and "contra-indicatie" in blocked.text
+    assert not admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")
+    ids = {k: str(uuid.uuid4()) for k in ids}
+    ok = page.post(path, {**ids, "date": "2026-11-20", "category": "factual", "criteria_met": "ja", "consent": "ja"})
+    assert ok.status_code == 303, ok.text[-600:]
+    assert admin_search(prog_org, "Observation", identifier=f"{SID}inclusion-assessment|{ids['assessment_uuid']}")
+    assert admin_search(prog_org, "Consent", identifier=f"{SID}consent|{ids['consent_uuid']}")
+    assert admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")[0]["code"]["coding"][0]["code"] == "waiting-list"
+
+
+def test_alignment_meeting_is_recorded(coordinator: tuple[Page, str], prog_org: Any) -> None:
+    page, _ = coordinator
+    task_uuid = str(uuid.uuid4())
+    resp = page.post("/overzicht/overleg", {"task_uuid": task_uuid, "kind": "alignment-meeting", "date": "2026-11-18"}, csrf_from="/overzicht")
+    assert resp.status_code == 303, resp.text[-600:]
+    assert admin_search(prog_org, "Task", identifier=f"{SID}task|{task_uuid}")[0]["status"] == "completed"
+
+
+def test_journal_text_is_never_written_by_the_mentor(running: RunningApp, prog_org: Any) -> None:
+    page = launch(running, prog_org, "hv-mentor-2", "hv-youth-08")
+    before = len(journal_texts(prog_org, "Patient/hv-youth-08"))
+    resp = page.post("/t/x/contact", {"text": "poging"}, csrf_from="/kaart")
+    assert resp.status_code in (403, 404)
+    assert len(journal_texts(prog_org, "Patient/hv-youth-08")) == before
