@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 APP_CLIENT_ID = "hvol-app"
+TRANSFER_CLIENT_ID = "hvol-transfer"
 # The scopes the sandbox lets the app ask for; the app asks per role for the narrowest subset.
 APP_SCOPES = (
     "launch launch/patient openid fhirUser offline_access online_access "
@@ -30,7 +31,16 @@ def app_clients(port: int) -> list[dict[str, Any]]:
             "token_endpoint_auth_method": "private_key_jwt",
             "jwks_uri": base + "/.well-known/jwks.json",
             "scope": APP_SCOPES,
-        }
+        },
+        {
+            # Transfers between organisations: SMART Backend Services with the app's own key (issue 6).
+            "client_id": TRANSFER_CLIENT_ID,
+            "name": "hvol-fhir overdracht (Backend Services)",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks_uri": base + "/.well-known/jwks.json",
+            "scope": "system/*.*",
+            "journal": ["*"],  # reads journal entries at A only to send those the youth agreed to share
+        },
     ]
 
 

@@ -30,7 +30,7 @@ PROGRAMME_FEATURES: dict[str, Feature] = {
             (_p("patient", "EpisodeOfCare", "crus"), _p("patient", "Observation", "crus")),
         ),
         Feature(
-            "coach-followup", "Coachcontact na een contactmoment vastleggen", (_p("patient", "Task", "crus"),)
+            "coach-followup", "Coachcontact na een contactmoment vastleggen", (_p("user", "Task", "crus"),)
         ),
         Feature(
             "cohort",

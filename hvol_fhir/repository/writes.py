@@ -55,8 +55,10 @@ class Saved:
     references: dict[str, str]  # what -> Type/id
 
 
-def _cond(what: str, value: str) -> str:
-    return bundle.identifier_condition(t.sid(what), value)
+def _cond(what: str, value: str, patient: str | None = None) -> str:
+    """``identifier=...`` (and ``&patient=``: a patient-level token may only search its own patient)."""
+    condition = bundle.identifier_condition(t.sid(what), value)
+    return f"{condition}&patient={patient}" if patient else condition
 
 
 def _episode_condition(traject_identifier: str) -> str:
@@ -104,7 +106,7 @@ def save_contact_with_entry(
     tx = bundle.transaction(
         [
             bundle.create_entry(
-                enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier)
+                enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier, contact.patient)
             ),
             bundle.create_entry(com, full_url=f"urn:uuid:{entry.identifier}"),
         ]
@@ -144,7 +146,7 @@ def write_audit(client: FhirClient, event: Json) -> str | None:
 
 
 def create_task(client: FhirClient, todo: Task) -> Saved:
-    result = client.create(dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier))
+    result = client.create(dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier, todo.patient))
     return Saved(result.created, {"task": result.reference or ""})
 
 
@@ -161,17 +163,17 @@ def open_traject(client: FhirClient, traject: Traject, team: CareTeam) -> Saved:
             bundle.create_entry(
                 dump(careteam.to_fhir(team)),
                 full_url=team_url,
-                if_none_exist=_cond("careteam", team.identifier),
+                if_none_exist=_cond("careteam", team.identifier, team.patient),
             ),
             bundle.create_entry(
                 dump(careplan.to_fhir(plan_traject)),
                 full_url=f"urn:uuid:{traject.identifier}",
-                if_none_exist=_cond("traject", traject.identifier),
+                if_none_exist=_cond("traject", traject.identifier, traject.patient),
             ),
             bundle.create_entry(
                 dump(episodeofcare.to_fhir(plan_traject)),
                 full_url=f"urn:uuid:{_episode_uuid(traject.identifier)}",
-                if_none_exist=f"identifier={traject_token(traject.identifier)}",
+                if_none_exist=f"identifier={traject_token(traject.identifier)}&patient={traject.patient}",
             ),
         ]
     )
@@ -191,9 +193,11 @@ def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: st
     """A phase change, outcome or closure: the CarePlan with If-Match, the EpisodeOfCare's status with it."""
     plan = dump(careplan.update_fhir(raw, traject))
     episode = dump(episodeofcare.to_fhir(traject))
+    plan_entry = bundle.update_entry(plan, if_match=version)
+    plan_entry["fullUrl"] = f"{client.base_url}/CarePlan/{plan['id']}"  # the validator wants a fullUrl
     tx = bundle.transaction(
         [
-            bundle.update_entry(plan, if_match=version),
+            plan_entry,
             {
                 "fullUrl": f"urn:uuid:{_episode_uuid(traject.identifier)}",
                 "resource": episode,
@@ -211,9 +215,10 @@ def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: st
 def restart_traject(client: FhirClient, new: Traject, team: CareTeam | None) -> Saved:
     """P-RESTART: the new CarePlan (`replaces` the old) with its EpisodeOfCare, sharing the care team."""
     entries = [
-        bundle.create_entry(dump(careplan.to_fhir(new)), if_none_exist=_cond("traject", new.identifier)),
+        bundle.create_entry(dump(careplan.to_fhir(new)), if_none_exist=_cond("traject", new.identifier, new.patient)),
         bundle.create_entry(
-            dump(episodeofcare.to_fhir(new)), if_none_exist=f"identifier={traject_token(new.identifier)}"
+            dump(episodeofcare.to_fhir(new)),
+            if_none_exist=f"identifier={traject_token(new.identifier)}&patient={new.patient}",
         ),
     ]
     for e in entries:
@@ -232,7 +237,7 @@ def save_care_team(client: FhirClient, raw: Json, team: CareTeam) -> Json:
 def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Saved:
     result = client.create(
         dump(inclusion.to_fhir(assessment)),
-        if_none_exist=_cond("inclusion-assessment", assessment.identifier),
+        if_none_exist=_cond("inclusion-assessment", assessment.identifier, assessment.patient),
     )
     return Saved(result.created, {"assessment": result.reference or ""})
 
@@ -241,7 +246,7 @@ def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: s
     """A Consent is restricted: conditional create needs organisation-wide clearance (the coordinator has it)."""
     result = client.create(
         dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)),
-        if_none_exist=_cond("consent", grant.identifier),
+        if_none_exist=_cond("consent", grant.identifier, grant.patient),
     )
     return Saved(result.created, {"consent": result.reference or ""})
 
@@ -255,7 +260,7 @@ def save_planned_contact(client: FhirClient, contact: Contact, *, traject_identi
     enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
     url = f"urn:uuid:{contact.identifier}"
     tx = bundle.transaction(
-        [bundle.create_entry(enc, full_url=url, if_none_exist=_cond("contact", contact.identifier))]
+        [bundle.create_entry(enc, full_url=url, if_none_exist=_cond("contact", contact.identifier, contact.patient))]
     )
     results = bundle.results(client.transaction(tx), tx)
     return Saved(results[0].created, {"contact": results[0].reference or ""})

@@ -226,7 +226,7 @@ def test_coordinator_opens_moves_staffs_and_closes_a_traject(running: RunningApp
     page = launch(running, prog_org, "hv-coordinator", "hv-youth-11")
     new = page.hidden("/programma", "traject_uuid")
     team_uuid = page.hidden("/programma", "team_uuid")
-    resp = page.post("/programma/nieuw", {"traject_uuid": new, "team_uuid": team_uuid, "start": "2026-11-02", "category": "suspected"})
+    resp = page.post("/programma/nieuw", {"traject_uuid": new, "team_uuid": team_uuid, "start": "2026-11-02", "category": "suspected"}, csrf_from="/programma")
     assert resp.status_code == 303, resp.text[-600:]
     plans = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{new}")
     episodes = admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")
@@ -234,7 +234,9 @@ def test_coordinator_opens_moves_staffs_and_closes_a_traject(running: RunningApp
     base = f"/t/{new}"
     resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy"}, csrf_from=f"{base}/")
     assert resp.status_code == 422 and "SKJ" in html.unescape(resp.text)  # P-RESP: no SKJ, no responsible
-    resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-coordinator"}, csrf_from=f"{base}/")
+    resp = page.post(f"{base}/team", {"member": "hv-behavioural-scientist", "role": "behavioural-scientist", "skj": "SKJ-100006"}, csrf_from=f"{base}/")
+    assert resp.status_code == 303, resp.text[-600:]
+    resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-behavioural-scientist"}, csrf_from=f"{base}/")
     assert resp.status_code == 303, resp.text[-600:]
     resp = page.post(f"{base}/fase", {"action": "introduction", "date": "2026-11-20"}, csrf_from=f"{base}/")
     assert resp.status_code == 303, resp.text[-600:]

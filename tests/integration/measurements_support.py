@@ -1,0 +1,59 @@
+"""Shared by tests/integration/test_measurements_*.py and tests/browser/test_measurement_*.py.
+
+``measurement_org``: the session's ``org`` with the demo measurements of ``sandbox.demo_measurements`` loaded
+(PUT on fixed ids with the loader's token, so it is harmless when ``sandbox/demo_data.py`` already loads them).
+``report_features``: until ``smart_app/features.py`` gives coordinator and behavioural scientist the
+``measurement-report`` feature (see the issue-7 report), the test app adds it, so the report pages can be
+tested against the real server; once the lead's change is in, this does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox import demo_measurements
+from sandbox.demo_data import transactions
+
+FHIR_JSON = "application/fhir+json"
+
+
+def load_demo_measurements(org: Any) -> list[dict[str, Any]]:
+    resources = demo_measurements.resources(org.scenario)
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
+    for tx in transactions(resources, org.fhir_base):
+        resp = requests.post(org.fhir_base, data=json.dumps(tx), headers=headers, timeout=300)
+        assert resp.status_code == 200, resp.text[:3000]
+    return resources
+
+
+@pytest.fixture(scope="session")
+def measurement_org(org: Any) -> Any:
+    org.demo_measurements = load_demo_measurements(org)
+    return org
+
+
+def admin_get(org: Any, path: str, **params: str) -> requests.Response:
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": FHIR_JSON}
+    return requests.get(f"{org.fhir_base}/{path}", params=params, headers=headers, timeout=60)
+
+
+def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
+    resp = admin_get(org, resource_type, _count="500", **params)
+    assert resp.status_code == 200, resp.text[:1000]
+    return [e["resource"] for e in resp.json().get("entry", [])]
+
+
+@pytest.fixture
+def report_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smart_app import launches, roles
+    from smart_app.measurements import REPORT_FEATURE
+
+    for role in ("coordinator", "behavioural-scientist"):
+        if REPORT_FEATURE not in roles.APP_ROLE_FEATURES[role]:
+            monkeypatch.setitem(roles.APP_ROLE_FEATURES, role, (*roles.APP_ROLE_FEATURES[role], REPORT_FEATURE))
+    if REPORT_FEATURE not in launches.UNION_FEATURES:
+        monkeypatch.setattr(launches, "UNION_FEATURES", (*launches.UNION_FEATURES, REPORT_FEATURE))
