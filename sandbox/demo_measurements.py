@@ -89,7 +89,9 @@ def _answers(rng: random.Random, profile: Profile, k: int) -> tuple[tuple[str, i
         if item.link_id == "wellbeing-parents" and not profile.parents:
             continue
         domain = _DOMAIN_OF[item.link_id]
-        level = getattr(profile, domain) + (profile.trend * k if domain in ("wellbeing", "social", "needs") else 0)
+        level = getattr(profile, domain) + (
+            profile.trend * k if domain in ("wellbeing", "social", "needs") else 0
+        )
         out.append((item.link_id, max(0, min(10, round(level + rng.uniform(-1.2, 1.2))))))
     return tuple(out)
 
@@ -132,7 +134,10 @@ def story_resources(story: Story, profile: Profile, today: date, seed: int = SEE
         )
         yield mf.response_to_fhir(measurement, q)
         yield mf.task_to_fhir(
-            MeasurementTask(**{**_fields(task), "status": "completed", "response": f"QuestionnaireResponse/{qr_id}"}), q
+            MeasurementTask(
+                **{**_fields(task), "status": "completed", "response": f"QuestionnaireResponse/{qr_id}"}
+            ),
+            q,
         )
 
 

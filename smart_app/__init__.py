@@ -57,11 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["_"] = _
     errors.init_app(app)
-    from . import card, contacts, coordinator, home, journal, launch, traject, transfer
+    from . import card, contacts, coordinator, home, journal, launch, measurements, traject, transfer
 
     app.register_blueprint(launch.bp)
     app.register_blueprint(home.bp)
-    for blueprint in (traject.bp, contacts.bp, journal.bp, coordinator.bp, card.bp, transfer.bp):
+    for blueprint in (traject.bp, contacts.bp, journal.bp, coordinator.bp, card.bp, transfer.bp, measurements.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -50,7 +50,7 @@ from .programme import (
 from .roles import ROLE_LABELS, display_name
 
 bp = Blueprint("traject", __name__)
-TASK_ROLES = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})  # roles whose token may search Task
+TASK_ROLES = frozenset({c.ROLE_COORDINATOR})  # roles whose token may search Task
 
 
 def code_options(cs: str) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """Measurement <-> QuestionnaireResponse (profile hvol-measurement-response) and MeasurementTask <-> Task.
 
 QuestionnaireResponse (https://hl7.org/fhir/R4/questionnaireresponse.html): `questionnaire` = `url|version`,
-`basedOn` the traject's CarePlan, `subject` and `source` the youth (she answers), `author` the buddy (she records
+`basedOn` the traject's CarePlan, `subject` and `source` the youth (she answers), `author` the buddy (she
+records
 it), answers nested under the Questionnaire's groups. No narrative. Labels: confidentiality `R` plus the
 programme compartment (see `LABELS_WHY`). A response read back must carry them, or it is not shown.
 
@@ -119,7 +120,9 @@ def response_from_fhir(data: Json) -> Measurement:
     return Measurement(
         identifier=str(ident["value"]),
         traject=f.ref_value(based[0], "QuestionnaireResponse.basedOn"),
-        patient=f.ref_value(f.need(data, "subject", "QuestionnaireResponse"), "QuestionnaireResponse.subject"),
+        patient=f.ref_value(
+            f.need(data, "subject", "QuestionnaireResponse"), "QuestionnaireResponse.subject"
+        ),
         authored=f.instant(data.get("authored"), "QuestionnaireResponse.authored"),
         questionnaire=str(f.need(data, "questionnaire", "QuestionnaireResponse")),
         answers=tuple(_answers(data.get("item") or [], "QuestionnaireResponse.item")),
@@ -130,7 +133,8 @@ def response_from_fhir(data: Json) -> Measurement:
     )
 
 
-# --- Task -----------------------------------------------------------------------------------------------------
+# --- Task
+# -----------------------------------------------------------------------------------------------------
 
 
 def task_identifier(traject_identifier: str, due: date) -> str:
@@ -146,7 +150,12 @@ def task_to_fhir(task: MeasurementTask, q: QuestionnaireDef | None = None) -> Js
     q = q or questionnaire()
     output = None
     if task.response:
-        output = [{"type": _sdc("questionnaire-response", "Ingevulde meting"), "valueReference": f.ref(task.response)}]
+        output = [
+            {
+                "type": _sdc("questionnaire-response", "Ingevulde meting"),
+                "valueReference": f.ref(task.response),
+            }
+        ]
     return f.prune(
         {
             "resourceType": "Task",

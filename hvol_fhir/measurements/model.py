@@ -22,7 +22,9 @@ COUNTING_STATUS: Final = frozenset({"completed", "amended"})
 
 def _require_identifier(value: str, field: str) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > 256:
-        raise InvalidInput("De identificatie ontbreekt of is ongeldig.", field=field, code="invalid-identifier")
+        raise InvalidInput(
+            "De identificatie ontbreekt of is ongeldig.", field=field, code="invalid-identifier"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +59,9 @@ class Measurement:
         seen: set[str] = set()
         for link_id, score in self.answers:
             if link_id in seen:
-                raise InvalidInput("Een vraag is twee keer beantwoord.", field=link_id, code="duplicate-answer")
+                raise InvalidInput(
+                    "Een vraag is twee keer beantwoord.", field=link_id, code="duplicate-answer"
+                )
             seen.add(link_id)
             if not isinstance(score, int) or isinstance(score, bool):
                 raise InvalidInput("Een score is geen heel getal.", field=link_id, code="not-an-integer")
@@ -72,7 +76,7 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasurementTask:
-    """"Fill in the measurement" for one due date (an SDC-style Task `basedOn` the traject)."""
+    """ "Fill in the measurement" for one due date (an SDC-style Task `basedOn` the traject)."""
 
     identifier: str  # derived from traject identifier + due date, so planning twice creates nothing twice
     traject: str  # CarePlan/<id>

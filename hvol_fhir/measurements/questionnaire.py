@@ -1,8 +1,10 @@
 """The measurement Questionnaire as plain data, read from mappings/Questionnaire/ (the single source).
 
 SDC conventions (https://hl7.org/fhir/uv/sdc/, ../shared/reference/dutch-context.md §6): every score is an
-`integer` item with item control `slider`, `sliderStepValue` 1 and `minValue`/`maxValue` 0/10; its anchor texts
-are child `display` items with item control `lower` / `upper`. Groups give the page its headings. The canonical
+`integer` item with item control `slider`, `sliderStepValue` 1 and `minValue`/`maxValue` 0/10; its anchor
+texts
+are child `display` items with item control `lower` / `upper`. Groups give the page its headings. The
+canonical
 a response must name is `url|version`, so a response to an older or newer list is recognised (`validate`).
 """
 

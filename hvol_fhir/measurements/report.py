@@ -38,7 +38,12 @@ CATEGORY_NL: Final = {GOOD: "goed", REASONABLE: "redelijk", POOR: "slecht"}
 
 BASIC_NEEDS: Final = ("autonomy", "competence", "relatedness")
 MOTIVATION: Final = ("therapy-motivation",)
-BUDDY_ITEMS: Final = ("buddy-adds-to-stay", "buddy-takes-my-side", "buddy-change-my-life", "buddy-work-together")
+BUDDY_ITEMS: Final = (
+    "buddy-adds-to-stay",
+    "buddy-takes-my-side",
+    "buddy-change-my-life",
+    "buddy-work-together",
+)
 WELLBEING: Final = ("wellbeing-parents", "wellbeing-friends", "wellbeing-overall")
 SOCIAL: Final = ("school-work-day-programme",)
 # Domain -> (Dutch name, items). Order = column order of page and CSV.
@@ -75,7 +80,8 @@ class ReportConfig:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, **override: Any) -> ReportConfig:
-        """From app config, e.g. {"good_from": 7, "poor_below": 5.5, "positive_from": 6, "min_measurements": 2}."""
+        """From app config, e.g. {"good_from": 7, "poor_below": 5.5, "positive_from": 6, "min_measurements":
+        2}."""
         keys = ("good_from", "poor_below", "positive_from", "min_measurements")
         values: dict[str, Any] = {k: (data or {})[k] for k in keys if k in (data or {})}
         try:
@@ -146,7 +152,9 @@ def _domain_score(ms: Sequence[Measurement], items: Sequence[str]) -> float | No
     return _mean(x for x in per_moment if x is not None)
 
 
-def youth_result(label: str, key: str, measurements: Iterable[Measurement], config: ReportConfig) -> YouthResult:
+def youth_result(
+    label: str, key: str, measurements: Iterable[Measurement], config: ReportConfig
+) -> YouthResult:
     ms = [m for m in measurements if m.counts and config.in_period(m)]
     enough = len(ms) >= config.min_measurements
     scores = {d: (_domain_score(ms, items) if enough else None) for d, (_n, items) in DOMAINS.items()}
@@ -170,9 +178,7 @@ def build_report(
 ) -> CohortReport:
     """`cohort`: per youth (traject reference, her measurements), in the order the page lists them."""
     config = config or ReportConfig()
-    rows = tuple(
-        youth_result(f"Jongere {n}", key, ms, config) for n, (key, ms) in enumerate(cohort, start=1)
-    )
+    rows = tuple(youth_result(f"Jongere {n}", key, ms, config) for n, (key, ms) in enumerate(cohort, start=1))
     counted = [r for r in rows if r.counted]
     shares: dict[str, dict[str, Share]] = {}
     for domain in DOMAINS:
@@ -188,7 +194,9 @@ def build_report(
         shares=shares,
         buddy_positive=Share(sum(bool(r.buddy_positive) for r in rated_buddy), len(rated_buddy)),
         both_good=Share(
-            sum(r.categories["wellbeing"] == GOOD and r.categories["social-functioning"] == GOOD for r in both),
+            sum(
+                r.categories["wellbeing"] == GOOD and r.categories["social-functioning"] == GOOD for r in both
+            ),
             len(both),
         ),
         not_counted=len(rows) - len(counted),
@@ -222,12 +230,33 @@ def to_csv(report: CohortReport) -> str:
     for domain, (name, _items) in DOMAINS.items():
         for cat, share in report.shares[domain].items():
             w.writerow([name, CATEGORY_NL[cat], share.count, share.total, share.percent])
-    w.writerow(["Maatje-items (alle 4)", "positief", report.buddy_positive.count, report.buddy_positive.total,
-                report.buddy_positive.percent])
-    w.writerow(["Welzijn én maatschappelijk functioneren", "goed", report.both_good.count, report.both_good.total,
-                report.both_good.percent])
+    w.writerow(
+        [
+            "Maatje-items (alle 4)",
+            "positief",
+            report.buddy_positive.count,
+            report.buddy_positive.total,
+            report.buddy_positive.percent,
+        ]
+    )
+    w.writerow(
+        [
+            "Welzijn én maatschappelijk functioneren",
+            "goed",
+            report.both_good.count,
+            report.both_good.total,
+            report.both_good.percent,
+        ]
+    )
     w.writerow([])
     c = report.config
-    w.writerow(["grenzen", f"goed vanaf {_num(c.good_from)}", f"slecht onder {_num(c.poor_below)}",
-                f"positief vanaf {_num(c.positive_from)}", f"minimaal {c.min_measurements} meting(en)"])
+    w.writerow(
+        [
+            "grenzen",
+            f"goed vanaf {_num(c.good_from)}",
+            f"slecht onder {_num(c.poor_below)}",
+            f"positief vanaf {_num(c.positive_from)}",
+            f"minimaal {c.min_measurements} meting(en)",
+        ]
+    )
     return out.getvalue()

@@ -6,8 +6,10 @@ Pure functions of the traject and a date (no clock inside):
   two weeks with her buddy to rate), then every two weeks, strictly before the contact period ends. Every
   contact-period phase of the traject counts on its own, so the schedule follows the phases as they are
   recorded: a contact period that starts later moves the dates, a closure drops the dates after it.
-- `plan`: which Tasks to create and which to cancel, given the Tasks already there. A Task is shown from a week
-  before its due date (`WINDOW`). Only the current and the last overdue measurement get a Task: a missed moment
+- `plan`: which Tasks to create and which to cancel, given the Tasks already there. A Task is shown from a
+week
+  before its due date (`WINDOW`). Only the current and the last overdue measurement get a Task: a missed
+  moment
   long ago is not worth asking about (the youth's memory of it is gone). On a traject that is no longer active
   (closed, on hold, stopped) every open Task is cancelled and none is created.
 Task identifiers are derived from traject and due date, so planning twice creates nothing twice.
@@ -89,6 +91,22 @@ def plan(
             )
         )
     return Plan(tuple(create), cancel)
+
+
+def due_without_tasks(traject: Traject, authored: Iterable[date], today: date) -> list[date]:
+    """When the EHR holds no Tasks the app may read: the due dates shown, from the schedule alone. Each
+    measurement counts for the due date nearest to it (the later one on a tie), if it lies from that date's
+    window start up to its grace end."""
+    if traject.status != "active":
+        return []
+    dues = [d for d in due_dates(traject, until=today + WINDOW) if d + GRACE >= today]
+    everything = due_dates(traject, until=today + WINDOW)
+    done: set[date] = set()
+    for day in authored:
+        candidates = [d for d in everything if d - WINDOW <= day <= d + GRACE]
+        if candidates:
+            done.add(min(candidates, key=lambda d: (abs((d - day).days), -d.toordinal())))
+    return [d for d in dues if d not in done]
 
 
 def shown(tasks: Iterable[MeasurementTask], today: date) -> list[MeasurementTask]:

@@ -3,7 +3,8 @@
 Saving is one transaction: the QuestionnaireResponse and its Task set to completed (output -> the response),
 both or neither. The response carries a client-generated identifier; it cannot be a conditional create, since
 EHRs that protect restricted types (the sandbox does) refuse conditional writes on them to anyone without
-organisation-wide clearance (a match would reveal a hidden resource). So the save looks the identifier up first
+organisation-wide clearance (a match would reveal a hidden resource). So the save looks the identifier up
+first
 (the buddy may see her own youth's measurements) and only then creates; the caller holds a lock on the
 identifier, so a double submit waits and then finds the response. The Task update carries If-Match, so a Task
 completed meanwhile makes the whole transaction fail rather than complete it twice.
@@ -42,7 +43,15 @@ class Saved:
     response: str  # QuestionnaireResponse/<id>
 
 
-def _parse(raws: Sequence[Json]) -> Responses:
+def _update_entry(client: FhirClient, resource: Json, version: str | None) -> Json:
+    """A PUT entry with If-Match; its fullUrl is the resource's own URL (validators want one on every
+    entry)."""
+    entry = bundle.update_entry(resource, if_match=version)
+    entry["fullUrl"] = f"{client.base_url.rstrip('/')}/{resource['resourceType']}/{resource['id']}"
+    return entry
+
+
+def parse_responses(raws: Sequence[Json]) -> Responses:
     out, withheld = [], 0
     for raw in raws:
         try:
@@ -54,12 +63,19 @@ def _parse(raws: Sequence[Json]) -> Responses:
 
 def responses(client: FhirClient, patient: str, traject: str) -> Responses:
     """The traject's measurements (QuestionnaireResponse?based-on=the CarePlan), label-checked."""
-    raws = list(client.search_all("QuestionnaireResponse", {"patient": patient, "based-on": traject, "_count": PAGE}))
-    return _parse([r for r in raws if r.get("resourceType") == "QuestionnaireResponse"])
+    raws = list(
+        client.search_all("QuestionnaireResponse", {"patient": patient, "based-on": traject, "_count": PAGE})
+    )
+    return parse_responses([r for r in raws if r.get("resourceType") == "QuestionnaireResponse"])
 
 
 def tasks(client: FhirClient, patient: str, traject: str) -> list[MeasurementTask]:
-    params = {"patient": patient, "based-on": traject, "code": f"{mf.SDC_TEMP}|{mf.TASK_CODE}", "_count": PAGE}
+    params = {
+        "patient": patient,
+        "based-on": traject,
+        "code": f"{mf.SDC_TEMP}|{mf.TASK_CODE}",
+        "_count": PAGE,
+    }
     return [mf.task_from_fhir(r) for r in client.search_all("Task", params) if mf.is_measurement_task(r)]
 
 
@@ -73,7 +89,9 @@ def apply_plan(client: FhirClient, todo: Plan, *, q_canonical: str | None = None
         for task in todo.create
     ]
     for task in todo.cancel:
-        entries.append(bundle.update_entry(mf.task_to_fhir(replace(task, status="cancelled")), if_match=task.version))
+        entries.append(
+            _update_entry(client, mf.task_to_fhir(replace(task, status="cancelled")), task.version)
+        )
     if entries:
         client.transaction(bundle.transaction(entries))
     return len(entries)
@@ -91,7 +109,11 @@ def reconcile(client: FhirClient, traject: Traject, today: date, now: datetime) 
 
 def find_response(client: FhirClient, patient: str, identifier: str) -> Json | None:
     params = {"patient": patient, "identifier": f"{t.sid('measurement')}|{identifier}"}
-    found = [r for r in client.search_all("QuestionnaireResponse", params) if r.get("resourceType") == "QuestionnaireResponse"]
+    found = [
+        r
+        for r in client.search_all("QuestionnaireResponse", params)
+        if r.get("resourceType") == "QuestionnaireResponse"
+    ]
     return found[0] if found else None
 
 
@@ -105,7 +127,7 @@ def save(client: FhirClient, m: Measurement, task: MeasurementTask | None) -> Sa
     entries = [bundle.create_entry(mf.response_to_fhir(m), full_url=url)]
     if task is not None and task.id is not None:
         done = replace(task, status="completed", response=url)
-        entries.append(bundle.update_entry(mf.task_to_fhir(done), if_match=task.version))
+        entries.append(_update_entry(client, mf.task_to_fhir(done), task.version))
     tx = bundle.transaction(entries)
     results = bundle.results(client.transaction(tx), tx)
     return Saved(True, results[0].reference or "")
@@ -129,6 +151,7 @@ def cohort(client: FhirClient) -> tuple[list[Json], list[Json]]:
     raws = [
         r
         for r in client.search_all("QuestionnaireResponse", {"_security": compartment, "_count": PAGE})
-        if r.get("resourceType") == "QuestionnaireResponse" and str(r.get("questionnaire", "")).split("|")[0] == url
+        if r.get("resourceType") == "QuestionnaireResponse"
+        and str(r.get("questionnaire", "")).split("|")[0] == url
     ]
     return plans, raws

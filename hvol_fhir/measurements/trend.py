@@ -1,7 +1,8 @@
 """Trends of the scores: change since last time, lanes for the traject timeline, and a chart of their own.
 
 Pure. `changes` compares each item's last score with the one before. `lanes_for` feeds the traject
-timeline's hook (`hvol_fhir.timeline.Row.lanes`, 0-10 lanes). `chart_svg` draws one panel per domain on a fixed
+timeline's hook (`hvol_fhir.timeline.Row.lanes`, 0-10 lanes). `chart_svg` draws one panel per domain on a
+fixed
 0-10 axis (never rescaled, so a 6 always looks like a 6), with the traject's phases as bands behind the line
 and the last score with its change at the right. Shapes and labels carry the meaning, not colour alone, so the
 chart reads on paper. Nothing but dates and scores goes in.
@@ -33,8 +34,8 @@ TREND_DOMAINS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("Motivatie therapie", MOTIVATION),
 )
 WIDTH: Final = 760
-LEFT: Final = 150
-RIGHT: Final = 110
+LEFT: Final = 185
+RIGHT: Final = 90
 PANEL: Final = 70  # height of the 0-10 band of one panel
 GAP: Final = 26
 
@@ -61,7 +62,12 @@ def changes(measurements: Sequence[Measurement], q: QuestionnaireDef) -> list[Ch
     last = ms[-1] if ms else None
     prev = ms[-2] if len(ms) > 1 else None
     return [
-        Change(i.link_id, i.label, last.score(i.link_id) if last else None, prev.score(i.link_id) if prev else None)
+        Change(
+            i.link_id,
+            i.label,
+            last.score(i.link_id) if last else None,
+            prev.score(i.link_id) if prev else None,
+        )
         for i in q.items
     ]
 
@@ -87,7 +93,8 @@ def series(measurements: Sequence[Measurement], items: Sequence[str]) -> list[tu
 
 
 def lanes_for(measurements: Sequence[Measurement]) -> tuple[Lane, ...]:
-    """Lanes for `hvol_fhir.timeline.Row(lanes=...)`: one per domain, the label carrying last score and change."""
+    """Lanes for `hvol_fhir.timeline.Row(lanes=...)`: one per domain, the label carrying last score and
+    change."""
     lanes = []
     for label, items in TREND_DOMAINS:
         points = series(measurements, items)
@@ -105,7 +112,11 @@ def _t(text: str) -> str:
 
 
 def chart_svg(
-    traject: Traject, measurements: Sequence[Measurement], now: datetime, *, title: str = "Verloop van de metingen"
+    traject: Traject,
+    measurements: Sequence[Measurement],
+    now: datetime,
+    *,
+    title: str = "Verloop van de metingen",
 ) -> str:
     ms = counting(measurements)
     starts = [p.start for p in traject.phases] or [traject.created]
@@ -131,7 +142,8 @@ def chart_svg(
             f'height="{height:.0f}" role="img" aria-label={quoteattr(title)} data-testid="trend">',
             f"<title>{_t(title)}</title><style>{_STYLE}</style>",
             '<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>',
-            f'<text x="10" y="20" class="label">{_t(title)} (schaal 0 tot en met 10)</text>',
+            f'<text x="10" y="20" class="label">{_t(title)} (schaal 0 tot en met 10; rechts de laatste '
+            "score en het verschil met de vorige)</text>",
             *body,
             *ticks,
             "</svg>",
@@ -154,25 +166,32 @@ def _panel(
     for phase in traject.phases:  # bands behind everything else
         a, b = xf(phase.start), xf(phase.end or now)
         if b > a:
+            fill = PHASE_FILL.get(phase.phase, "#eee")
             out.append(
-                f'<rect x="{a:.1f}" y="{top:.1f}" width="{b - a:.1f}" height="{PANEL}" fill="{PHASE_FILL.get(phase.phase, "#eee")}" '
+                f'<rect x="{a:.1f}" y="{top:.1f}" width="{b - a:.1f}" height="{PANEL}" fill="{fill}" '
                 f'opacity="0.25" class="phase" data-phase="{phase.phase}"/>'
             )
     for v in (0, 5, 10):
-        out.append(f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{WIDTH - RIGHT}" y2="{y(v):.1f}" class="grid"/>')
-        out.append(f'<text x="{LEFT - 4}" y="{y(v) + 3:.1f}" class="tick" text-anchor="end">{v}</text>')
-    out.append(f'<text x="{LEFT - 22}" y="{top + PANEL / 2 + 4:.1f}" class="small" text-anchor="end">{_t(label)}</text>')
+        yv = y(v)
+        out.append(f'<line x1="{LEFT}" y1="{yv:.1f}" x2="{WIDTH - RIGHT}" y2="{yv:.1f}" class="grid"/>')
+        out.append(f'<text x="{LEFT - 4}" y="{yv + 3:.1f}" class="tick" text-anchor="end">{v}</text>')
+    mid = top + PANEL / 2 + 4
+    out.append(f'<text x="{LEFT - 22}" y="{mid:.1f}" class="small" text-anchor="end">{_t(label)}</text>')
     if points:
         coords = " ".join(f"{xf(m):.1f},{y(v):.1f}" for m, v in points)
         out.append(f'<polyline points="{coords}" class="score"/>')
-        for m, v in points:
-            tip = f"{date_nl(local(m).date())}: {v:.1f}".replace(".", ",")
-            out.append(f'<circle cx="{xf(m):.1f}" cy="{y(v):.1f}" r="3.5" class="point"><title>{_t(tip)}</title></circle>')
+        for m, score in points:
+            tip = f"{date_nl(local(m).date())}: {score:.1f}".replace(".", ",")
+            out.append(
+                f'<circle cx="{xf(m):.1f}" cy="{y(score):.1f}" r="3.5" class="point">'
+                f"<title>{_t(tip)}</title></circle>"
+            )
         lastv = points[-1][1]
         delta = delta_nl(lastv - points[-2][1]) if len(points) > 1 else ""
-        text = f"{lastv:.1f}".replace(".", ",") + (f" ({delta} sinds vorige)" if delta else "")
+        text = f"{lastv:.1f}".replace(".", ",") + (f" ({delta})" if delta else "")
         out.append(
-            f'<text x="{WIDTH - RIGHT + 6}" y="{y(lastv) + 4:.1f}" class="small last" data-delta="{_t(delta)}">{_t(text)}</text>'
+            f'<text x="{WIDTH - RIGHT + 6}" y="{y(lastv) + 4:.1f}" class="small last" '
+            f'data-delta="{_t(delta)}">{_t(text)}</text>'
         )
     else:
         out.append(f'<text x="{LEFT + 8}" y="{top + PANEL / 2:.1f}" class="small">nog geen metingen</text>')
@@ -187,7 +206,9 @@ def _month_ticks(x0: datetime, x1: datetime, x: Callable[[datetime], float], y: 
         moment = datetime.combine(day, datetime.min.time(), tzinfo=local(x0).tzinfo)
         month = date_nl(day).split(" ", 1)[1]
         if utc(moment) >= utc(x0):
-            out.append(f'<text x="{x(moment):.1f}" y="{y:.1f}" class="tick" text-anchor="middle">{_t(month)}</text>')
+            out.append(
+                f'<text x="{x(moment):.1f}" y="{y:.1f}" class="tick" text-anchor="middle">{_t(month)}</text>'
+            )
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return out
 

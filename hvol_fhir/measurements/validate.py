@@ -51,7 +51,9 @@ def _out_of_range(item: ItemDef) -> Problem:
 
 
 def _missing(item: ItemDef) -> Problem:
-    return Problem(item.link_id, f"‘{item.label}’ is nog niet ingevuld. Schuif het bolletje naar een getal.", "required")
+    return Problem(
+        item.link_id, f"‘{item.label}’ is nog niet ingevuld. Schuif het bolletje naar een getal.", "required"
+    )
 
 
 def parse_form(values: Mapping[str, str | None], q: QuestionnaireDef) -> tuple[dict[str, int], list[Problem]]:
@@ -86,11 +88,21 @@ def check_answers(answers: Mapping[str, int], q: QuestionnaireDef) -> list[Probl
     return problems
 
 
+def read_form(values: Mapping[str, str | None], q: QuestionnaireDef) -> tuple[dict[str, int], list[Problem]]:
+    """`parse_form` and `check_answers` together, one problem per question at most, in Questionnaire order."""
+    answers, problems = parse_form(values, q)
+    reported = {p.field for p in problems}
+    problems += [p for p in check_answers(answers, q) if p.field not in reported]
+    order = {i.link_id: n for n, i in enumerate(q.items)}
+    return answers, sorted(problems, key=lambda p: order.get(p.field, len(order)))
+
+
 def check_version(canonical: str, q: QuestionnaireDef) -> None:
     if canonical != q.canonical:
         raise RuleViolation(
             "Deze meting hoort bij een andere versie van de vragenlijst dan de huidige "
-            f"(versie {q.version}). Er is niets opgeslagen: open de meting opnieuw en vul de nieuwe lijst in.",
+            f"(versie {q.version}). Er is niets opgeslagen: open de meting opnieuw en vul de nieuwe lijst "
+            "in.",
             rule_id="questionnaire-version",
             field="questionnaire",
         )
@@ -118,7 +130,8 @@ def check_measurement(m: Measurement, q: QuestionnaireDef, traject: Traject) -> 
 
 
 def ordered(answers: Mapping[str, int], q: QuestionnaireDef) -> tuple[tuple[str, int], ...]:
-    """Answers as (linkId, score) pairs in Questionnaire order (unknown linkIds last, so checks still see them)."""
+    """Answers as (linkId, score) pairs in Questionnaire order (unknown linkIds last, so checks still see
+    them)."""
     order = [i.link_id for i in q.items]
     known = tuple((k, answers[k]) for k in order if k in answers)
     return known + tuple((k, v) for k, v in answers.items() if k not in order)

@@ -22,7 +22,7 @@ from hvol_fhir.programme.clock import local_date, utc
 from hvol_fhir.programme.model import CareTeam, Contact, Task, Traject
 from hvol_fhir.programme.rules import traject_alerts
 from hvol_fhir.repository import searches as s
-from hvol_fhir.repository.reads import traject_token
+from hvol_fhir.repository.reads import contact_from_json, traject_token
 
 Json = dict[str, Any]
 WINDOW = timedelta(weeks=10)

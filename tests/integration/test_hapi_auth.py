@@ -266,6 +266,46 @@ def test_patient_scopes_stay_in_the_patients_compartment(
     assert no_claim.get(f"Patient/{a}").status_code == 403
 
 
+def test_tasks_belong_to_the_compartment_of_the_youth_they_are_for(
+    org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient, patients: tuple[str, str]
+) -> None:
+    """R4 leaves Task out of the Patient compartment; the sandbox puts a Task in the compartment of Task.for,
+    so a patient-level token can write her own youth's tasks and never read another youth's."""
+    a, b = patients
+
+    def task(pid: str) -> dict[str, object]:
+        return {"resourceType": "Task", "status": "requested", "intent": "order",
+                "for": {"reference": f"Patient/{pid}"}, "description": "coachcontact"}
+
+    other = admin.post("Task", task(b)).json()["id"]
+    client = fhir(org.issuer.mint(sub="pt", scope="patient/Task.crus", patient=a))
+    created = client.post("Task", task(a))
+    assert created.status_code == 201
+    assert client.get(f"Task/{created.json()['id']}").status_code == 200
+    assert client.post("Task", task(b)).status_code == 403
+    assert client.get(f"Task/{other}").status_code == 403
+    assert client.get(f"Task?subject=Patient/{b}").status_code == 403
+    own = client.get(f"Task?subject=Patient/{a}").json()
+    assert [e["resource"]["id"] for e in own["entry"]] == [created.json()["id"]]
+
+
+def test_batch_entries_with_patient_scopes_do_not_fail_in_parallel(
+    org: Org, fhir: Callable[[str | None], FhirClient], patients: tuple[str, str]
+) -> None:
+    """HAPI runs batch entries in a thread pool; the compartment rules are not thread-safe, so the sandbox
+    runs them one by one (a ConcurrentModificationException gave random 500s before)."""
+    a, _ = patients
+    client = fhir(org.issuer.mint(sub="pb", scope="patient/*.rs", patient=a))
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": f"{t}?subject=Patient/{a}"}}
+        for t in ("Observation", "Encounter", "CarePlan", "CareTeam", "Task", "Condition") * 4
+    ]}
+    for _ in range(5):
+        resp = client.post("", batch)
+        assert resp.status_code == 200
+        assert {e["response"]["status"][:3] for e in resp.json()["entry"]} == {"200"}
+
+
 def test_server_evaluated_and_conformance_types_are_loader_only(
     org: Org, fhir: Callable[[str | None], FhirClient], admin: FhirClient
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -65,7 +66,7 @@ def test_a_full_response_validates(admin: FhirClient) -> None:
 
 def test_optional_item_may_be_skipped(admin: FhirClient) -> None:
     m = full()
-    skipped = Measurement(**{**{k: getattr(m, k) for k in m.__slots__}, "answers": tuple(a for a in m.answers if a[0] != "wellbeing-parents")})  # type: ignore[attr-defined]
+    skipped = replace(m, answers=tuple(a for a in m.answers if a[0] != "wellbeing-parents"))
     issues = errors(admin, mf.response_to_fhir(skipped))
     assert not issues, explain(issues)
 
@@ -73,19 +74,33 @@ def test_optional_item_may_be_skipped(admin: FhirClient) -> None:
 @pytest.mark.parametrize("score", [11, -1])
 def test_out_of_range_is_refused_by_the_profile(admin: FhirClient, score: int) -> None:
     issues = errors(admin, mf.response_to_fhir(full(autonomy=score)))
-    assert issues and any("hvol-mr-1" in (i.get("diagnostics") or "") or "0" in (i.get("diagnostics") or "") for i in issues)
+    assert any("hvol-mr-1" in (i.get("diagnostics") or "") for i in issues), explain(issues)
 
 
 def test_unanswered_required_item_is_refused(admin: FhirClient) -> None:
     res = mf.response_to_fhir(full())
     res["item"][0]["item"] = res["item"][0]["item"][1:]  # autonomy left out
-    assert errors(admin, res)
+    assert any("autonomy" in (i.get("diagnostics") or "") for i in errors(admin, res))
 
 
-def test_wrong_questionnaire_version_is_refused(admin: FhirClient) -> None:
+def test_a_response_without_version_is_refused(admin: FhirClient) -> None:
     res = mf.response_to_fhir(full())
     res["questionnaire"] = Q_URL  # no version: hvol-mr-2
     assert any("hvol-mr-2" in (i.get("diagnostics") or "") for i in errors(admin, res)), errors(admin, res)
+
+
+def test_hapi_does_not_tell_versions_apart(admin: FhirClient) -> None:
+    """Observed: HAPI resolves `url|version` by url only, so another version passes its validator. The app
+    checks the version itself (hvol_fhir.measurements.validate.check_version; test_measurements_app.py)."""
+    res = mf.response_to_fhir(full())
+    res["questionnaire"] = Q_URL + "|0.9.0"
+    assert not errors(admin, res)
+
+
+def test_unknown_item_is_refused(admin: FhirClient) -> None:
+    res = mf.response_to_fhir(full())
+    res["item"][0]["item"][0]["linkId"] = "nonsense"
+    assert any("nonsense" in (i.get("diagnostics") or "") for i in errors(admin, res))
 
 
 def test_missing_labels_are_refused(admin: FhirClient) -> None:
@@ -99,5 +114,7 @@ def test_demo_measurements_load_and_validate(measurement_org: Any, admin: FhirCl
     for res in responses[:3]:
         issues = errors(admin, copy.deepcopy(res))
         assert not issues, explain(issues)
-    stored = admin_search(measurement_org, "QuestionnaireResponse", _security=f"{mf.lab.compartment().system}|buddy-programme")
+    stored = admin_search(
+        measurement_org, "QuestionnaireResponse", _security=f"{mf.lab.compartment().system}|buddy-programme"
+    )
     assert {r["id"] for r in responses} <= {r["id"] for r in stored}

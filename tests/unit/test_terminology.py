@@ -36,7 +36,7 @@ def pinned_profiles() -> list[str]:
 
 
 def test_contract_tables_parse() -> None:
-    assert len(pinned_codes()) == 18 and len(pinned_profiles()) == 9
+    assert len(pinned_codes()) == 18 and len(pinned_profiles()) == 11
 
 
 @pytest.mark.parametrize(("cs_id", "code"), pinned_codes())

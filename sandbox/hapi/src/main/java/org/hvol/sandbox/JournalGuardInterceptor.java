@@ -84,11 +84,11 @@ public class JournalGuardInterceptor {
             case HISTORY_INSTANCE -> guardExistingTarget(token, type, id, true);
             case SEARCH_TYPE, SEARCH_SYSTEM -> guardSearchParameters(token, request);
             case CREATE -> {
-                guardConditional(token, type, request.getHeader("If-None-Exist") != null);
+                guardConditional(token, type, request.getHeader("If-None-Exist"));
                 guardReferences(token, RequestBodies.parse(ctx, request));
             }
             case UPDATE, PATCH, DELETE -> {
-                guardConditional(token, type, id == null);
+                guardConditional(token, type, id == null ? queryOf(request.getCompleteUrl()) : null);
                 if (id != null) {
                     guardExistingTarget(token, type, id, true);
                 }
@@ -143,10 +143,10 @@ public class JournalGuardInterceptor {
     private void guardBundle(AccessToken token, IBaseResource body) {
         for (RequestBodies.Entry e : RequestBodies.entries(body)) {
             String type = e.type();
-            boolean conditional = e.ifNoneExist() != null && !e.ifNoneExist().isBlank()
-                    || (!"POST".equals(e.method()) && !"GET".equals(e.method()) && !"HEAD".equals(e.method())
-                    && e.hasQuery());
-            guardConditional(token, type, conditional);
+            String condition = e.ifNoneExist() != null && !e.ifNoneExist().isBlank() ? e.ifNoneExist()
+                    : !"POST".equals(e.method()) && !"GET".equals(e.method()) && !"HEAD".equals(e.method())
+                    && e.hasQuery() ? queryOf(e.url()) : null;
+            guardConditional(token, type, condition);
             if (e.id() != null && List.of("PUT", "PATCH", "DELETE").contains(e.method())) {
                 guardExistingTarget(token, type, e.id(), true);
             }
@@ -156,12 +156,59 @@ public class JournalGuardInterceptor {
         }
     }
 
-    /** No conditional writes on journal types without full clearance: 403 whether or not anything matches. */
-    private void guardConditional(AccessToken token, String type, boolean conditional) {
-        if (conditional && JournalLabels.RESTRICTED_TYPES.contains(type) && !token.seesAllJournals()) {
-            throw new ForbiddenOperationException(
-                    "Voorwaardelijke schrijfacties op " + type + " zijn niet toegestaan voor dit token.");
+    /**
+     * Conditional writes on journal types: the match is a search the consent service never sees, so its outcome
+     * (200/201/412) could reveal hidden entries. Allowed only when the condition confines the match to a youth
+     * the token is cleared for (subject= or patient= that youth): then everything it can match is visible to the
+     * caller anyway. Otherwise 403, whether or not anything matches. (A buddy can so save contact + journal
+     * entry as one retry-safe transaction with a conditional create on the entry's identifier and subject.)
+     */
+    private void guardConditional(AccessToken token, String type, String condition) {
+        if (condition == null || !JournalLabels.RESTRICTED_TYPES.contains(type) || token.seesAllJournals()) {
+            return;
         }
+        String confinedTo = confinedPatient(condition);
+        if (confinedTo == null || !token.clearedFor(confinedTo)) {
+            throw new ForbiddenOperationException(
+                    "Voorwaardelijke schrijfacties op " + type + " zijn alleen toegestaan binnen het dossier van "
+                            + "een jongere waarvoor dit token het journaal mag zien (subject=Patient/...).");
+        }
+    }
+
+    /** The one youth a condition is confined to (every subject/patient parameter names her), or null. */
+    static String confinedPatient(String query) {
+        String found = null;
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq < 0) {
+                continue;
+            }
+            String name = java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            if (!name.equals("subject") && !name.equals("patient")) {
+                if (name.startsWith("subject") || name.startsWith("patient")) {
+                    return null; // modifiers and chains (subject:missing, patient.name) confine nothing
+                }
+                continue;
+            }
+            String value = java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+            if (value.contains(",")) {
+                return null; // an OR over several youths
+            }
+            String id = value.startsWith("Patient/") ? value.substring("Patient/".length()) : value;
+            if (id.isEmpty() || id.contains("/") || (found != null && !found.equals(id))) {
+                return null;
+            }
+            found = id;
+        }
+        return found;
+    }
+
+    private static String queryOf(String url) {
+        if (url == null) {
+            return "";
+        }
+        int q = url.indexOf('?');
+        return q < 0 ? "" : url.substring(q + 1);
     }
 
     /**

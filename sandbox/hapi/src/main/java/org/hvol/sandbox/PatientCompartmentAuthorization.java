@@ -8,7 +8,9 @@ import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRule;
 import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRuleBuilder;
 import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
 import ca.uhn.fhir.rest.server.interceptor.auth.RuleBuilder;
+import ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications;
 import java.util.List;
+import java.util.Set;
 import org.hl7.fhir.r4.model.IdType;
 
 /**
@@ -17,6 +19,14 @@ import org.hl7.fhir.r4.model.IdType;
  * allowed by user/ or system/ scopes pass; the types and permissions were checked by {@link ScopeInterceptor}.
  */
 public class PatientCompartmentAuthorization extends AuthorizationInterceptor {
+
+    /**
+     * R4 leaves Task out of the Patient compartment; the programme's tasks (waiting list, coach contact, 18th
+     * birthday talk) are about one youth, so Task.for (search parameter `subject`) puts them in hers. Without
+     * this a patient-level token could either write no Task at all or read every youth's tasks.
+     */
+    private static final CompartmentSearchParameterModifications TASK_FOR =
+            CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", Set.of("subject"));
 
     private final FhirContext ctx;
 
@@ -38,9 +48,9 @@ public class PatientCompartmentAuthorization extends AuthorizationInterceptor {
         IdType patient = new IdType("Patient", token.patient());
         IAuthRuleBuilder rules = new RuleBuilder();
         rules.allow().metadata().andThen()
-                .allow().read().allResources().inCompartment("Patient", patient).andThen()
-                .allow().write().allResources().inCompartment("Patient", patient).andThen()
-                .allow().delete().allResources().inCompartment("Patient", patient).andThen()
+                .allow().read().allResources().inModifiedCompartment("Patient", patient, TASK_FOR).andThen()
+                .allow().write().allResources().inModifiedCompartment("Patient", patient, TASK_FOR).andThen()
+                .allow().delete().allResources().inModifiedCompartment("Patient", patient, TASK_FOR).andThen()
                 .allow().patch().allRequests().andThen()
                 .allow().transaction().withAnyOperation().andApplyNormalRules().andThen()
                 .allow().operation().withAnyName().onServer().andRequireExplicitResponseAuthorization().andThen()
@@ -49,7 +59,8 @@ public class PatientCompartmentAuthorization extends AuthorizationInterceptor {
         // Resources outside every patient compartment (Practitioner, Organization, CodeSystem...) stay readable.
         for (String type : ctx.getResourceTypes()) {
             RuntimeResourceDefinition def = ctx.getResourceDefinition(type);
-            if (def.getSearchParamsForCompartmentName("Patient").isEmpty() && !"Patient".equals(type)) {
+            if (def.getSearchParamsForCompartmentName("Patient").isEmpty() && !"Patient".equals(type)
+                    && !"Task".equals(type)) {
                 rules.allow().read().resourcesOfType(type).withAnyId();
             }
         }

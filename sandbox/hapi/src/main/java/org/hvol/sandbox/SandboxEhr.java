@@ -98,6 +98,10 @@ public class SandboxEhr {
         s.setPreExpandValueSets(false);
         s.setEnableTaskPreExpandValueSets(false);
         s.setAutoCreatePlaceholderReferenceTargets(false);
+        // Batch entries run one after the other: HAPI's AuthorizationInterceptor compartment checks are not
+        // thread-safe (ConcurrentModificationException, 500) when batch entries are processed in parallel.
+        s.setBundleBatchPoolSize(1);
+        s.setBundleBatchMaxPoolSize(1);
         return s;
     }
 

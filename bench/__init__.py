@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (no assertions): ``python -m bench [timeline|cohort|all]``."""

@@ -1,0 +1,164 @@
+"""``python -m bench [timeline|cohort|all]``: FHIR round trips and the app's own time against the bare FHIR
+requests, measured in the same run (design.md "Tests and figures"). Prints figures; asserts nothing.
+
+Needs a sandbox organisation: ``HVOL_EXTERNAL_ORG=org.json`` (``fhir_base``, ``auth_url``, ``key_file``) uses a
+running one; without it one is started here (and stopped after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench import data
+from hvol_fhir.ehr import FhirClient, RoundTripCounter
+from hvol_fhir.programme.rules import traject_alerts
+from hvol_fhir.repository.cohort import cohort_page
+from hvol_fhir.repository.reads import TrajectReader, traject_token
+from hvol_fhir.timeline import Row, render
+
+RUNS = 5
+
+
+def _org() -> tuple[Any, Callable[[], None]]:
+    path = os.environ.get("HVOL_EXTERNAL_ORG")
+    if path:
+        from tests.integration.app_support import external_org
+
+        return external_org(), lambda: None
+    from sandbox.org import start_organisation
+
+    org = start_organisation("bench", Path(tempfile.mkdtemp()), demo_data=False)
+    return org, org.stop
+
+
+class Timed:
+    """Wall time spent inside the HTTP layer (the 'bare fetch' part of an app call)."""
+
+    def __init__(self) -> None:
+        self.http = 0.0
+        self.session = requests.Session()
+        original = self.session.request
+
+        def request(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                self.http += time.perf_counter() - t0
+
+        self.session.request = request  # type: ignore[method-assign]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_timeline(org: Any, now: datetime) -> None:
+    resources = [*data.people(), *data.traject_resources(1, now, weeks=104, per_week=3, journal=True, measurements=50)]
+    counts = {k: sum(r["resourceType"] == k for r in resources) for k in ("Encounter", "Communication", "QuestionnaireResponse")}
+    data.load(org.fhir_base, org.admin_token(), resources)
+    token = org.token_for("hv-coordinator", "bench-youth-001") if hasattr(org, "token_for") else org.admin_token()
+    ident = data.uid("tr", 1)
+    app_times, bare_times, http_times, trips = [], [], [], []
+    for _ in range(RUNS):
+        counter = RoundTripCounter()
+        timed = Timed()
+        client = FhirClient(org.fhir_base, token, session=timed.session, counter=counter)
+        t0 = time.perf_counter()
+        record = TrajectReader(client, "Patient/bench-youth-001").load(ident, now, with_measurements=True)
+        alerts = traject_alerts(record.traject, record.contacts, now, coach_contacts=record.coach_contacts(), tasks=record.tasks)
+        svg = render([Row("bench", record.traject, record.contacts, tuple(alerts))], now)
+        total = time.perf_counter() - t0
+        app_times.append(total - timed.http)
+        http_times.append(timed.http)
+        trips.append(counter.total)
+        # The bare fetch: the same FHIR requests with plain requests, nothing parsed beyond JSON.
+        bare = requests.Session()
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+        t1 = time.perf_counter()
+        tok = traject_token(ident)
+        first = {"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "GET", "url": f"CarePlan?patient=Patient/bench-youth-001&identifier={tok}&_include=CarePlan:care-team"}},
+            {"request": {"method": "GET", "url": f"Encounter?patient=Patient/bench-youth-001&episode-of-care.identifier={tok}&_sort=date&_count=50"}},
+            {"request": {"method": "GET", "url": f"Task?patient=Patient/bench-youth-001&focus:CarePlan.identifier={tok}&_count=200"}},
+            {"request": {"method": "GET", "url": f"QuestionnaireResponse?patient=Patient/bench-youth-001&based-on:CarePlan.identifier={tok}"}}]}
+        bare.post(org.fhir_base, data=json.dumps(first), headers=headers, timeout=120).json()
+        rest = {"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "GET", "url": f"Encounter?patient=Patient/bench-youth-001&episode-of-care.identifier={tok}&_sort=date&_count=50&_offset={o}"}}
+            for o in range(50, counts["Encounter"] + 50, 50)]}
+        bare.post(org.fhir_base, data=json.dumps(rest), headers=headers, timeout=120).json()
+        bare_times.append(time.perf_counter() - t1)
+    print("timeline: two-year traject")
+    print(f"  data: {counts['Encounter']} contacts, {counts['Communication']} journal entries, {counts['QuestionnaireResponse']} measurements")
+    print(f"  contacts read: {len(record.contacts)}; measurements read: {len(record.measurements)}; svg {len(svg)} bytes")
+    print(f"  FHIR round trips (timeline, after login): {max(trips)} (median of {RUNS} runs: {_median([float(t) for t in trips]):.0f})")
+    print(f"  bare FHIR fetch (same requests, plain HTTP): {_median(bare_times) * 1000:.0f} ms")
+    print(f"  app: time in HTTP {_median(http_times) * 1000:.0f} ms, own time (parse, rules, SVG) {_median(app_times) * 1000:.0f} ms")
+    print(f"  app's own time / bare fetch: {_median(app_times) / _median(bare_times) * 100:.0f}% (target <= 25%)")
+    # The journal page on top (cleared roles only): one more round trip for the journal.
+    counter = RoundTripCounter()
+    client = FhirClient(org.fhir_base, token, counter=counter)
+    reader = TrajectReader(client, "Patient/bench-youth-001")
+    record = reader.load(ident, now)
+    t0 = time.perf_counter()
+    entries, _ = reader.journal(record)
+    print(f"  journal page: {len(entries)} entries, {counter.total} round trips in all (traject + journal), "
+          f"journal fetch+check {(time.perf_counter() - t0) * 1000:.0f} ms")
+
+
+def bench_cohort(org: Any, now: datetime) -> None:
+    resources = [*data.people()]
+    for n in range(2, 202):
+        resources += data.traject_resources(n, now, weeks=8 + n % 30, per_week=2, journal=False, measurements=0)
+    data.load(org.fhir_base, org.admin_token(), resources)
+    token = org.token_for("hv-coordinator") if hasattr(org, "token_for") else org.admin_token()
+    per_page: list[int] = []
+    times: list[float] = []
+    offset = 0
+    pages = 0
+    while pages < 12:
+        counter = RoundTripCounter()
+        client = FhirClient(org.fhir_base, token, counter=counter)
+        t0 = time.perf_counter()
+        page = cohort_page(client, now, offset=offset, size=20)
+        times.append(time.perf_counter() - t0)
+        per_page.append(counter.total)
+        pages += 1
+        if not page.has_next:
+            break
+        offset += 20
+    print("cohort: 200 trajects (plus whatever the organisation holds), 20 per page")
+    print(f"  pages read: {pages}; FHIR round trips per page: max {max(per_page)}, median {_median([float(x) for x in per_page]):.0f} (target <= 5)")
+    print(f"  time per page: median {_median(times) * 1000:.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", nargs="?", default="all", choices=["timeline", "cohort", "all"])
+    args = parser.parse_args(argv)
+    org, stop = _org()
+    now = datetime.now(UTC)
+    try:
+        if args.which in ("timeline", "all"):
+            bench_timeline(org, now)
+        if args.which in ("cohort", "all"):
+            bench_cohort(org, now)
+    finally:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
