@@ -14,12 +14,13 @@ import threading
 from pathlib import Path
 
 from sandbox.hapi import HapiError
+from sandbox.org import Organisation
 
 STATE_DIR = Path(".sandbox")
 STATE_FILE = STATE_DIR / "running.json"
 
 
-def _print_demo_help(orgs: list, app_url: str | None) -> None:
+def _print_demo_help(orgs: list[Organisation], app_url: str | None) -> None:
     from sandbox.demo_scenario import STAFF
 
     a = orgs[0]

@@ -450,8 +450,8 @@ def _contacts(
     traject_ref = f"CarePlan/{story.traject.id}"
     moments: list[tuple[datetime, int, str]] = []
     # Introduction: three face-to-face contacts (P-INTRO); an open introduction has had two so far.
-    for day in (1, 8, 15)[: 2 if only_intro else 3]:
-        moments.append((_at(intro_start.date() + timedelta(days=day), 16), 60, c.CONTACT_FACE_TO_FACE))
+    for offset in (1, 8, 15)[: 2 if only_intro else 3]:
+        moments.append((_at(intro_start.date() + timedelta(days=offset), 16), 60, c.CONTACT_FACE_TO_FACE))
     if not only_intro:
         week = contact_start.date() - timedelta(days=contact_start.date().weekday())
         while _at(week, 0) < last - timedelta(days=2):

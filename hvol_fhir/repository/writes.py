@@ -1,13 +1,14 @@
 """Writes: one transaction per user action, client-generated identifiers, nothing written twice.
 
-- Contact + journal entry (P-JOURNAL) are one transaction. The Encounter is a conditional create on its
-  client-generated identifier; its traject link is a conditional reference to the EpisodeOfCare
-  (``EpisodeOfCare?identifier=`` the traject identifier, resolved by the server inside the transaction).
-  The journal entry cannot be a conditional create: EHRs that protect the journal (the sandbox does) refuse
-  conditional writes on journal types to anyone without organisation-wide clearance, since a match would reveal
-  a hidden entry. So the save first looks the entry up by its identifier (the writer may see her own youth's
-  journal), and only then creates; the caller holds a lock on the identifier, so a double submit waits and
-  then finds the entry. A lost answer is reported as "unknown"; saving again then finds what did land.
+- Contact + journal entry (P-JOURNAL) are one transaction of two conditional creates on their
+  client-generated identifiers, so a retry or a double submit writes nothing twice. The Encounter's traject
+  link is a conditional reference to the EpisodeOfCare (``EpisodeOfCare?identifier=`` the traject identifier,
+  resolved by the server inside the transaction). The journal entry's condition names the youth as well
+  (``identifier=…&patient=Patient/…``): an EHR that protects the journal (the sandbox does) allows conditional
+  writes on journal types only when the match is confined to a youth the writer is cleared for, since a match
+  elsewhere would reveal a hidden entry. The caller still holds a lock on the identifier, so a double submit
+  in one app instance waits instead of racing the server's match. A lost answer is reported as "unknown";
+  saving again then matches what did land.
 - Amending a journal entry is an update with ``If-Match``: a stale edit gets a VersionConflict carrying the
   server's current version; the EHR keeps every version (history), the app never reads ``_history``.
 - Everything else of the programme (traject, team, tasks, assessment, consent) uses conditional creates.
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -43,7 +43,6 @@ from hvol_fhir.programme.model import (
     Task,
     Traject,
 )
-from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import traject_token
 
 Json = dict[str, Any]
@@ -65,21 +64,6 @@ def _episode_condition(traject_identifier: str) -> str:
     return f"EpisodeOfCare?identifier={traject_token(traject_identifier)}"
 
 
-def find_by_identifier(
-    client: FhirClient, patient: str, pairs: Sequence[tuple[str, str, str]]
-) -> list[Json | None]:
-    """One batch: for each (resource type, sid name, value) the resource with that identifier, or None."""
-    pages = s.batch_searches(
-        client,
-        [
-            s.get(rt, {"patient": patient, "identifier": f"{t.sid(what)}|{value}"})
-            for rt, what, value in pairs
-        ],
-    )
-    found = [next(iter(s.all_matches([p])), None) for p in pages]
-    return found
-
-
 def save_contact_with_entry(
     client: FhirClient,
     contact: Contact,
@@ -89,17 +73,6 @@ def save_contact_with_entry(
     care_team: str | None,
 ) -> Saved:
     """P-JOURNAL: the contact and its journal entry, both or neither. Hold a lock on `entry.identifier`."""
-    existing = find_by_identifier(
-        client,
-        contact.patient,
-        [("Communication", "journal-entry", entry.identifier), ("Encounter", "contact", contact.identifier)],
-    )
-    if existing[0] is not None:
-        guard.journal_entries([existing[0]], contact.patient)  # labels intact, right youth
-        refs = {"entry": f"Communication/{existing[0]['id']}"}
-        if existing[1] is not None:
-            refs["contact"] = f"Encounter/{existing[1]['id']}"
-        return Saved(False, refs)
     contact_url = f"urn:uuid:{contact.identifier}"
     enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
     com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
@@ -108,27 +81,30 @@ def save_contact_with_entry(
             bundle.create_entry(
                 enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier, contact.patient)
             ),
-            bundle.create_entry(com, full_url=f"urn:uuid:{entry.identifier}"),
+            bundle.create_entry(
+                com,
+                full_url=f"urn:uuid:{entry.identifier}",
+                if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
+            ),
         ]
     )
     answer = client.transaction(tx)
     results = bundle.results(answer, tx)
     return Saved(
-        True,
+        results[1].status == 201,  # 200: matched, it was saved before (a retry or a double submit)
         {"contact": results[0].reference or "", "entry": results[1].reference or ""},
     )
 
 
 def save_entry(client: FhirClient, entry: JournalEntry, *, care_team: str | None) -> Saved:
     """A journal entry on its own (the coach's coaching journal, an override record), created once."""
-    existing = find_by_identifier(
-        client, entry.patient, [("Communication", "journal-entry", entry.identifier)]
+    result = client.create(
+        dump(communication.to_fhir(entry, care_team=care_team)),
+        if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
     )
-    if existing[0] is not None:
-        guard.journal_entries([existing[0]], entry.patient)
-        return Saved(False, {"entry": f"Communication/{existing[0]['id']}"})
-    result = client.create(dump(communication.to_fhir(entry, care_team=care_team)))
-    return Saved(True, {"entry": result.reference or ""})
+    if not result.created and result.resource is not None:
+        guard.journal_entries([result.resource], entry.patient)  # labels intact, right youth
+    return Saved(result.created, {"entry": result.reference or ""})
 
 
 def amend_entry(client: FhirClient, raw: Json, text: str, *, version: str, care_team: str | None) -> Json:
@@ -146,7 +122,9 @@ def write_audit(client: FhirClient, event: Json) -> str | None:
 
 
 def create_task(client: FhirClient, todo: Task) -> Saved:
-    result = client.create(dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier, todo.patient))
+    result = client.create(
+        dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier, todo.patient)
+    )
     return Saved(result.created, {"task": result.reference or ""})
 
 
@@ -215,7 +193,9 @@ def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: st
 def restart_traject(client: FhirClient, new: Traject, team: CareTeam | None) -> Saved:
     """P-RESTART: the new CarePlan (`replaces` the old) with its EpisodeOfCare, sharing the care team."""
     entries = [
-        bundle.create_entry(dump(careplan.to_fhir(new)), if_none_exist=_cond("traject", new.identifier, new.patient)),
+        bundle.create_entry(
+            dump(careplan.to_fhir(new)), if_none_exist=_cond("traject", new.identifier, new.patient)
+        ),
         bundle.create_entry(
             dump(episodeofcare.to_fhir(new)),
             if_none_exist=f"identifier={traject_token(new.identifier)}&patient={new.patient}",
@@ -260,7 +240,11 @@ def save_planned_contact(client: FhirClient, contact: Contact, *, traject_identi
     enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
     url = f"urn:uuid:{contact.identifier}"
     tx = bundle.transaction(
-        [bundle.create_entry(enc, full_url=url, if_none_exist=_cond("contact", contact.identifier, contact.patient))]
+        [
+            bundle.create_entry(
+                enc, full_url=url, if_none_exist=_cond("contact", contact.identifier, contact.patient)
+            )
+        ]
     )
     results = bundle.results(client.transaction(tx), tx)
     return Saved(results[0].created, {"contact": results[0].reference or ""})
