@@ -27,6 +27,7 @@ from hvol_fhir.mapping import (
 )
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import codes as c
+from sandbox import demo_measurements
 from sandbox.demo_scenario import Person, Scenario, Story, Youth, build
 
 Json = dict[str, Any]
@@ -134,6 +135,7 @@ def resources(scenario: Scenario) -> list[Json]:
         first = story.care_team.id not in seen_teams
         seen_teams.add(story.care_team.id or "")
         out += list(story_resources(story, with_care_team=first))
+    out += demo_measurements.resources(scenario)  # biweekly measurements and their tasks (issue 7)
     return out
 
 

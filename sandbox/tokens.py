@@ -21,6 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 JOURNAL_CLAIM = "hvol_journal"
+PROGRAMME_CLAIM = "hvol_programme"  # youths whose measurement scores (R + compartment) the holder may read
 ADMIN_CLAIM = "hvol_admin"
 
 

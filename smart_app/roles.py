@@ -31,8 +31,6 @@ from hvol_fhir.programme import codes
 from hvol_fhir.smart import FEATURES, ROLE_FEATURES
 from hvol_fhir.terminology import cs_url
 
-from .features import ROLE_EXTRAS
-
 STAFF = "staff"
 CARETEAM_ROLE_SYSTEM = cs_url(codes.CARETEAM_ROLE)
 # Most significant first: a user with two roles on one team gets the wider one.
@@ -45,10 +43,7 @@ PRECEDENCE: tuple[str, ...] = (
     STAFF,
 )
 # App policy on top of the library's feature table: the mentor gets the programme card only (P-MENTOR).
-APP_ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
-    **{role: (*features, *ROLE_EXTRAS.get(role, ())) for role, features in ROLE_FEATURES.items()},
-    codes.ROLE_MENTOR: ROLE_FEATURES[STAFF],
-}
+APP_ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {**ROLE_FEATURES, codes.ROLE_MENTOR: ROLE_FEATURES[STAFF]}
 # What the first authorization request asks for: every role's features (role discovery is part of them).
 UNION_FEATURES: tuple[str, ...] = tuple(dict.fromkeys(f for r in PRECEDENCE for f in APP_ROLE_FEATURES[r]))
 ROLE_LABELS: Mapping[str, str] = {

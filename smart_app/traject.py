@@ -50,7 +50,8 @@ from .programme import (
 from .roles import ROLE_LABELS, display_name
 
 bp = Blueprint("traject", __name__)
-TASK_ROLES = frozenset({c.ROLE_COORDINATOR})  # roles whose token may search Task
+# Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
+TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
 
 
 def code_options(cs: str) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from sandbox.org import Organisation, start_organisation
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".sandbox" / "test-run"
 TEST_CONFORMANCE = ROOT / "tests" / "data" / "hapi"
+pytest_plugins = ["tests.conftest_proof"]  # the proof suite's counters and summary table (issue 8)
 
 
 def _test_conformance() -> list[dict[str, object]]:

@@ -150,6 +150,37 @@ FEATURES: Mapping[str, Feature] = {
         Feature("consent", "Toestemmingen beheren", (_p("patient", "Consent", "crus"),)),
         Feature("waitinglist", "Wachtlijst en herinneringen", (_p("user", "Task", "crus"),)),
         Feature("journal-audit", "Inzage in dagboektoegang", (_p("patient", "AuditEvent", "rs"),)),
+        # The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
+        Feature(
+            "programme-links",
+            "Koppeling van contacten en inclusie aan het traject",
+            (_p("patient", "EpisodeOfCare", "crus"), _p("patient", "Observation", "crus")),
+        ),
+        # P-COACH-AFTER: the buddy records that she spoke with her coach as a Task of the youth. Task is in
+        # the youth's compartment (Task.for), so a patient-level scope never reaches another youth's tasks.
+        Feature(
+            "coach-followup",
+            "Coachcontact na een contactmoment vastleggen",
+            (_p("patient", "Task", "crus"),),
+        ),
+        Feature(
+            "coach-followup-list",
+            "Contacten zonder coachcontact volgen",
+            (_p("patient", "Task", "rs"),),
+        ),
+        # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to
+        # the launched youth).
+        Feature(
+            "cohort",
+            "Overzicht van alle trajecten",
+            (
+                _p("user", "CarePlan", "rs"),
+                _p("user", "CareTeam", "rs"),
+                _p("user", "Encounter", "rs"),
+                _p("user", "Patient", "rs"),
+                _p("user", "AuditEvent", "rs"),
+            ),
+        ),
     )
 }
 
@@ -158,10 +189,33 @@ FEATURES: Mapping[str, Feature] = {
 # programme's own resources and the youth's name and age (P-ASSESS).
 ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
     "staff": ("identity", "youth", "programme-card"),
-    "buddy": ("identity", "youth", "programme-card", "contacts", "journal", "measurements"),
-    "coach": ("identity", "youth", "programme-card", "contacts", "journal", "measurements"),
+    "buddy": (
+        "identity",
+        "youth",
+        "programme-card",
+        "contacts",
+        "journal",
+        "measurements",
+        "coach-followup",
+    ),
+    "coach": (
+        "identity",
+        "youth",
+        "programme-card",
+        "contacts",
+        "journal",
+        "measurements",
+        "coach-followup-list",
+    ),
     "mentor": ("identity", "youth", "programme-card", "contacts"),
-    "behavioural-scientist": ("identity", "youth", "programme-card", "traject", "measurements"),
+    "behavioural-scientist": (
+        "identity",
+        "youth",
+        "programme-card",
+        "traject",
+        "measurements",
+        "programme-links",
+    ),
     "coordinator": (
         "identity",
         "youth",
@@ -173,6 +227,9 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "consent",
         "waitinglist",
         "journal-audit",
+        "programme-links",
+        "coach-followup",
+        "cohort",
     ),
 }
 

@@ -22,6 +22,7 @@ CARETEAM_ROLE_SYSTEM = "https://hvol-fhir.org/fhir/CodeSystem/careteam-role"
 BUDDY, COACH, COORDINATOR = "buddy", "coach", "coordinator"
 BEHAVIOURAL_SCIENTIST, MENTOR = "behavioural-scientist", "mentor"
 JOURNAL_ROLES = frozenset({BUDDY, COACH})
+PROGRAMME_ROLES = frozenset({BUDDY, COACH, BEHAVIOURAL_SCIENTIST})
 ALL_CLEARANCE = "*"
 
 # Launcher labels, most significant role first.
@@ -76,6 +77,14 @@ def derive_clearance(user: User) -> list[str]:
     if user.coordinator:
         return [ALL_CLEARANCE]
     return sorted({m.patient_id for m in user.memberships if m.active and m.role in JOURNAL_ROLES})
+
+
+def derive_programme_clearance(user: User) -> list[str]:
+    """The ``hvol_programme`` claim: youths whose programme data below the journal (measurement scores,
+    confidentiality R + compartment) ``user`` may read: journal readers plus the behavioural scientist."""
+    if user.coordinator:
+        return [ALL_CLEARANCE]
+    return sorted({m.patient_id for m in user.memberships if m.active and m.role in PROGRAMME_ROLES})
 
 
 def role_label(user: User) -> str:

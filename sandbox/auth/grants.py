@@ -19,7 +19,9 @@ from typing import Any
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped, unused-ignore]
 
-from .directory import User, derive_clearance
+from sandbox.tokens import PROGRAMME_CLAIM
+
+from .directory import User, derive_clearance, derive_programme_clearance
 from .errors import (
     InvalidGrant,
     InvalidRequest,
@@ -71,6 +73,10 @@ def access_token(
 ) -> tuple[str, str]:
     """A signed access token and its ``jti``."""
     jti = new_secret()
+    extra: dict[str, Any] = {"jti": jti, "client_id": client_id}
+    programme = derive_programme_clearance(user) if user else []
+    if programme:
+        extra[PROGRAMME_CLAIM] = programme
     token = settings.token_issuer.mint(
         sub=user.id if user else client_id,
         scope=scope,
@@ -78,7 +84,7 @@ def access_token(
         patient=context.patient,
         fhir_user=user.fhir_user if user else None,
         journal=journal,
-        extra={"jti": jti, "client_id": client_id},
+        extra=extra,
     )
     return token, jti
 

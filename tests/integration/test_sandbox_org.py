@@ -12,7 +12,7 @@ import requests
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr.client import FhirClient as EhrClient
 from sandbox.demo_data import resources
-from sandbox.tokens import JOURNAL_CLAIM
+from sandbox.tokens import JOURNAL_CLAIM, PROGRAMME_CLAIM
 
 from .conftest import FhirClient, Org
 
@@ -28,16 +28,23 @@ def _claims(org: Org, token: str) -> dict[str, object]:
 def test_demo_data_is_all_there(org: Org) -> None:
     expected = {(r["resourceType"], r["id"]) for r in resources(org.scenario)}
     client = EhrClient(org.fhir_base, org.admin_token())
-    found = {(r["resourceType"], r["id"]) for rtype in {k for k, _ in expected}
-             for r in client.search_all(rtype, {"_elements": "id", "_count": "200"})}
+    found = {
+        (r["resourceType"], r["id"])
+        for rtype in {k for k, _ in expected}
+        for r in client.search_all(rtype, {"_elements": "id", "_count": "200"})
+    }
     assert expected <= found
     assert Counter(k for k, _ in expected)["Communication"] > 300
 
 
 @pytest.mark.parametrize(
     "rtype, profile",
-    [("CarePlan", "hvol-careplan"), ("Encounter", "hvol-encounter"),
-     ("Communication", "hvol-journal-communication"), ("CareTeam", "hvol-careteam")],
+    [
+        ("CarePlan", "hvol-careplan"),
+        ("Encounter", "hvol-encounter"),
+        ("Communication", "hvol-journal-communication"),
+        ("CareTeam", "hvol-careteam"),
+    ],
 )
 def test_demo_resources_claim_their_profile_and_validate(admin: FhirClient, rtype: str, profile: str) -> None:
     """Loaded through the validating server, and a sample re-validates against its profile with no errors."""
@@ -79,11 +86,19 @@ def test_journal_clearance_is_derived_per_youth_from_fhir(org: Org, user: str, e
 
 @pytest.mark.parametrize(
     "user, sees",
-    [("hv-coordinator", True), ("hv-buddy-1", True), ("hv-coach-1", True), ("hv-buddy-3", False),
-     ("hv-behavioural-scientist", False), ("hv-mentor-2", False), ("hv-staff-1", False)],
+    [
+        ("hv-coordinator", True),
+        ("hv-buddy-1", True),
+        ("hv-coach-1", True),
+        ("hv-buddy-3", False),
+        ("hv-behavioural-scientist", False),
+        ("hv-mentor-2", False),
+        ("hv-staff-1", False),
+    ],
 )
-def test_journal_through_the_fhir_api_per_role(org: Org, fhir: Callable[[str | None], FhirClient], user: str,
-                                               sees: bool) -> None:
+def test_journal_through_the_fhir_api_per_role(
+    org: Org, fhir: Callable[[str | None], FhirClient], user: str, sees: bool
+) -> None:
     client = fhir(org.token_for(user, YOUTH, "user/Communication.rs user/Patient.rs"))
     found = client.get(f"Communication?subject=Patient/{YOUTH}").json()
     assert found["resourceType"] == "Bundle"
@@ -95,8 +110,15 @@ def test_journal_through_the_fhir_api_per_role(org: Org, fhir: Callable[[str | N
 def test_launcher_lists_demo_users_and_youths_from_fhir(org: Org) -> None:
     page = requests.get(org.launcher_url, timeout=10)
     assert page.status_code == 200
-    for text in ("Marieke de Vries", "Sanne Visser", "Tom Peeters", "Sophie Meijer", "coördinator",
-                 "ervaringsmaatje", "gedragswetenschapper"):
+    for text in (
+        "Marieke de Vries",
+        "Sanne Visser",
+        "Tom Peeters",
+        "Sophie Meijer",
+        "coördinator",
+        "ervaringsmaatje",
+        "gedragswetenschapper",
+    ):
         assert text in page.text
 
 
@@ -105,3 +127,25 @@ def test_smart_configuration_at_the_fhir_base_names_this_organisations_server(or
     assert doc["authorization_endpoint"] == org.auth_url + "/authorize"
     assert doc["token_endpoint"] == org.auth_url + "/token"
     assert requests.get(doc["jwks_uri"], timeout=10).json()["keys"][0]["kid"] == org.issuer.kid
+
+
+@pytest.mark.parametrize(
+    "user, expected",
+    [
+        ("hv-coordinator", ["*"]),
+        ("hv-behavioural-scientist", "includes"),
+        ("hv-buddy-1", "includes"),
+        ("hv-mentor-2", None),
+        ("hv-staff-1", None),
+    ],
+)
+def test_programme_clearance_adds_the_behavioural_scientist_for_scores(
+    org: Org, user: str, expected: object
+) -> None:
+    claim = _claims(org, org.token_for(user, YOUTH)).get(PROGRAMME_CLAIM)
+    if expected is None:
+        assert claim is None
+    elif expected == "includes":
+        assert isinstance(claim, list) and YOUTH in claim
+    else:
+        assert claim == expected

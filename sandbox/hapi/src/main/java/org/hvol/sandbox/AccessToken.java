@@ -11,6 +11,7 @@ public record AccessToken(
         String patient,
         String fhirUser,
         Set<String> journal,
+        Set<String> programme,
         boolean admin) {
 
     private static final String KEY = AccessToken.class.getName();
@@ -22,14 +23,23 @@ public record AccessToken(
 
     /** Cleared for the journal of this Patient (bare id or "Patient/id"). */
     public boolean clearedFor(String patientId) {
-        if (seesAllJournals()) {
-            return true;
-        }
+        return seesAllJournals() || listed(journal, patientId);
+    }
+
+    /**
+     * Cleared for this youth's programme data below the journal (confidentiality R + compartment, e.g. the
+     * measurement scores): journal clearance, or the `hvol_programme` claim (adds the behavioural scientist).
+     */
+    public boolean programmeClearedFor(String patientId) {
+        return clearedFor(patientId) || programme.contains("*") || listed(programme, patientId);
+    }
+
+    private static boolean listed(Set<String> ids, String patientId) {
         if (patientId == null) {
             return false;
         }
         String bare = patientId.startsWith("Patient/") ? patientId.substring("Patient/".length()) : patientId;
-        return journal.contains(bare) || journal.contains("Patient/" + bare);
+        return ids.contains(bare) || ids.contains("Patient/" + bare);
     }
 
     public void attach(RequestDetails request) {

@@ -77,19 +77,25 @@ public class BearerTokenInterceptor {
         Object scope = claims.getClaim("scope");
         String scopeText = scope instanceof String s ? s
                 : scope instanceof List<?> l ? String.join(" ", l.stream().map(String::valueOf).toList()) : "";
-        Set<String> journal = new HashSet<>();
-        Object j = claims.getClaim("hvol_journal");
-        if (j instanceof List<?> l) {
-            l.forEach(x -> journal.add(String.valueOf(x)));
-        } else if (j instanceof String s) {
-            journal.add(s);
-        }
+        Set<String> journal = idsClaim(claims, "hvol_journal");
+        Set<String> programme = idsClaim(claims, "hvol_programme");
         boolean admin = Boolean.TRUE.equals(claims.getClaim("hvol_admin"));
         Object patient = claims.getClaim("patient");
         Object fhirUser = claims.getClaim("fhirUser");
         return new AccessToken(claims.getSubject(), SmartScopes.parse(scopeText),
                 patient == null ? null : String.valueOf(patient), fhirUser == null ? null : String.valueOf(fhirUser),
-                Set.copyOf(journal), admin);
+                journal, programme, admin);
+    }
+
+    private static Set<String> idsClaim(JWTClaimsSet claims, String name) {
+        Set<String> ids = new HashSet<>();
+        Object value = claims.getClaim(name);
+        if (value instanceof List<?> l) {
+            l.forEach(x -> ids.add(String.valueOf(x)));
+        } else if (value instanceof String s) {
+            ids.add(s);
+        }
+        return Set.copyOf(ids);
     }
 
     private static AuthenticationException unauthorized(String message, String error) {

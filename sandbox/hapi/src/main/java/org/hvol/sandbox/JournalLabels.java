@@ -78,8 +78,10 @@ final class JournalLabels {
         if (token == null) {
             return false;
         }
+        // Below the journal (R + compartment, no V: measurement scores) programme clearance is enough.
+        boolean belowJournal = !hasV(r);
         for (IIdType p : patientsOf(ctx, r)) {
-            if (token.clearedFor(p.getIdPart())) {
+            if (token.clearedFor(p.getIdPart()) || (belowJournal && token.programmeClearedFor(p.getIdPart()))) {
                 return true;
             }
         }

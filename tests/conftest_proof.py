@@ -1,0 +1,124 @@
+"""The proof suite's figures (issue 8): counters that tests increment, one table at the end of the run.
+
+Tests take the ``proof`` fixture and count what they checked (``proof.add("leak_cells")``) and what went wrong
+(``proof.add("leaks")``). The existing server-side leak matrix and launch attack tests are counted from their
+outcomes (one passed test = one cell/case checked; a failed one = one found). At session end the table is
+printed in the terminal summary and written to ``test-artifacts/proof-summary.md``; any non-zero leak, loss,
+duplicate, server error or canary hit fails the run, even when the test that found it was marked xfail.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY = ROOT / "test-artifacts" / "proof-summary.md"
+
+# (what was checked, what went wrong, row label); a non-zero "wrong" fails the run.
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("leak_cells", "leaks", "leak matrix (roles × ways in, app + raw FHIR): cells checked / leaks found"),
+    ("server_matrix_cells", "server_matrix_failed", "existing server + app leak tests counted: passed / failed"),
+    ("attacks", "attacks_accepted", "attack cases run / accepted (not refused)"),
+    ("faults", "lost", "faults injected / entries lost"),
+    ("fault_saves", "duplicates", "saves under faults / entries duplicated"),
+    ("fuzz_examples", "server_errors", "fuzz examples run / server errors (500)"),
+    ("canary_places", "canary_hits", "places searched for canaries, tokens, BSNs / hits"),
+    ("concurrent_saves", "concurrency_errors", "concurrent saves / wrong record counts"),
+)
+
+# Existing tests counted by outcome: path prefix -> (checked counter, failed counter).
+COUNTED: tuple[tuple[str, str, str], ...] = (
+    ("tests/integration/test_hapi_journal", "server_matrix_cells", "server_matrix_failed"),
+    ("tests/integration/test_hapi_labels.py", "server_matrix_cells", "server_matrix_failed"),
+    ("tests/integration/test_measurements_privacy.py", "server_matrix_cells", "server_matrix_failed"),
+    ("tests/integration/test_app_journal_leaks.py", "server_matrix_cells", "server_matrix_failed"),
+    ("tests/unit/smart_app/test_launch_attacks.py", "attacks", "attacks_accepted"),
+    ("tests/unit/smart/test_idtoken.py", "attacks", "attacks_accepted"),
+)
+
+
+@dataclass
+class Proof:
+    counts: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[name] += n
+
+    def found(self, name: str, note: str, n: int = 1) -> None:
+        """Something that must be zero: count it and keep a short note (no secret content) for the table."""
+        self.add(name, n)
+        with self.lock:
+            self.notes.append(f"{name}: {note}"[:300])
+
+    @property
+    def bad(self) -> int:
+        return sum(self.counts[wrong] for _, wrong, _ in ROWS)
+
+    def table(self) -> str:
+        lines = ["| what | checked | found |", "|---|---:|---:|"]
+        for checked, wrong, label in ROWS:
+            lines.append(f"| {label} | {self.counts[checked]} | {self.counts[wrong]} |")
+        for key in sorted(set(self.counts) - {k for row in ROWS for k in row[:2]}):
+            lines.append(f"| {key} | {self.counts[key]} | |")
+        return "\n".join(lines)
+
+
+PROOF = Proof()
+
+
+@pytest.fixture(scope="session")
+def proof() -> Iterator[Proof]:
+    yield PROOF
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: proof-suite tests that take more than a few seconds")
+    config.addinivalue_line("markers", "proof: counted in the proof summary (tests/conftest_proof.py)")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.failed):
+        return
+    for prefix, checked, failed in COUNTED:
+        if report.nodeid.startswith(prefix):
+            if report.passed and not hasattr(report, "wasxfail"):
+                PROOF.add(checked)
+            elif report.failed:
+                PROOF.add(checked)
+                PROOF.found(failed, report.nodeid)
+            return
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not PROOF.counts:
+        return
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    verdict = "PASS: nothing leaked, lost or duplicated" if not PROOF.bad else f"FAIL: {PROOF.bad} found"
+    notes = "".join(f"- {n}\n" for n in PROOF.notes)
+    SUMMARY.write_text(
+        "# Proof suite summary\n\nWritten by the last test run (`make test`, tests/conftest_proof.py).\n\n"
+        f"{PROOF.table()}\n\n**{verdict}**\n" + (f"\n## Found\n\n{notes}" if notes else ""),
+        encoding="utf-8",
+    )
+    if PROOF.bad and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not PROOF.counts:
+        return
+    terminalreporter.section("proof suite (issue 8)")
+    for line in PROOF.table().splitlines():
+        terminalreporter.write_line(line)
+    for note in PROOF.notes:
+        terminalreporter.write_line("found: " + note)
+    terminalreporter.write_line(f"written to {SUMMARY.relative_to(ROOT)}")
