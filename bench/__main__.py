@@ -1,8 +1,8 @@
 """``python -m bench [timeline|cohort|all]``: FHIR round trips and the app's own time against the bare FHIR
 requests, measured in the same run (design.md "Tests and figures"). Prints figures; asserts nothing.
 
-Needs a sandbox organisation: ``HVOL_EXTERNAL_ORG=org.json`` (``fhir_base``, ``auth_url``, ``key_file``) uses a
-running one; without it one is started here (and stopped after).
+Needs a sandbox organisation: ``HVOL_EXTERNAL_ORG=org.json`` (``fhir_base``, ``auth_url``, ``key_file``) uses
+a running one; without it one is started here (and stopped after).
 """
 
 from __future__ import annotations
@@ -65,11 +65,28 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _batch(*urls: str) -> dict[str, Any]:
+    """A plain batch of GETs (the bare fetch the app's time is compared with)."""
+    return {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "GET", "url": url}} for url in urls],
+    }
+
+
 def bench_timeline(org: Any, now: datetime) -> None:
-    resources = [*data.people(), *data.traject_resources(1, now, weeks=104, per_week=3, journal=True, measurements=50)]
-    counts = {k: sum(r["resourceType"] == k for r in resources) for k in ("Encounter", "Communication", "QuestionnaireResponse")}
+    resources = [
+        *data.people(),
+        *data.traject_resources(1, now, weeks=104, per_week=3, journal=True, measurements=50),
+    ]
+    counts = {
+        k: sum(r["resourceType"] == k for r in resources)
+        for k in ("Encounter", "Communication", "QuestionnaireResponse")
+    }
     data.load(org.fhir_base, org.admin_token(), resources)
-    token = org.token_for("hv-coordinator", "bench-youth-001") if hasattr(org, "token_for") else org.admin_token()
+    token = (
+        org.token_for("hv-coordinator", "bench-youth-001") if hasattr(org, "token_for") else org.admin_token()
+    )
     ident = data.uid("tr", 1)
     app_times, bare_times, http_times, trips = [], [], [], []
     for _ in range(RUNS):
@@ -78,7 +95,9 @@ def bench_timeline(org: Any, now: datetime) -> None:
         client = FhirClient(org.fhir_base, token, session=timed.session, counter=counter)
         t0 = time.perf_counter()
         record = TrajectReader(client, "Patient/bench-youth-001").load(ident, now, with_measurements=True)
-        alerts = traject_alerts(record.traject, record.contacts, now, coach_contacts=record.coach_contacts(), tasks=record.tasks)
+        alerts = traject_alerts(
+            record.traject, record.contacts, now, coach_contacts=record.coach_contacts(), tasks=record.tasks
+        )
         svg = render([Row("bench", record.traject, record.contacts, tuple(alerts))], now)
         total = time.perf_counter() - t0
         app_times.append(total - timed.http)
@@ -86,27 +105,45 @@ def bench_timeline(org: Any, now: datetime) -> None:
         trips.append(counter.total)
         # The bare fetch: the same FHIR requests with plain requests, nothing parsed beyond JSON.
         bare = requests.Session()
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/fhir+json",
+            "Content-Type": "application/fhir+json",
+        }
         t1 = time.perf_counter()
         tok = traject_token(ident)
-        first = {"resourceType": "Bundle", "type": "batch", "entry": [
-            {"request": {"method": "GET", "url": f"CarePlan?patient=Patient/bench-youth-001&identifier={tok}&_include=CarePlan:care-team"}},
-            {"request": {"method": "GET", "url": f"Encounter?patient=Patient/bench-youth-001&episode-of-care.identifier={tok}&_sort=date&_count=50"}},
-            {"request": {"method": "GET", "url": f"Task?patient=Patient/bench-youth-001&focus:CarePlan.identifier={tok}&_count=200"}},
-            {"request": {"method": "GET", "url": f"QuestionnaireResponse?patient=Patient/bench-youth-001&based-on:CarePlan.identifier={tok}"}}]}
+        youth = "Patient/bench-youth-001"
+        encounters = f"Encounter?patient={youth}&episode-of-care.identifier={tok}&_sort=date&_count=50"
+        first = _batch(
+            f"CarePlan?patient={youth}&identifier={tok}&_include=CarePlan:care-team",
+            encounters,
+            f"Task?subject={youth}&focus:CarePlan.identifier={tok}&_count=200",
+            f"QuestionnaireResponse?patient={youth}&based-on:CarePlan.identifier={tok}",
+        )
         bare.post(org.fhir_base, data=json.dumps(first), headers=headers, timeout=120).json()
-        rest = {"resourceType": "Bundle", "type": "batch", "entry": [
-            {"request": {"method": "GET", "url": f"Encounter?patient=Patient/bench-youth-001&episode-of-care.identifier={tok}&_sort=date&_count=50&_offset={o}"}}
-            for o in range(50, counts["Encounter"] + 50, 50)]}
+        rest = _batch(*(f"{encounters}&_offset={o}" for o in range(50, counts["Encounter"] + 50, 50)))
         bare.post(org.fhir_base, data=json.dumps(rest), headers=headers, timeout=120).json()
         bare_times.append(time.perf_counter() - t1)
     print("timeline: two-year traject")
-    print(f"  data: {counts['Encounter']} contacts, {counts['Communication']} journal entries, {counts['QuestionnaireResponse']} measurements")
-    print(f"  contacts read: {len(record.contacts)}; measurements read: {len(record.measurements)}; svg {len(svg)} bytes")
-    print(f"  FHIR round trips (timeline, after login): {max(trips)} (median of {RUNS} runs: {_median([float(t) for t in trips]):.0f})")
+    print(
+        f"  data: {counts['Encounter']} contacts, {counts['Communication']} journal entries, "
+        f"{counts['QuestionnaireResponse']} measurements"
+    )
+    print(
+        f"  contacts read: {len(record.contacts)}; measurements read: {len(record.measurements)}; "
+        f"svg {len(svg)} bytes"
+    )
+    print(
+        f"  FHIR round trips (timeline, after login): {max(trips)} "
+        f"(median of {RUNS} runs: {_median([float(t) for t in trips]):.0f})"
+    )
     print(f"  bare FHIR fetch (same requests, plain HTTP): {_median(bare_times) * 1000:.0f} ms")
-    print(f"  app: time in HTTP {_median(http_times) * 1000:.0f} ms, own time (parse, rules, SVG) {_median(app_times) * 1000:.0f} ms")
-    print(f"  app's own time / bare fetch: {_median(app_times) / _median(bare_times) * 100:.0f}% (target <= 25%)")
+    print(
+        f"  app: time in HTTP {_median(http_times) * 1000:.0f} ms, "
+        f"own time (parse, rules, SVG) {_median(app_times) * 1000:.0f} ms"
+    )
+    share = _median(app_times) / _median(bare_times) * 100
+    print(f"  app's own time / bare fetch: {share:.0f}% (target <= 25%)")
     # The journal page on top (cleared roles only): one more round trip for the journal.
     counter = RoundTripCounter()
     client = FhirClient(org.fhir_base, token, counter=counter)
@@ -114,14 +151,18 @@ def bench_timeline(org: Any, now: datetime) -> None:
     record = reader.load(ident, now)
     t0 = time.perf_counter()
     entries, _ = reader.journal(record)
-    print(f"  journal page: {len(entries)} entries, {counter.total} round trips in all (traject + journal), "
-          f"journal fetch+check {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(
+        f"  journal page: {len(entries)} entries, {counter.total} round trips in all (traject + journal), "
+        f"journal fetch+check {(time.perf_counter() - t0) * 1000:.0f} ms"
+    )
 
 
 def bench_cohort(org: Any, now: datetime) -> None:
     resources = [*data.people()]
     for n in range(2, 202):
-        resources += data.traject_resources(n, now, weeks=8 + n % 30, per_week=2, journal=False, measurements=0)
+        resources += data.traject_resources(
+            n, now, weeks=8 + n % 30, per_week=2, journal=False, measurements=0
+        )
     data.load(org.fhir_base, org.admin_token(), resources)
     token = org.token_for("hv-coordinator") if hasattr(org, "token_for") else org.admin_token()
     per_page: list[int] = []
@@ -140,7 +181,10 @@ def bench_cohort(org: Any, now: datetime) -> None:
             break
         offset += 20
     print("cohort: 200 trajects (plus whatever the organisation holds), 20 per page")
-    print(f"  pages read: {pages}; FHIR round trips per page: max {max(per_page)}, median {_median([float(x) for x in per_page]):.0f} (target <= 5)")
+    print(
+        f"  pages read: {pages}; FHIR round trips per page: max {max(per_page)}, "
+        f"median {_median([float(x) for x in per_page]):.0f} (target <= 5)"
+    )
     print(f"  time per page: median {_median(times) * 1000:.0f} ms")
 
 

@@ -98,8 +98,6 @@ def log_tail(path: Path, lines: int = 60) -> str:
         return "(geen log)"
 
 
-
-
 @dataclass
 class HapiServer:
     """A running sandbox EHR process."""

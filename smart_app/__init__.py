@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from hvol_fhir.smart import SmartLauncher
 
-from . import errors
+from . import access_log, errors
 from .config import DEFAULTS, build_registry, from_environment, load_or_create_key, normalise
 from .i18n import _
 from .launches import LaunchService
@@ -56,12 +56,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service)
 
     app.jinja_env.globals["_"] = _
+    access_log.install()  # request lines without query strings (codes, states, launch values)
     errors.init_app(app)
     from . import card, contacts, coordinator, home, journal, launch, measurements, traject, transfer
 
     app.register_blueprint(launch.bp)
     app.register_blueprint(home.bp)
-    for blueprint in (traject.bp, contacts.bp, journal.bp, coordinator.bp, card.bp, transfer.bp, measurements.bp):
+    for blueprint in (
+        traject.bp,
+        contacts.bp,
+        journal.bp,
+        coordinator.bp,
+        card.bp,
+        transfer.bp,
+        measurements.bp,
+    ):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -94,7 +94,8 @@ def register(launch_id: str, ident: str) -> Any:
             )
             if utc(contact.end) > utc(moment) + CLOCK_SKEW:
                 raise InvalidInput(
-                    "Dit contact ligt in de toekomst. Leg een contact vast nadat het is geweest, of plan het hieronder.",
+                    "Dit contact ligt in de toekomst. Leg een contact vast nadat het is geweest, "
+                    "of plan het hieronder.",
                     field="start",
                     code="in-future",
                 )

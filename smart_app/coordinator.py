@@ -1,6 +1,6 @@
-"""The coordinator's overview: every traject (phase, alerts), searchable, sortable and paged; the waiting list
-(order, waiting time); alignment meetings (P-ALIGN) and group presentations (P-PRESENT-3M); all trajects stacked
-on one timeline. No journal is read here.
+"""The coordinator's overview: every traject (phase, alerts), searchable, sortable and paged; the waiting
+list (order, waiting time); alignment meetings (P-ALIGN) and group presentations (P-PRESENT-3M); all trajects
+stacked on one timeline. No journal is read here.
 """
 
 from __future__ import annotations
@@ -58,6 +58,15 @@ def _sorted(rows: list[Any], key: str) -> list[Any]:
     return rows
 
 
+def _held(tasks: list[Task]) -> list[datetime]:
+    """The days of completed meetings (alignment, presentation) as moments for the rules."""
+    return [
+        datetime.combine(t.due, datetime.min.time(), tzinfo=AMSTERDAM)
+        for t in tasks
+        if t.status == "completed" and t.due
+    ]
+
+
 @bp.get("/l/<launch_id>/overzicht")
 def cohort(launch_id: str) -> Any:
     c_ = ctx(launch_id)
@@ -69,13 +78,8 @@ def cohort(launch_id: str) -> Any:
     waiting = waiting_list(c_.client)
     meetings = organisation_tasks(c_.client, c.TASK_ALIGNMENT_MEETING)
     presentations = organisation_tasks(c_.client, c.TASK_GROUP_PRESENTATION)
-    held = lambda tasks: [
-        datetime.combine(t.due, datetime.min.time(), tzinfo=AMSTERDAM)
-        for t in tasks
-        if t.status == "completed" and t.due
-    ]  # noqa: E731
-    org_alerts = check_alignment(held(meetings), moment) + check_presentations(
-        {"alle groepen": held(presentations)}, moment
+    org_alerts = check_alignment(_held(meetings), moment) + check_presentations(
+        {"alle groepen": _held(presentations)}, moment
     )
     overrides = recent_overrides(c_.client, moment)
     return render_template(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -193,9 +193,19 @@ def coaching(launch_id: str, ident: str) -> Any:
     ), 422
 
 
+def _until(value: str) -> datetime | None:
+    """The last day of a grant (a date field); a malformed value is a message on the form, not a 500."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(date.fromisoformat(value).isoformat() + "T23:59:00+01:00")
+    except ValueError:
+        raise InvalidInput("Vul een geldige datum in bij 'Geldig tot'.", field="until", code="not-a-date") from None
+
+
 @bp.route("/l/<launch_id>/t/<ident>/delen", methods=["GET", "POST"])
 def share(launch_id: str, ident: str) -> Any:
-    """P-SHARE-CONSENT: record the youth's grant (what, with whom, why, until when) and audit the disclosure."""
+    """P-SHARE-CONSENT: record the youth's grant (what, with whom, why, until when); audit the disclosure."""
     c_ = ctx(launch_id)
     require(
         access.may_disclose(c_.role),
@@ -211,8 +221,7 @@ def share(launch_id: str, ident: str) -> Any:
         with form_errors(errors):
             moment = now()
             chosen = [f"Communication/{i}" for i in request.form.getlist("entries")]
-            until = form_value("until")
-            end = datetime.fromisoformat(until + "T23:59:00+01:00") if until else None
+            end = _until(form_value("until"))
             recipient = form_value("recipient").strip()
             if recipient and "/" not in recipient:
                 recipient = f"Practitioner/{recipient}"

@@ -1,8 +1,8 @@
 """What every programme page needs: the launch, the user's role, a FHIR client with the launch's token, the
 clock, a CSRF token, and the one place where EHR faults become a plain Dutch message on the same form.
 
-Pages take ``launch_id`` from the URL (never from the cookie). The FHIR client refreshes the token once after a
-401. Nothing here logs request bodies: journal text may be in them.
+Pages take ``launch_id`` from the URL (never from the cookie). The FHIR client refreshes the token once after
+a 401. Nothing here logs request bodies: journal text may be in them.
 """
 
 from __future__ import annotations

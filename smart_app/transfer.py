@@ -4,7 +4,9 @@ A thin adapter over :class:`hvol_fhir.transfer.TransferService`: the launch says
 which youth; the preview shows every resource that goes and every one that stays, with the reason; the
 confirmation re-plans and sends only when the plan is still the one the coordinator saw (same key).
 Errors (B refuses, B unreachable, no usable identifier, journal without consent, ...) are shown on the same
-form, in plain Dutch, with what the coordinator typed kept.
+form, in plain Dutch, with what the coordinator typed kept. Every POST carries the CSRF token of the
+programme pages (``programme.check_csrf``: an HMAC of browser session and launch); updating the preview is a
+POST too, so the reason and the chosen journal entries never end up in a URL.
 
 Settings (``app.config``): ``HVOL_TRANSFER_TARGETS`` = ``[{"id", "name", "fhir_base", "client_id"?,
 "scope"?}]``, ``HVOL_TRANSFER_SOURCE_NAME``, ``HVOL_TRANSFER_CLIENT_ID`` (default ``hvol-transfer``). Both
@@ -32,6 +34,7 @@ from hvol_fhir.transfer.model import MODE_NL
 
 from . import browser
 from .i18n import _
+from .programme import check_csrf, csrf_token
 from .state import state
 
 bp = Blueprint("transfer", __name__)
@@ -142,6 +145,7 @@ def _page(launch_id: str, form: dict[str, Any], *, status: int = 200, **extra: A
     return render_template(
         "transfer/preview.html",
         launch_id=launch_id,
+        csrf=csrf_token(launch_id),
         form=form,
         targets=targets,
         plan=plan,
@@ -168,8 +172,16 @@ def preview(launch_id: str) -> tuple[str, int]:
     return _page(launch_id, _form(request.args))
 
 
+@bp.post("/l/<launch_id>/overdracht/voorvertoning")
+def refresh(launch_id: str) -> tuple[str, int]:
+    """The preview for what the coordinator changed on the form (mode, reason, ticked journal entries)."""
+    check_csrf(launch_id)
+    return _page(launch_id, _form(request.form))
+
+
 @bp.post("/l/<launch_id>/overdracht/")
 def confirm(launch_id: str) -> tuple[str, int]:
+    check_csrf(launch_id)
     form = _form(request.form)
     session, coordinator = _coordinator(launch_id)
     target = next((t for t in _targets() if t["id"] == form["target"]), None)

@@ -1,8 +1,9 @@
 """Serving the app.
 
 - Demo / development: ``python -m smart_app.wsgi --port P`` (werkzeug, threaded, loopback only).
-- Production: ``gunicorn -w 4 -b 0.0.0.0:8000 'smart_app.wsgi:app'`` behind TLS; with several workers or
-  machines set ``HVOL_SESSION_STORE=redis://…`` (the sqlite default works for the workers of one machine).
+- Production: ``gunicorn -c python:smart_app.gunicorn_conf`` (``HVOL_BIND``, ``HVOL_WORKERS``; access log
+  without query strings) behind TLS; with several workers or machines set ``HVOL_SESSION_STORE=redis://…``
+  (the sqlite default works for the workers of one machine).
 """
 
 from __future__ import annotations

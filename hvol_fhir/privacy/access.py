@@ -19,7 +19,8 @@ JOURNAL_WRITERS: Final = {
 }
 # P-SHARE-CONSENT: disclosure under a recorded grant; buddy and coordinator record it.
 DISCLOSERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COORDINATOR})
-# P-DANGER / break-the-glass: buddies escalate; the override itself is the coordinator's (security-labels §4 C).
+# P-DANGER / break-the-glass: buddies escalate; the override itself is the coordinator's
+# (security-labels §4 C).
 OVERRIDERS: Final = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY})
 # v3-ActReason purpose of use per kind of access (security-labels.md §2).
 PURPOSE_ROUTINE: Final = "COC"

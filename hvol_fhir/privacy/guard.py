@@ -26,7 +26,8 @@ def walk(resources: Iterable[Json]) -> Iterator[Json]:
         yield res
         yield from walk(c for c in res.get("contained") or [] if isinstance(c, dict))
         if res.get("resourceType") == "Bundle":
-            yield from walk(e.get("resource") for e in res.get("entry") or [] if isinstance(e, dict))
+            entries = [e for e in res.get("entry") or [] if isinstance(e, dict)]
+            yield from walk(e["resource"] for e in entries if isinstance(e.get("resource"), dict))
 
 
 def _patient_ref(res: Json) -> str | None:

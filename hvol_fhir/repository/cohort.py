@@ -1,6 +1,7 @@
 """The coordinator's cohort overview: all programme trajects, paged, at most three round trips a page.
 
-1. one page of CarePlans (category programme) with their youth and CareTeam (``_include``; neither is journal);
+1. one page of CarePlans (category programme) with their youth and CareTeam (``_include``; neither is
+   journal);
 2. one batch: for every traject on the page its recent contacts (the alert window) and coach-contact tasks;
 3. (separately, once per page) the waiting list.
 Alerts over the window only: a week older than the window is not re-assessed here (the traject page does).
@@ -22,7 +23,7 @@ from hvol_fhir.programme.clock import local_date, utc
 from hvol_fhir.programme.model import CareTeam, Contact, Task, Traject
 from hvol_fhir.programme.rules import traject_alerts
 from hvol_fhir.repository import searches as s
-from hvol_fhir.repository.reads import contact_from_json, traject_token
+from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
 
 Json = dict[str, Any]
 WINDOW = timedelta(weeks=10)
@@ -73,7 +74,7 @@ def cohort_page(
     }
     if name.strip():
         params["subject:Patient.name"] = name.strip()
-    page = client.search("CarePlan", params)  # type: ignore[arg-type]
+    page = client.search("CarePlan", params)
     plans = [r for r in s.all_matches([page]) if r.get("resourceType") == "CarePlan"]
     patients = {f"Patient/{p['id']}": p for p in s.included([page], "Patient")}
     teams = {f"CareTeam/{x['id']}": x for x in s.included([page], "CareTeam")}
@@ -96,7 +97,7 @@ def cohort_page(
             s.get(
                 "Task",
                 {
-                    "patient": tr.patient,
+                    TASK_PATIENT: tr.patient,
                     "focus": f"CarePlan/{tr.id}",
                     "code": f"{t.cs_url(c.TASK_KIND)}|{c.TASK_COACH_CONTACT}",
                 },
@@ -112,13 +113,13 @@ def cohort_page(
         )
         tasks = tuple(task.from_fhir(x) for x in s.all_matches(pages[2 * i + 1 : 2 * i + 2]))
         coach = [x.authored for x in tasks if x.status == "completed" and x.authored]
-        since = local_date(_window_start(tr, now))
+        window_from = local_date(_window_start(tr, now))
         alerts = [
             a
             for a in traject_alerts(
                 tr, contacts, now, coach_contacts=coach if coach else None, tasks=tasks, subject=ref
             )
-            if a.due is None or a.due >= since or a.rule_id not in ("P-F2F-WEEK", "P-2H-WEEK")
+            if a.due is None or a.due >= window_from or a.rule_id not in ("P-F2F-WEEK", "P-2H-WEEK")
         ]
         team_raw = teams.get(tr.care_team or "")
         held = [x for x in contacts if x.status == "finished"]

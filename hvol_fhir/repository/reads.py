@@ -1,8 +1,8 @@
 """A traject with everything around it, read in at most three FHIR round trips.
 
-1. one batch: the CarePlan (+ its CareTeam by ``_include``, a non-journal type), the first page of its contacts
-   (``Encounter?episode-of-care.identifier=`` the traject identifier), its tasks and, when asked, the inclusion
-   assessment and the measurements (issue 7);
+1. one batch: the CarePlan (+ its CareTeam by ``_include``, a non-journal type), the first page of its
+   contacts (``Encounter?episode-of-care.identifier=`` the traject identifier), its tasks (``subject=`` the
+   youth) and, when asked, the inclusion assessment and the measurements (issue 7);
 2. the remaining contact pages in one batch (``_offset``), only when there are more than one page;
 3. the journal (``Communication?based-on=``), only when the caller asks, which it does only for a role that
    may read it. Journal pages are fetched the same way.
@@ -29,6 +29,9 @@ from hvol_fhir.repository import searches as s
 Json = dict[str, Any]
 PAGE = 50
 COACH_TASK = c.TASK_COACH_CONTACT
+# A Task belongs to a youth through Task.for; the sandbox (and R5) put it in her compartment by the search
+# parameter ``subject``, so a patient-level token must name her there (``patient=`` is refused as outside).
+TASK_PATIENT = "subject"
 
 
 def traject_token(identifier: str) -> str:
@@ -86,7 +89,14 @@ def contact_from_json(data: Json, traject: str) -> Contact:
         if i != at and _is_present(p) and p.get("individual")
     )
     per = f.need(data, "period", "Encounter")
-    location = next((x["location"]["display"] for x in data.get("location") or [] if x.get("location", {}).get("display")), None)
+    location = next(
+        (
+            x["location"]["display"]
+            for x in data.get("location") or []
+            if x.get("location", {}).get("display")
+        ),
+        None,
+    )
     return Contact(
         identifier=f.identifier_value(data, "contact", "Encounter"),
         traject=traject,
@@ -152,11 +162,16 @@ class TrajectReader:
         ]
         if with_tasks:
             searches.append(
-                s.get("Task", {"patient": self.patient, "focus:CarePlan.identifier": token, "_count": "200"})
+                s.get(
+                    "Task", {TASK_PATIENT: self.patient, "focus:CarePlan.identifier": token, "_count": "200"}
+                )
             )
         if with_assessment:
             searches.append(
-                s.get("Observation", {"patient": self.patient, "based-on:CarePlan.identifier": token, "_count": "50"})
+                s.get(
+                    "Observation",
+                    {"patient": self.patient, "based-on:CarePlan.identifier": token, "_count": "50"},
+                )
             )
         if with_measurements:
             searches.append(

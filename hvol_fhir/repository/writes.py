@@ -43,7 +43,7 @@ from hvol_fhir.programme.model import (
     Task,
     Traject,
 )
-from hvol_fhir.repository.reads import traject_token
+from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
 
 Json = dict[str, Any]
 
@@ -54,10 +54,10 @@ class Saved:
     references: dict[str, str]  # what -> Type/id
 
 
-def _cond(what: str, value: str, patient: str | None = None) -> str:
+def _cond(what: str, value: str, patient: str | None = None, *, param: str = "patient") -> str:
     """``identifier=...`` (and ``&patient=``: a patient-level token may only search its own patient)."""
     condition = bundle.identifier_condition(t.sid(what), value)
-    return f"{condition}&patient={patient}" if patient else condition
+    return f"{condition}&{param}={patient}" if patient else condition
 
 
 def _episode_condition(traject_identifier: str) -> str:
@@ -123,7 +123,8 @@ def write_audit(client: FhirClient, event: Json) -> str | None:
 
 def create_task(client: FhirClient, todo: Task) -> Saved:
     result = client.create(
-        dump(task.to_fhir(todo)), if_none_exist=_cond("task", todo.identifier, todo.patient)
+        dump(task.to_fhir(todo)),
+        if_none_exist=_cond("task", todo.identifier, todo.patient, param=TASK_PATIENT),
     )
     return Saved(result.created, {"task": result.reference or ""})
 
@@ -223,7 +224,7 @@ def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Sa
 
 
 def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Saved:
-    """A Consent is restricted: conditional create needs organisation-wide clearance (the coordinator has it)."""
+    """A Consent is restricted: a conditional create needs organisation-wide clearance (the coordinator's)."""
     result = client.create(
         dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)),
         if_none_exist=_cond("consent", grant.identifier, grant.patient),

@@ -88,12 +88,24 @@ def _shape(kind: str, x: float, y: float, title: str, cls: str = "") -> str:
     if kind == c.CONTACT_FACE_TO_FACE:
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="#1d1b20"{extra}>{tip}</circle>'
     if kind == c.CONTACT_VIDEO:
-        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="#fff" stroke="#1d1b20" stroke-width="1.5"{extra}>{tip}</rect>'
+        return (
+            f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="#fff" stroke="#1d1b20" '
+            f'stroke-width="1.5"{extra}>{tip}</rect>'
+        )
     if kind == c.CONTACT_PHONE:
-        return f'<path d="M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 4:.1f} L{x - 5:.1f},{y + 4:.1f} Z" fill="#fff" stroke="#1d1b20" stroke-width="1.5"{extra}>{tip}</path>'
+        return (
+            f'<path d="M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 4:.1f} L{x - 5:.1f},{y + 4:.1f} Z" fill="#fff" '
+            f'stroke="#1d1b20" stroke-width="1.5"{extra}>{tip}</path>'
+        )
     if kind == c.CONTACT_MESSAGING:
-        return f'<path d="M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y:.1f} L{x:.1f},{y + 5:.1f} L{x - 5:.1f},{y:.1f} Z" fill="#777"{extra}>{tip}</path>'
-    return f'<path d="M{x - 4:.1f},{y - 4:.1f} L{x + 4:.1f},{y + 4:.1f} M{x + 4:.1f},{y - 4:.1f} L{x - 4:.1f},{y + 4:.1f}" stroke="#1d1b20" stroke-width="2"{extra}>{tip}</path>'
+        return (
+            f'<path d="M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y:.1f} L{x:.1f},{y + 5:.1f} '
+            f'L{x - 5:.1f},{y:.1f} Z" fill="#777"{extra}>{tip}</path>'
+        )
+    return (
+        f'<path d="M{x - 4:.1f},{y - 4:.1f} L{x + 4:.1f},{y + 4:.1f} M{x + 4:.1f},{y - 4:.1f} '
+        f'L{x - 4:.1f},{y + 4:.1f}" stroke="#1d1b20" stroke-width="2"{extra}>{tip}</path>'
+    )
 
 
 def _type_nl(kind: str) -> str:
@@ -147,7 +159,8 @@ def _phases(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
         tip = f"{name}: {date_nl(local_date(p.start))} – " + (date_nl(local_date(p.end)) if p.end else "nu")
         out.append(
             f'<rect x="{x1:.1f}" y="{y}" width="{width:.1f}" height="14" fill="{PHASE_FILL[p.phase]}" '
-            f'stroke="#4b2c66" stroke-width="0.5" class="phase" data-phase={_a(p.phase)}><title>{_t(tip)}</title></rect>'
+            f'stroke="#4b2c66" stroke-width="0.5" class="phase" data-phase={_a(p.phase)}>'
+            f"<title>{_t(tip)}</title></rect>"
         )
         if width > 60:
             fill = "#fff" if p.phase in (c.PHASE_CONTACT_PERIOD, c.PHASE_CLOSURE) else "#1d1b20"
@@ -160,9 +173,11 @@ def _phases(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
                 p.end is None and local_date(now) >= due
             )
             weeks = limit // 7
+            limit_tip = f"Grens {name}: {weeks} weken (tot {date_nl(due - timedelta(days=1))})"
             out.append(
-                f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + 17}" class="limit{" over" if over else ""}" '
-                f'data-limit="{weeks}w"><title>{_t(f"Grens {name}: {weeks} weken (tot {date_nl(due - timedelta(days=1))})")}</title></line>'
+                f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x:.1f}" y2="{y + 17}" '
+                f'class="limit{" over" if over else ""}" '
+                f'data-limit="{weeks}w"><title>{_t(limit_tip)}</title></line>'
             )
     return out
 
@@ -185,7 +200,8 @@ def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list
         cls = "hours short" if short else "hours"
         tip = f"Week {week}: {duration_nl(total)} contact (norm 2 uur)"
         out.append(
-            f'<rect x="{x1 + 0.5:.1f}" y="{y + height - bar:.1f}" width="{max(1.0, x2 - x1 - 1):.1f}" height="{bar:.1f}" '
+            f'<rect x="{x1 + 0.5:.1f}" y="{y + height - bar:.1f}" width="{max(1.0, x2 - x1 - 1):.1f}" '
+            f'height="{bar:.1f}" '
             f'class="{cls}" data-week="{week}"><title>{_t(tip)}</title></rect>'
         )
         if week not in f2f and past:
@@ -201,7 +217,10 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
     out: list[str] = []
     for x in sorted(row.contacts, key=lambda k: utc(k.start)):
         at = local(x.start)
-        tip = f"{date_nl(at.date())} {at:%H:%M}–{local(x.end):%H:%M}, {_type_nl(x.contact_type)} ({duration_nl(x.duration)})"
+        tip = (
+            f"{date_nl(at.date())} {at:%H:%M}–{local(x.end):%H:%M}, {_type_nl(x.contact_type)} "
+            f"({duration_nl(x.duration)})"
+        )
         cx = axis.x(x.start)
         if x.status == "planned":
             tip += " (gepland)"
@@ -210,7 +229,8 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
         )
         if x.id and f"Encounter/{x.id}" in no_coach:
             out.append(
-                f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="8" class="nocoach"><title>{_t("Nog geen contact met de coach na dit contact")}</title></circle>'
+                f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="8" class="nocoach">'
+                f"<title>{_t('Nog geen contact met de coach na dit contact')}</title></circle>"
             )
     for moment in row.coach_contacts:
         cx = axis.x(moment)
@@ -228,7 +248,8 @@ def _alerts(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
         x = axis.xd(day)
         fill = SEVERITY_FILL[a.severity]
         out.append(
-            f'<path d="M{x:.1f},{y - 5} L{x + 5:.1f},{y + 4} L{x - 5:.1f},{y + 4} Z" fill="{fill}" class="alert {a.severity}" '
+            f'<path d="M{x:.1f},{y - 5} L{x + 5:.1f},{y + 4} L{x - 5:.1f},{y + 4} Z" fill="{fill}" '
+            f'class="alert {a.severity}" '
             f"data-rule={_a(a.rule_id)}><title>{_t(a.rule_id + ': ' + a.message_nl)}</title></path>"
         )
     return out
@@ -287,9 +308,11 @@ def _legend(y: float) -> list[str]:
 _STYLE: Final = """
 text{font-family:system-ui,sans-serif;fill:#1d1b20}.small{font-size:10px}.tick{font-size:9px;fill:#555}
 .label{font-size:11px;font-weight:600}.grid{stroke:#ddd;stroke-width:0.5}.base{stroke:#999;stroke-width:0.5}
-.norm{stroke:#1d1b20;stroke-width:1;stroke-dasharray:4 3}.limit{stroke:#1d1b20;stroke-width:1.5;stroke-dasharray:2 2}
+.norm{stroke:#1d1b20;stroke-width:1;stroke-dasharray:4 3}
+.limit{stroke:#1d1b20;stroke-width:1.5;stroke-dasharray:2 2}
 .limit.over{stroke:#b3261e;stroke-width:2.5}.hours{fill:#b894d6}.hours.short{fill:#fff;stroke:#b3261e;stroke-width:1}
-.nof2f{font-size:11px;fill:#b3261e;font-weight:700}.nocoach{fill:none;stroke:#b36b00;stroke-width:1.5;stroke-dasharray:2 1}
+.nof2f{font-size:11px;fill:#b3261e;font-weight:700}
+.nocoach{fill:none;stroke:#b36b00;stroke-width:1.5;stroke-dasharray:2 1}
 .coach{stroke:#1f6fb2;stroke-width:2}.score{fill:none;stroke:#1f6fb2;stroke-width:1.5}.planned{opacity:.45}
 @media print{.grid{stroke:#bbb}}
 """
@@ -331,7 +354,8 @@ def render(
         y += row_height + lanes_height
     x_now = axis.x(now)
     body.append(
-        f'<line x1="{x_now:.1f}" y1="{top - 8}" x2="{x_now:.1f}" y2="{y - 6}" stroke="#b3261e" stroke-width="1"/>'
+        f'<line x1="{x_now:.1f}" y1="{top - 8}" x2="{x_now:.1f}" y2="{y - 6}" '
+        'stroke="#b3261e" stroke-width="1"/>'
     )
     body.append(f'<text x="{x_now + 2:.1f}" y="{y}" class="small" fill="#b3261e">vandaag</text>')
     height = y + 40

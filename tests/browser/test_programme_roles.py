@@ -51,12 +51,18 @@ def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def launch(driver: Any, org: Any, user: str, patient: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(org.launcher_url)
     driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
     driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
     driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
     driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    # The click returns before the redirects (launch, authorize, callback) end on the app's home page.
+    WebDriverWait(driver, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="programme-links"]'))
+    )
 
 
 def shot(driver: Any, name: str) -> None:
@@ -87,15 +93,21 @@ def test_buddy_registers_a_contact_with_writing_help(driver: Any, running: Runni
         "document.querySelector('[name=date]').value = arguments[0];"
         "document.querySelector('[name=start]').value = arguments[1];"
         "document.querySelector('[name=end]').value = arguments[2];",
-        f"2026-08-{1 + rnd % 28:02d}", f"05:{rnd // 28 % 11 * 5:02d}", f"05:{rnd // 28 % 11 * 5 + 3:02d}",
+        f"2026-08-{1 + rnd % 28:02d}",
+        f"05:{rnd // 28 % 11 * 5:02d}",
+        f"05:{rnd // 28 % 11 * 5 + 3:02d}",
     )
     text = driver.find_element(By.CSS_SELECTOR, '[data-testid="text"]')
     marker = f"{MARKER_PREFIX}{uuid.uuid4().hex}"
     text.send_keys(f"Ze komt vaak te laat ivm school. {marker}")
-    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.CSS_SELECTOR, '#hints li[data-kind="vague"]')))
+    WebDriverWait(driver, 10).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, '#hints li[data-kind="vague"]'))
+    )
     shot(driver, "buddy-contact-form-hints")
     driver.find_element(By.CSS_SELECTOR, '[data-testid="save"]').click()  # the hints never block saving
-    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="saved"]')))
+    WebDriverWait(driver, 20).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="saved"]'))
+    )
     shot(driver, "buddy-saved")
     driver.find_element(By.CSS_SELECTOR, '[data-testid="journal-link"]').click()
     assert marker in driver.page_source

@@ -39,7 +39,9 @@ class ExternalOrg:
         from sandbox.auth.settings import load_or_create_key
         from sandbox.tokens import TokenIssuer
 
-        return TokenIssuer(issuer=self.auth_url, audience=self.fhir_base, key=load_or_create_key(Path(self.key_file)))
+        return TokenIssuer(
+            issuer=self.auth_url, audience=self.fhir_base, key=load_or_create_key(Path(self.key_file))
+        )
 
     def admin_token(self) -> str:
         return str(self.issuer.admin_token())
@@ -112,5 +114,10 @@ def traject_ident(page: Page) -> str:
 def journal_texts(org: Any, patient: str) -> list[str]:
     """Every journal text of a youth, read with the loader's token (test oracle only)."""
     headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    resp = requests.get(f"{org.fhir_base}/Communication", params={"subject": patient, "_count": "500"}, headers=headers, timeout=60)
+    resp = requests.get(
+        f"{org.fhir_base}/Communication",
+        params={"subject": patient, "_count": "500"},
+        headers=headers,
+        timeout=60,
+    )
     return [e["resource"]["payload"][0].get("contentString", "") for e in resp.json().get("entry", [])]

@@ -54,9 +54,22 @@ def planted(running: RunningApp, prog_org: Any) -> tuple[str, str]:
 
 def reachable(page: Page, ident: str) -> list[str]:
     """Every page and fragment of the app for this launch, whatever the role (refusals included)."""
-    paths = ["/", "/programma", "/kaart", "/overzicht", "/overzicht/tijdlijn.svg", f"/t/{ident}/", f"/t/{ident}/tijdlijn.svg",
-             f"/t/{ident}/contact", f"/t/{ident}/inclusie", f"/t/{ident}/journaal", f"/t/{ident}/delen",
-             f"/t/{ident}/gevaar", f"/t/{ident}/journaal/onbekend/wijzig", "/bestaat-niet"]
+    paths = [
+        "/",
+        "/programma",
+        "/kaart",
+        "/overzicht",
+        "/overzicht/tijdlijn.svg",
+        f"/t/{ident}/",
+        f"/t/{ident}/tijdlijn.svg",
+        f"/t/{ident}/contact",
+        f"/t/{ident}/inclusie",
+        f"/t/{ident}/journaal",
+        f"/t/{ident}/delen",
+        f"/t/{ident}/gevaar",
+        f"/t/{ident}/journaal/onbekend/wijzig",
+        "/bestaat-niet",
+    ]
     bodies = [page.get(p).text for p in paths]
     bodies.append(page.post("/schrijfhulp", {"text": "vaak"}, csrf_from="/").text)
     return bodies
@@ -83,7 +96,15 @@ def test_readers_see_it_only_on_journal_pages_and_never_in_logs(
     marker, ident = planted
     caplog.set_level(logging.DEBUG)
     page = launch(running, prog_org, user, YOUTH)
-    for path in ["/", "/programma", f"/t/{ident}/", f"/t/{ident}/tijdlijn.svg", "/kaart", "/overzicht", "/bestaat-niet"]:
+    for path in [
+        "/",
+        "/programma",
+        f"/t/{ident}/",
+        f"/t/{ident}/tijdlijn.svg",
+        "/kaart",
+        "/overzicht",
+        "/bestaat-niet",
+    ]:
         assert marker not in page.get(path).text, path
     assert marker in page.get(f"/t/{ident}/journaal").text
     assert marker not in caplog.text

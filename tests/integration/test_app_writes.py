@@ -1,13 +1,12 @@
 """Every FHIR write of the programme pages, against the sandbox's real HAPI and authorization server.
 
-Each test drives the real pages (launch, form, CSRF) and checks what landed in the EHR with the loader's token.
+Each test drives the real pages (launch, form, CSRF) and checks what landed in the EHR with the loader's
+token.
 """
 
 from __future__ import annotations
 
 import html
-
-from markupsafe import escape as jinja_escape
 import re
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from markupsafe import escape as jinja_escape
 
 from hvol_fhir.ehr import EhrDown
 from tests.integration.app_support import Page, journal_texts, launch, org_or_external, traject_ident
@@ -37,7 +37,9 @@ def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    resp = requests.get(f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60)
+    resp = requests.get(
+        f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60
+    )
     assert resp.status_code == 200, resp.text
     return [e["resource"] for e in resp.json().get("entry", [])]
 
@@ -70,7 +72,9 @@ def buddy(running: RunningApp, prog_org: Any) -> tuple[Page, str]:
     return page, traject_ident(page)
 
 
-def test_contact_and_entry_one_transaction_and_double_submit_creates_nothing_twice(buddy: tuple[Page, str], prog_org: Any) -> None:
+def test_contact_and_entry_one_transaction_and_double_submit_creates_nothing_twice(
+    buddy: tuple[Page, str], prog_org: Any
+) -> None:
     page, ident = buddy
     form = contact_form(page, ident)
     first = page.post(f"/t/{ident}/contact", form)
@@ -131,7 +135,9 @@ def test_markup_in_content_is_stored_and_shown_as_text(buddy: tuple[Page, str]) 
     assert "<script>alert('x')</script>" not in journal
 
 
-def test_ehr_unreachable_keeps_the_entry_on_the_page(buddy: tuple[Page, str], monkeypatch: pytest.MonkeyPatch, prog_org: Any) -> None:
+def test_ehr_unreachable_keeps_the_entry_on_the_page(
+    buddy: tuple[Page, str], monkeypatch: pytest.MonkeyPatch, prog_org: Any
+) -> None:
     page, ident = buddy
     from hvol_fhir.repository import writes
 
@@ -151,12 +157,20 @@ def test_form_without_csrf_token_is_refused(buddy: tuple[Page, str], prog_org: A
     page, ident = buddy
     form = contact_form(page, ident)
     cookies = "; ".join(f"{k}={v}" for k, v in page.browser.cookies.items())
-    resp = page.browser.http.post(page.url(f"/t/{ident}/contact"), data=form, headers={"Cookie": cookies}, allow_redirects=False, timeout=60)
+    resp = page.browser.http.post(
+        page.url(f"/t/{ident}/contact"),
+        data=form,
+        headers={"Cookie": cookies},
+        allow_redirects=False,
+        timeout=60,
+    )
     assert resp.status_code == 400
     assert not admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{form['contact_uuid']}")
 
 
-def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(buddy: tuple[Page, str], prog_org: Any) -> None:
+def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(
+    buddy: tuple[Page, str], prog_org: Any
+) -> None:
     page, ident = buddy
     form = contact_form(page, ident)
     assert page.post(f"/t/{ident}/contact", form).status_code == 303
@@ -167,21 +181,43 @@ def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(buddy: tuple[P
     stale = page.post(path, {"text": form["text"] + " Aanvulling twee.", "version": "1"})
     assert stale.status_code == 409
     assert "Aanvulling een." in stale.text and "Aanvulling twee." in stale.text
-    current = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")[0]
+    current = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{form['entry_uuid']}")[
+        0
+    ]
     assert current["meta"]["versionId"] == "2"
     assert current["payload"][0]["contentString"].endswith("Aanvulling een.")
 
 
-@pytest.mark.xfail(reason="the buddy's token has no Task scope yet (features.py; issue-5 report)", strict=False)
 def test_coach_contact_and_planned_contact_are_written(buddy: tuple[Page, str], prog_org: Any) -> None:
     page, ident = buddy
     task_uuid = str(uuid.uuid4())
-    resp = page.post(f"/t/{ident}/coachcontact", {"task_uuid": task_uuid, "date": "2026-11-27", "time": "12:00"}, csrf_from=f"/t/{ident}/")
+    resp = page.post(
+        f"/t/{ident}/coachcontact",
+        {"task_uuid": task_uuid, "date": "2026-11-27", "time": "12:00"},
+        csrf_from=f"/t/{ident}/",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     tasks = admin_search(prog_org, "Task", identifier=f"{SID}task|{task_uuid}")
     assert len(tasks) == 1 and tasks[0]["status"] == "completed"
+    assert tasks[0]["for"]["reference"] == "Patient/hv-youth-08"
+    again = page.post(
+        f"/t/{ident}/coachcontact",
+        {"task_uuid": task_uuid, "date": "2026-11-27", "time": "12:00"},
+        csrf_from=f"/t/{ident}/",
+    )
+    assert (
+        again.status_code == 303
+        and len(admin_search(prog_org, "Task", identifier=f"{SID}task|{task_uuid}")) == 1
+    )
+    # The buddy's own timeline shows the coach follow-up (P-COACH-AFTER), read with her patient-level token.
+    timeline = html.unescape(page.get(f"/t/{ident}/").text)
+    assert "Contact met de coach op 27 november 2026" in timeline
     plan_uuid = str(uuid.uuid4())
-    resp = page.post(f"/t/{ident}/plan", {"contact_uuid": plan_uuid, "date": "2026-12-03", "start": "15:00", "end": "16:00", "type": "video"}, csrf_from=f"/t/{ident}/")
+    resp = page.post(
+        f"/t/{ident}/plan",
+        {"contact_uuid": plan_uuid, "date": "2026-12-03", "start": "15:00", "end": "16:00", "type": "video"},
+        csrf_from=f"/t/{ident}/",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     planned = admin_search(prog_org, "Encounter", identifier=f"{SID}contact|{plan_uuid}")
     assert planned[0]["status"] == "planned"
@@ -191,14 +227,31 @@ def test_danger_override_needs_a_reason_and_is_recorded(buddy: tuple[Page, str],
     page, ident = buddy
     path = f"/t/{ident}/gevaar"
     entry_uuid = page.hidden(path, "entry_uuid")
-    missing = page.post(path, {"entry_uuid": entry_uuid, "what": "x", "whom": "Veilig Thuis", "why": "y", "told": "ja"})
+    missing = page.post(
+        path, {"entry_uuid": entry_uuid, "what": "x", "whom": "Veilig Thuis", "why": "y", "told": "ja"}
+    )
     assert missing.status_code == 422 and "reden" in missing.text
-    ok = page.post(path, {"entry_uuid": entry_uuid, "reason": "danger-self", "what": "Wat zij vertelde over vanavond",
-                          "whom": "Veilig Thuis", "why": "Direct gevaar", "told": "ja"})
+    ok = page.post(
+        path,
+        {
+            "entry_uuid": entry_uuid,
+            "reason": "danger-self",
+            "what": "Wat zij vertelde over vanavond",
+            "whom": "Veilig Thuis",
+            "why": "Direct gevaar",
+            "told": "ja",
+        },
+    )
     assert ok.status_code == 303, ok.text[-600:]
     entry = admin_search(prog_org, "Communication", identifier=f"{SID}journal-entry|{entry_uuid}")[0]
     audits = admin_search(prog_org, "AuditEvent", entity=f"Communication/{entry['id']}")
-    purposes = {c["code"] for a in audits for ag in a["agent"] for p in ag.get("purposeOfUse", []) for c in p["coding"]}
+    purposes = {
+        c["code"]
+        for a in audits
+        for ag in a["agent"]
+        for p in ag.get("purposeOfUse", [])
+        for c in p["coding"]
+    }
     assert "THREAT" in purposes
 
 
@@ -208,14 +261,25 @@ def coordinator(running: RunningApp, prog_org: Any) -> tuple[Page, str]:
     return page, traject_ident(page)
 
 
-def test_disclosure_under_consent_records_grant_and_audit(coordinator: tuple[Page, str], prog_org: Any) -> None:
+def test_disclosure_under_consent_records_grant_and_audit(
+    coordinator: tuple[Page, str], prog_org: Any
+) -> None:
     page, ident = coordinator
     path = f"/t/{ident}/delen"
     text = page.get(path).text
     entry_id = re.findall(r'name="entries" value="([^"]+)"', text)[0]
     consent_uuid = page.hidden(path, "consent_uuid")
-    resp = page.post(path, {"consent_uuid": consent_uuid, "entries": entry_id, "recipient": "Practitioner/hv-mentor-2",
-                            "purpose": "SUPNWK", "why": "Zodat mijn mentor weet hoe het gaat", "until": "2026-12-31"})
+    resp = page.post(
+        path,
+        {
+            "consent_uuid": consent_uuid,
+            "entries": entry_id,
+            "recipient": "Practitioner/hv-mentor-2",
+            "purpose": "SUPNWK",
+            "why": "Zodat mijn mentor weet hoe het gaat",
+            "until": "2026-12-31",
+        },
+    )
     assert resp.status_code == 303, resp.text[-600:]
     grants = admin_search(prog_org, "Consent", identifier=f"{SID}consent|{consent_uuid}")
     assert len(grants) == 1
@@ -227,7 +291,11 @@ def test_coordinator_opens_moves_staffs_and_closes_a_traject(running: RunningApp
     page = launch(running, prog_org, "hv-coordinator", "hv-youth-11")
     new = page.hidden("/programma", "traject_uuid")
     team_uuid = page.hidden("/programma", "team_uuid")
-    resp = page.post("/programma/nieuw", {"traject_uuid": new, "team_uuid": team_uuid, "start": "2026-11-02", "category": "suspected"}, csrf_from="/programma")
+    resp = page.post(
+        "/programma/nieuw",
+        {"traject_uuid": new, "team_uuid": team_uuid, "start": "2026-11-02", "category": "suspected"},
+        csrf_from="/programma",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     plans = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{new}")
     episodes = admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")
@@ -235,19 +303,33 @@ def test_coordinator_opens_moves_staffs_and_closes_a_traject(running: RunningApp
     base = f"/t/{new}"
     resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy"}, csrf_from=f"{base}/")
     assert resp.status_code == 422 and "SKJ" in html.unescape(resp.text)  # P-RESP: no SKJ, no responsible
-    resp = page.post(f"{base}/team", {"member": "hv-behavioural-scientist", "role": "behavioural-scientist", "skj": "SKJ-100006"}, csrf_from=f"{base}/")
+    resp = page.post(
+        f"{base}/team",
+        {"member": "hv-behavioural-scientist", "role": "behavioural-scientist", "skj": "SKJ-100006"},
+        csrf_from=f"{base}/",
+    )
     assert resp.status_code == 303, resp.text[-600:]
-    resp = page.post(f"{base}/team", {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-behavioural-scientist"}, csrf_from=f"{base}/")
+    resp = page.post(
+        f"{base}/team",
+        {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-behavioural-scientist"},
+        csrf_from=f"{base}/",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     resp = page.post(f"{base}/fase", {"action": "introduction", "date": "2026-11-20"}, csrf_from=f"{base}/")
     assert resp.status_code == 303, resp.text[-600:]
     resp = page.post(f"{base}/fase", {"action": "close", "date": "2026-11-27"}, csrf_from=f"{base}/")
     assert resp.status_code == 422 and "reden" in resp.text
-    resp = page.post(f"{base}/fase", {"action": "close", "date": "2026-11-27", "reason": "youth-no-click"}, csrf_from=f"{base}/")
+    resp = page.post(
+        f"{base}/fase",
+        {"action": "close", "date": "2026-11-27", "reason": "youth-no-click"},
+        csrf_from=f"{base}/",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{new}")[0]
     assert plan["status"] == "completed"
-    assert admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")[0]["status"] == "finished"
+    assert (
+        admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{new}")[0]["status"] == "finished"
+    )
 
 
 def test_inclusion_assessment_consent_and_waiting_list(running: RunningApp, prog_org: Any) -> None:
@@ -255,21 +337,44 @@ def test_inclusion_assessment_consent_and_waiting_list(running: RunningApp, prog
     ident = traject_ident(page)
     path = f"/t/{ident}/inclusie"
     ids = {k: page.hidden(path, k) for k in ("assessment_uuid", "consent_uuid", "task_uuid")}
-    blocked = page.post(path, {**ids, "date": "2026-11-20", "category": "factual", "contra": "addiction", "criteria_met": "ja", "consent": "ja"})
+    blocked = page.post(
+        path,
+        {
+            **ids,
+            "date": "2026-11-20",
+            "category": "factual",
+            "contra": "addiction",
+            "criteria_met": "ja",
+            "consent": "ja",
+        },
+    )
     assert blocked.status_code == 422 and "contra-indicatie" in blocked.text
     assert not admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")
     ids = {k: str(uuid.uuid4()) for k in ids}
-    ok = page.post(path, {**ids, "date": "2026-11-20", "category": "factual", "criteria_met": "ja", "consent": "ja"})
+    ok = page.post(
+        path, {**ids, "date": "2026-11-20", "category": "factual", "criteria_met": "ja", "consent": "ja"}
+    )
     assert ok.status_code == 303, ok.text[-600:]
-    assert admin_search(prog_org, "Observation", identifier=f"{SID}inclusion-assessment|{ids['assessment_uuid']}")
+    assert admin_search(
+        prog_org, "Observation", identifier=f"{SID}inclusion-assessment|{ids['assessment_uuid']}"
+    )
     assert admin_search(prog_org, "Consent", identifier=f"{SID}consent|{ids['consent_uuid']}")
-    assert admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")[0]["code"]["coding"][0]["code"] == "waiting-list"
+    assert (
+        admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")[0]["code"]["coding"][0][
+            "code"
+        ]
+        == "waiting-list"
+    )
 
 
 def test_alignment_meeting_is_recorded(coordinator: tuple[Page, str], prog_org: Any) -> None:
     page, _ = coordinator
     task_uuid = str(uuid.uuid4())
-    resp = page.post("/overzicht/overleg", {"task_uuid": task_uuid, "kind": "alignment-meeting", "date": "2026-11-18"}, csrf_from="/overzicht")
+    resp = page.post(
+        "/overzicht/overleg",
+        {"task_uuid": task_uuid, "kind": "alignment-meeting", "date": "2026-11-18"},
+        csrf_from="/overzicht",
+    )
     assert resp.status_code == 303, resp.text[-600:]
     assert admin_search(prog_org, "Task", identifier=f"{SID}task|{task_uuid}")[0]["status"] == "completed"
 

@@ -274,8 +274,13 @@ def test_tasks_belong_to_the_compartment_of_the_youth_they_are_for(
     a, b = patients
 
     def task(pid: str) -> dict[str, object]:
-        return {"resourceType": "Task", "status": "requested", "intent": "order",
-                "for": {"reference": f"Patient/{pid}"}, "description": "coachcontact"}
+        return {
+            "resourceType": "Task",
+            "status": "requested",
+            "intent": "order",
+            "for": {"reference": f"Patient/{pid}"},
+            "description": "coachcontact",
+        }
 
     other = admin.post("Task", task(b)).json()["id"]
     client = fhir(org.issuer.mint(sub="pt", scope="patient/Task.crus", patient=a))
@@ -296,10 +301,14 @@ def test_batch_entries_with_patient_scopes_do_not_fail_in_parallel(
     runs them one by one (a ConcurrentModificationException gave random 500s before)."""
     a, _ = patients
     client = fhir(org.issuer.mint(sub="pb", scope="patient/*.rs", patient=a))
-    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
-        {"request": {"method": "GET", "url": f"{t}?subject=Patient/{a}"}}
-        for t in ("Observation", "Encounter", "CarePlan", "CareTeam", "Task", "Condition") * 4
-    ]}
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": f"{t}?subject=Patient/{a}"}}
+            for t in ("Observation", "Encounter", "CarePlan", "CareTeam", "Task", "Condition") * 4
+        ],
+    }
     for _ in range(5):
         resp = client.post("", batch)
         assert resp.status_code == 200

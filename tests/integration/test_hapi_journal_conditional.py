@@ -72,7 +72,8 @@ def test_conditional_create_confined_to_a_cleared_youth_is_allowed_and_idempoten
     "condition",
     [
         "identifier={sid}journal-entry|{ident}",  # not confined at all
-        "identifier={sid}journal-entry|{ident}&subject=Patient/{youth}",  # a youth the token is not cleared for
+        # a youth the token is not cleared for
+        "identifier={sid}journal-entry|{ident}&subject=Patient/{youth}",
         "identifier={sid}journal-entry|{ident}&subject=Patient/{other},Patient/{youth}",  # OR over youths
         "identifier={sid}journal-entry|{ident}&subject=Patient/{other}&patient=Patient/{youth}",
         "identifier={sid}journal-entry|{ident}&subject:missing=false",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import date, timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,7 +141,7 @@ def canaries(sec_app: SecApp, ident: str) -> Canaries:
         {"entry_uuid": str(uuid.uuid4()), "text": f"Coachgesprek: {planted.coaching_entry}"},
         csrf_from=f"/t/{ident}/journaal",
     )
-    assert resp.status_code == 303, visible_text(resp.text)[-300:]
+    assert resp.status_code == 303, "\n".join(map(str, sec_app.proxy.trail[-8:]))
     coordinator = sec_app.as_user("hv-coordinator")
     share = f"/t/{ident}/delen"
     entries = re.findall(r'name="entries" value="([^"]+)"', coordinator.get(share).text)
@@ -150,9 +151,11 @@ def canaries(sec_app: SecApp, ident: str) -> Canaries:
         {
             "consent_uuid": coordinator.hidden(share, "consent_uuid"),
             "entries": entries[0],
-            "purpose": "PATRQT",
+            "purpose": "SUPNWK",
+            "recipient": "Practitioner/hv-mentor-2",
+            "until": (date.today() + timedelta(days=30)).isoformat(),
             "why": f"Ze wil dat haar mentor dit weet: {planted.disclosure}",
         },
     )
-    assert resp.status_code == 303, visible_text(resp.text)[-300:]
+    assert resp.status_code == 303, visible_text(resp.text)[-1200:]
     return planted

@@ -63,6 +63,7 @@ class FaultProxy:
     faults: list[Fault] = field(default_factory=list)
     injected: list[Injected] = field(default_factory=list)
     requests_seen: int = 0
+    trail: list[tuple[str, str, int]] = field(default_factory=list)  # last requests: method, path, status
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _timer: threading.Timer | None = None
@@ -161,6 +162,8 @@ class FaultProxy:
                     return self._send(status, [("Content-Type", "application/fhir+json"), *extra],
                                       json.dumps(outcome).encode())
                 status, headers, data = self._forward(body)
+                with proxy.lock:
+                    proxy.trail = [*proxy.trail[-49:], (self.command, self.path, status)]
                 if kind == "drop-after":
                     return self._drop()
                 if kind == "delay":

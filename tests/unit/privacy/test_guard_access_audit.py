@@ -12,9 +12,17 @@ from hvol_fhir.privacy.labels import MissingSecurityLabels
 
 
 def comm(patient: str = "Patient/p1", full: bool = True) -> dict:
-    meta = {"security": labels.journal_labels()} if full else {"security": [labels.CONFIDENTIALITY_V.coding()]}
-    return {"resourceType": "Communication", "id": "c1", "meta": meta, "subject": {"reference": patient},
-            "text": {"div": "<div>x</div>"}, "payload": [{"contentString": "geheim"}]}
+    meta = (
+        {"security": labels.journal_labels()} if full else {"security": [labels.CONFIDENTIALITY_V.coding()]}
+    )
+    return {
+        "resourceType": "Communication",
+        "id": "c1",
+        "meta": meta,
+        "subject": {"reference": patient},
+        "text": {"div": "<div>x</div>"},
+        "payload": [{"contentString": "geheim"}],
+    }
 
 
 def test_entries_with_the_full_labels_pass_and_lose_their_narrative() -> None:
@@ -30,7 +38,10 @@ def test_missing_labels_or_another_youth_are_refused() -> None:
 
 
 def test_nested_and_contained_resources_are_checked_too() -> None:
-    bundle = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "List", "contained": [comm(full=False)]}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": {"resourceType": "List", "contained": [comm(full=False)]}}],
+    }
     with pytest.raises(MissingSecurityLabels):
         guard.journal_entries([bundle], "Patient/p1")
 
@@ -43,7 +54,14 @@ def test_strip_journal_drops_every_restricted_resource() -> None:
 
 @pytest.mark.parametrize(
     ("role", "reads"),
-    [("buddy", True), ("coach", True), ("coordinator", True), ("behavioural-scientist", False), ("mentor", False), ("staff", False)],
+    [
+        ("buddy", True),
+        ("coach", True),
+        ("coordinator", True),
+        ("behavioural-scientist", False),
+        ("mentor", False),
+        ("staff", False),
+    ],
 )
 def test_journal_readers(role: str, reads: bool) -> None:
     assert access.may_read_journal(role) is reads

@@ -194,8 +194,11 @@ def test_refresh_may_narrow_but_not_widen(client: FlaskClient) -> None:
     # Narrower by coverage, not only by string: one type and fewer permissions under patient/*.rs.
     covered = client.post(
         "/token",
-        data={"grant_type": "refresh_token", "refresh_token": narrow["refresh_token"],
-              "scope": "patient/CarePlan.r offline_access"},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": narrow["refresh_token"],
+            "scope": "patient/CarePlan.r offline_access",
+        },
         headers=BASIC,
     ).get_json()
     assert set(covered["scope"].split()) == {"patient/CarePlan.r", "offline_access"}

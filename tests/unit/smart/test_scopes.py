@@ -78,7 +78,7 @@ def test_buddy_sees_nothing_beyond_the_programme() -> None:
     resources = {p.resource for p in (parse_resource_scope(s) for s in request.scopes) if p}
     assert resources == {
         "Patient", "CarePlan", "CareTeam", "Encounter", "Communication", "AuditEvent",
-        "QuestionnaireResponse", "Questionnaire", "Practitioner", "PractitionerRole",
+        "QuestionnaireResponse", "Questionnaire", "Practitioner", "PractitionerRole", "Task",
     }  # fmt: skip
     assert "patient/Patient.r" in request.scopes
 

@@ -86,8 +86,29 @@ def test_buddy_scopes_stay_within_the_programme() -> None:
         "Questionnaire",
         "Practitioner",
         "PractitionerRole",
+        "Task",
     }
     assert "patient/Patient.r" in scopes  # read only: no search over other youths
+    # P-COACH-AFTER: her own youth's tasks only (Task lies in the youth's compartment by Task.for), never the
+    # organisation's waiting list.
+    assert "patient/Task.crus" in scopes and not any(s.startswith("user/Task") for s in scopes)
+
+
+def test_coach_reads_the_follow_ups_only() -> None:
+    scopes = build_request(APP_ROLE_FEATURES["coach"], "v2", ehr_launch=True).scopes
+    assert "patient/Task.rs" in scopes and not any(s.startswith("user/Task") for s in scopes)
+
+
+def test_programme_features_live_in_the_library_table() -> None:
+    from hvol_fhir.smart import FEATURES, ROLE_FEATURES
+
+    for name in ("programme-links", "coach-followup", "coach-followup-list", "cohort"):
+        assert name in FEATURES
+    assert {"programme-links", "coach-followup", "cohort"} <= set(ROLE_FEATURES["coordinator"])
+    assert "programme-links" in ROLE_FEATURES["behavioural-scientist"]
+    assert "cohort" in UNION_FEATURES
+    cohort = build_request(["cohort"], "v2", ehr_launch=True).scopes
+    assert "user/CarePlan.rs" in cohort and "user/Patient.rs" in cohort
 
 
 def test_union_request_contains_role_discovery() -> None:

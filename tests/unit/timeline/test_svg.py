@@ -1,4 +1,5 @@
-"""The timeline SVG: phases against their limits, contacts by type, hours against the norm, legend, escaping."""
+"""The timeline SVG: phases against their limits, contacts by type, hours against the norm, legend,
+escaping."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ def rows() -> list[Row]:
     out = []
     for story in scenario.stories:
         alerts = traject_alerts(story.traject, story.contacts, NOW, coach_contacts=[])
-        out.append(Row(label=story.youth.given, traject=story.traject, contacts=tuple(story.contacts), alerts=tuple(alerts)))
+        out.append(
+            Row(
+                label=story.youth.given,
+                traject=story.traject,
+                contacts=tuple(story.contacts),
+                alerts=tuple(alerts),
+            )
+        )
     return out
 
 

@@ -136,7 +136,9 @@ URL = "/l/launch-1/overdracht/"
 def _form(client: FlaskClient, journal: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
     page = client.get(URL, query_string={"dagboek": list(journal)}).get_data(as_text=True)
     key = page.split('name="sleutel" value="')[1].split('"')[0]
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     return {
+        "csrf_token": csrf,
         "naar": "anker",
         "traject": CAREPLAN,
         "wijze": "handover",
@@ -214,3 +216,36 @@ def test_refusal_by_b_is_shown_in_plain_words(client: FlaskClient, fake: FakeTra
     assert resp.status_code == 422
     assert "niet aangenomen" in page and "Encounter.period" in page and "secret" not in page
     assert "Verhuisd naar B" in page
+
+
+@pytest.mark.parametrize("token", [None, "", "0" * 64])
+def test_a_post_without_the_csrf_token_is_refused(
+    client: FlaskClient, fake: FakeTransfer, token: str | None
+) -> None:
+    form = _form(client)
+    if token is None:
+        del form["csrf_token"]
+    else:
+        form["csrf_token"] = token
+    assert client.post(URL, data=form).status_code == 400
+    assert client.post(URL + "voorvertoning", data=form).status_code == 400
+    assert fake.sent == []
+
+
+def test_the_token_of_another_browser_session_is_refused(app: Flask, fake: FakeTransfer) -> None:
+    mine = app.test_client()
+    mine.set_cookie(app.config["SESSION_COOKIE_NAME"], SID)
+    form = _form(mine)
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], "o" * 40)
+    assert other.post(URL, data=form).status_code == 400 and fake.sent == []
+
+
+def test_updating_the_preview_is_a_post_that_keeps_the_form(client: FlaskClient) -> None:
+    form = {**_form(client), "dagboek": list(CONSENTED)}
+    resp = client.post(URL + "voorvertoning", data=form)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Verhuisd naar B" in page
+    sent = page.split('data-testid="sent"')[1].split("</ul>")[0]
+    assert all(f'value="{ref}"' in sent for ref in CONSENTED)  # the ticked entries now go
+    assert 'formmethod="get"' not in page  # nothing of the form ends up in a URL
