@@ -142,7 +142,7 @@ def story_resources(story: Story, profile: Profile, today: date, seed: int = SEE
 
 
 def _fields(task: MeasurementTask) -> dict[str, Any]:
-    return {name: getattr(task, name) for name in task.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(task, name) for name in task.__slots__}
 
 
 def resources(scenario: Scenario) -> list[Json]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Flask
+from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from hvol_fhir.smart import SmartLauncher
@@ -24,6 +24,7 @@ from . import access_log, errors
 from .config import DEFAULTS, build_registry, from_environment, load_or_create_key, normalise
 from .i18n import _
 from .launches import LaunchService
+from .programme import check_csrf
 from .sessions import open_store
 from .state import AppState
 
@@ -72,6 +73,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         measurements.bp,
     ):
         app.register_blueprint(blueprint)
+
+    @app.before_request
+    def csrf_before_anything() -> None:
+        # A cross-site POST must not get as far as a read (whose AuditEvent would name the victim).
+        if request.method == "POST" and "launch_id" in (request.view_args or {}):
+            check_csrf(str((request.view_args or {})["launch_id"]))
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -20,6 +20,7 @@ from hvol_fhir.errors import InvalidInput
 from hvol_fhir.mapping import communication
 from hvol_fhir.privacy import access, audit, guard
 from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.clock import end_of_day
 from hvol_fhir.programme.model import ConsentGrant, JournalEntry
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
@@ -198,9 +199,12 @@ def _until(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(date.fromisoformat(value).isoformat() + "T23:59:00+01:00")
+        day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("Vul een geldige datum in bij 'Geldig tot'.", field="until", code="not-a-date") from None
+        raise InvalidInput(
+            "Vul een geldige datum in bij 'Geldig tot'.", field="until", code="not-a-date"
+        ) from None
+    return end_of_day(day)  # 00:00 Amsterdam time after that day: summer and winter time alike
 
 
 @bp.route("/l/<launch_id>/t/<ident>/delen", methods=["GET", "POST"])

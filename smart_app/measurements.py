@@ -38,8 +38,6 @@ from hvol_fhir.measurements.validate import (
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Traject
-from hvol_fhir.smart import FEATURES
-from hvol_fhir.smart.scopes import Feature, Permission
 
 from .programme import Ctx, check_csrf, ctx, now, require, require_patient
 from .state import state
@@ -48,17 +46,8 @@ from .traject import common, load
 log = logging.getLogger(__name__)
 bp = Blueprint("measurements", __name__)
 
-# User-level reads for the cohort report; the lead adds it to ROLE_EXTRAS (smart_app/features.py) for
-# coordinator and behavioural scientist.
+# User-level reads for the cohort report (hvol_fhir.smart.scopes: coordinator and behavioural scientist).
 REPORT_FEATURE: Final = "measurement-report"
-FEATURES.setdefault(  # type: ignore[attr-defined]
-    REPORT_FEATURE,
-    Feature(
-        REPORT_FEATURE,
-        "Rapportage van de metingen (alle trajecten)",
-        (Permission("user", "CarePlan", "rs"), Permission("user", "QuestionnaireResponse", "rs")),
-    ),
-)
 TASK_READERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})  # roles with Task scopes
 NOT_YOURS: Final = (
     "Metingen zijn alleen te zien voor het ervaringsmaatje, de coach, de coördinator en de "

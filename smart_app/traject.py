@@ -15,6 +15,9 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, RuleViolation
+from hvol_fhir.measurements import access as score_access
+from hvol_fhir.measurements import store as score_store
+from hvol_fhir.measurements import trend
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert, enforce
@@ -35,6 +38,7 @@ from hvol_fhir.programme.text_nl import date_nl, duration_nl
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 from hvol_fhir.timeline import Row, render
+from hvol_fhir.timeline.svg import Lane
 
 from .programme import (
     Ctx,
@@ -80,14 +84,25 @@ def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None 
     return alerts
 
 
-def row_for(record: TrajectRecord, label: str, moment: datetime, alerts: list[Alert]) -> Row:
+def row_for(
+    record: TrajectRecord, label: str, moment: datetime, alerts: list[Alert], c_: Ctx | None = None
+) -> Row:
     return Row(
         label=label,
         traject=record.traject,
         contacts=record.contacts,
         alerts=tuple(alerts),
         coach_contacts=tuple(record.coach_contacts()),
+        lanes=score_lanes(c_, record) if c_ is not None else (),
     )
+
+
+def score_lanes(c_: Ctx, record: TrajectRecord) -> tuple[Lane, ...]:
+    """Measurement trends (issue 7) for the roles that may see scores; one more search, none for others."""
+    if not score_access.may_see_scores(c_.role) or not record.traject.id:
+        return ()
+    found = score_store.responses(c_.client, record.traject.patient, f"CarePlan/{record.traject.id}")
+    return trend.lanes_for(found.measurements)
 
 
 def week_norms(record: TrajectRecord, moment: datetime) -> dict[str, Any]:
@@ -169,7 +184,7 @@ def show(launch_id: str, ident: str) -> Any:
     record = load(c_, ident, with_assessment=access.may_assess(c_.role))
     alerts = alerts_for(record, moment, date.fromisoformat(birth) if birth and len(birth) == 10 else None)
     names = member_names(c_, record.care_team)
-    svg = render([row_for(record, display_name(patient) or "", moment, alerts)], moment)
+    svg = render([row_for(record, display_name(patient) or "", moment, alerts, c_)], moment)
     return render_template(
         "traject/show.html",
         **common(
@@ -206,7 +221,9 @@ def timeline(launch_id: str, ident: str) -> Response:
     require(not c_.card_only)
     moment = now()
     record = load(c_, ident)
-    svg = render([row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment))], moment)
+    svg = render(
+        [row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment), c_)], moment
+    )
     return Response(svg, mimetype="image/svg+xml")
 
 

@@ -157,14 +157,16 @@ def _page(launch_id: str, form: dict[str, Any], *, status: int = 200, **extra: A
 
 
 def _factory() -> Factory:
-    return current_app.extensions.get("hvol_transfer") or _default_factory  # type: ignore[no-any-return]
+    factory: Factory = current_app.extensions.get("hvol_transfer") or _default_factory
+    return factory
 
 
 def _request(service: Any, form: Mapping[str, Any], coordinator: str, *, preview: bool) -> TransferRequest:
     reason = form["reason"].strip() or (PREVIEW_REASON if preview else "")
-    return service.request_for(
+    made: TransferRequest = service.request_for(
         form["careplan"], coordinator, reason, mode=form["mode"], journal=tuple(form["journal"])
     )
+    return made
 
 
 @bp.get("/l/<launch_id>/overdracht/")

@@ -3,12 +3,13 @@
 ``org`` is one real sandbox organisation, started once per test run: the SMART authorization server, the HAPI
 FHIR server (conformance resources of mappings/ loaded before any data) and the demo data, with the app
 registered as client ``hvol-app`` on ``org.app_port``. Everything it starts is stopped at the end; its logs
-stay in ``.sandbox/test-run/A/`` for review (and for the leak checks of the proof suite).
+stay in ``.sandbox/test-runs/<pid>/A/`` for review (and for the leak checks of the proof suite).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,8 @@ from sandbox.hapi import free_port
 from sandbox.org import Organisation, start_organisation
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = ROOT / ".sandbox" / "test-run"
+RUNS = ROOT / ".sandbox" / "test-runs"
+RUN_DIR = RUNS / str(os.getpid())  # one folder per test run, so two runs side by side never collide
 TEST_CONFORMANCE = ROOT / "tests" / "data" / "hapi"
 pytest_plugins = ["tests.conftest_proof"]  # the proof suite's counters and summary table (issue 8)
 
@@ -29,9 +31,16 @@ def _test_conformance() -> list[dict[str, object]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(TEST_CONFORMANCE.glob("*.json"))]
 
 
+def _remove_finished_runs() -> None:
+    """Logs of earlier runs whose process has ended (the last run's logs stay until the next run)."""
+    for old in RUNS.glob("*") if RUNS.is_dir() else ():
+        if old.name.isdigit() and not Path(f"/proc/{old.name}").exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def org() -> Iterator[Organisation]:
-    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    _remove_finished_runs()
     app_port = free_port()
     organisation = start_organisation(
         "A",

@@ -24,6 +24,7 @@ from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import HvolError
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
+from hvol_fhir.measurements.questionnaire import questionnaire
 from hvol_fhir.measurements.schedule import Plan, plan
 from hvol_fhir.programme.model import Traject
 
@@ -71,7 +72,7 @@ def responses(client: FhirClient, patient: str, traject: str) -> Responses:
 
 def tasks(client: FhirClient, patient: str, traject: str) -> list[MeasurementTask]:
     params = {
-        "patient": patient,
+        "subject": patient,  # Task is in the youth's compartment through Task.for (search parameter subject)
         "based-on": traject,
         "code": f"{mf.SDC_TEMP}|{mf.TASK_CODE}",
         "_count": PAGE,
@@ -84,7 +85,10 @@ def apply_plan(client: FhirClient, todo: Plan, *, q_canonical: str | None = None
     (If-Match), in one transaction. Returns the number of entries sent."""
     entries = [
         bundle.create_entry(
-            mf.task_to_fhir(task), if_none_exist=bundle.identifier_condition(t.sid("task"), task.identifier)
+            mf.task_to_fhir(task),
+            if_none_exist=(
+                f"{bundle.identifier_condition(t.sid('task'), task.identifier)}&subject={task.patient}"
+            ),
         )
         for task in todo.create
     ]
@@ -147,7 +151,7 @@ def cohort(client: FhirClient) -> tuple[list[Json], list[Json]]:
         if r.get("resourceType") == "CarePlan"
     ]
     compartment = f"{t.cs_url(t.SECURITY_COMPARTMENT)}|{t.COMPARTMENT_CODE}"
-    url = mf.questionnaire().url
+    url = questionnaire().url
     raws = [
         r
         for r in client.search_all("QuestionnaireResponse", {"_security": compartment, "_count": PAGE})

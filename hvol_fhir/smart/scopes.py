@@ -143,6 +143,11 @@ FEATURES: Mapping[str, Feature] = {
             (_p("patient", "QuestionnaireResponse", "crus"), _p("user", "Questionnaire", "rs")),
         ),
         Feature(
+            "measurement-report",
+            "Rapportage van de metingen (alle trajecten)",
+            (_p("user", "CarePlan", "rs"), _p("user", "QuestionnaireResponse", "rs")),
+        ),
+        Feature(
             "traject",
             "Traject beheren (fasen, team)",
             (_p("patient", "CarePlan", "crus"), _p("patient", "CareTeam", "crus")),
@@ -215,6 +220,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "traject",
         "measurements",
         "programme-links",
+        "measurement-report",
     ),
     "coordinator": (
         "identity",
@@ -230,6 +236,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "programme-links",
         "coach-followup",
         "cohort",
+        "measurement-report",
     ),
 }
 

@@ -91,6 +91,22 @@ class Page:
             self.url(path), data=body, headers={"Cookie": cookies}, allow_redirects=False, timeout=60
         )
 
+    def post_as_if_allowed(self, path: str, data: dict[str, Any]) -> requests.Response:
+        """POST with a valid CSRF token even where the user has no form to take it from: proves that the
+        role check itself refuses, not only the CSRF check."""
+        from smart_app import programme
+
+        cookies = "; ".join(f"{k}={v}" for k, v in self.browser.cookies.items())
+        with self.app.app.test_request_context(headers={"Cookie": cookies}):
+            token = programme.csrf_token(self.launch_id)
+        return self.browser.http.post(
+            self.url(path),
+            data={"csrf_token": token, **data},
+            headers={"Cookie": cookies},
+            allow_redirects=False,
+            timeout=60,
+        )
+
     def hidden(self, path: str, name: str) -> str:
         resp = self.get(path)
         match = re.search(rf'name="{name}" value="([^"]*)"', resp.text)

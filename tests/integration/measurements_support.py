@@ -3,9 +3,6 @@
 ``measurement_org``: the session's ``org`` with the demo measurements of ``sandbox.demo_measurements`` loaded
 (PUT on fixed ids with the loader's token, so it is harmless when ``sandbox/demo_data.py`` already loads
 them).
-``report_features``: until ``smart_app/features.py`` gives coordinator and behavioural scientist the
-``measurement-report`` feature (see the issue-7 report), the test app adds it, so the report pages can be
-tested against the real server; once the lead's change is in, this does nothing.
 """
 
 from __future__ import annotations
@@ -59,17 +56,3 @@ def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, 
         if not nxt:
             return out
         resp = requests.get(nxt, headers=headers, timeout=60)
-
-
-@pytest.fixture
-def report_features(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smart_app import launches, roles
-    from smart_app.measurements import REPORT_FEATURE
-
-    for role in ("coordinator", "behavioural-scientist"):
-        if REPORT_FEATURE not in roles.APP_ROLE_FEATURES[role]:
-            monkeypatch.setitem(
-                roles.APP_ROLE_FEATURES, role, (*roles.APP_ROLE_FEATURES[role], REPORT_FEATURE)
-            )
-    if REPORT_FEATURE not in launches.UNION_FEATURES:
-        monkeypatch.setattr(launches, "UNION_FEATURES", (*launches.UNION_FEATURES, REPORT_FEATURE))

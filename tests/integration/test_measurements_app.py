@@ -24,7 +24,7 @@ from hvol_fhir.measurements import questionnaire
 from tests.integration.app_support import Page, launch, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
 
-from .measurements_support import admin_search, measurement_org, report_features  # noqa: F401 - fixtures
+from .measurements_support import admin_search, measurement_org  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 SID = "https://hvol-fhir.org/fhir/sid/"
@@ -217,7 +217,6 @@ def test_coach_sees_the_trend_but_does_not_fill_in(
 def test_coordinator_report_page_and_csv(
     running: RunningApp,
     measurement_org: Any,  # noqa: F811
-    report_features: None,  # noqa: F811
 ) -> None:
     page = launch(running, measurement_org, "hv-coordinator", YOUTH)
     resp = page.get("/metingen/rapport")
@@ -239,7 +238,6 @@ def test_coordinator_report_page_and_csv(
 def test_behavioural_scientist_report(
     running: RunningApp,
     measurement_org: Any,  # noqa: F811
-    report_features: None,  # noqa: F811
 ) -> None:
     page = launch(running, measurement_org, "hv-behavioural-scientist", YOUTH)
     resp = page.get("/metingen/rapport")

@@ -38,13 +38,21 @@ HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te"
 class Fault:
     kind: str
     method: str | None = None
-    path: str | None = None  # a fragment of the path + query
+    path: str | None = None  # a fragment of the path + query (the whole path without query when exact)
+    exact: bool = False
+    body: str | None = None  # a fragment the request body must hold, e.g. "ifNoneExist"
     times: int = 1
     status: int = 500
     seconds: float = 3.0
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (self.path is None or self.path in path)
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        if self.body is not None and self.body.encode() not in body:
+            return False
+        if self.exact:
+            return path.split("?")[0] == self.path
+        return self.path is None or self.path in path
 
 
 @dataclass
@@ -78,9 +86,9 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def inject(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
-               status: int = 500, seconds: float = 3.0) -> Fault:
+               status: int = 500, seconds: float = 3.0, exact: bool = False, body: str | None = None) -> Fault:
         assert kind in KINDS, kind
-        fault = Fault(kind, method, path, times, status, seconds)
+        fault = Fault(kind, method, path, exact, body, times, status, seconds)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -89,14 +97,14 @@ class FaultProxy:
         with self.lock:
             self.faults.clear()
 
-    def _take(self, method: str, path: str) -> Fault | None:
+    def _take(self, method: str, path: str, body: bytes) -> Fault | None:
         with self.lock:
             self.requests_seen += 1
             if self.requests_seen > self.max_requests:
                 threading.Thread(target=self.stop, daemon=True).start()
                 return Fault("drop-before")
             for fault in self.faults:
-                if fault.times > 0 and fault.matches(method, path):
+                if fault.times > 0 and fault.matches(method, path, body):
                     fault.times -= 1
                     return fault
         return None
@@ -143,7 +151,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                fault = proxy._take(self.command, self.path)
+                fault = proxy._take(self.command, self.path, body)
                 kind = fault.kind if fault else None
                 if fault:
                     with proxy.lock:

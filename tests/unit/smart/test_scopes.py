@@ -138,3 +138,20 @@ def test_permission_letters_validated() -> None:
 
     with pytest.raises(ScopeSyntaxError):
         Permission("patient", "Patient", "rx")
+
+
+@pytest.mark.parametrize(
+    "role, has_report",
+    [
+        ("coordinator", True),
+        ("behavioural-scientist", True),
+        ("buddy", False),
+        ("coach", False),
+        ("mentor", False),
+        ("staff", False),
+    ],
+)
+def test_only_coordinator_and_behavioural_scientist_get_the_measurement_report(
+    role: str, has_report: bool
+) -> None:
+    assert ("measurement-report" in ROLE_FEATURES[role]) is has_report

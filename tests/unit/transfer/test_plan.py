@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -75,7 +76,10 @@ def test_provenance_names_source_coordinator_and_reason(snap: Snapshot) -> None:
     provenances = _resources(plan, "Provenance")
     [prov] = [p for p in provenances if not labels.is_restricted(p.get("meta"))]
     [restricted] = [p for p in provenances if labels.is_restricted(p.get("meta"))]
-    assert [t["reference"].split("?")[0] for t in restricted["target"]] == ["Consent"]  # participation only
+    # The restricted Provenance covers what is restricted: the participation Consent and the measurements
+    # (QuestionnaireResponses are labelled R + compartment), never a journal entry unless consented.
+    targets = Counter(t["reference"].split("?")[0] for t in restricted["target"])
+    assert targets == {"Consent": 1, "QuestionnaireResponse": len(_resources(plan, "QuestionnaireResponse"))}
     assert prov["reason"][0]["text"] == "Verhuisd naar B"
     assert prov["agent"][0]["who"]["reference"].startswith("Practitioner?identifier=")
     assert prov["agent"][0]["onBehalfOf"]["display"] == "De Horizon"
@@ -111,7 +115,10 @@ def test_consented_journal_goes_with_its_labels_and_a_restricted_provenance(snap
     assert "Consent/hv-disclosure-06" in plan.consents_used
     provenances = _resources(plan, "Provenance")
     [restricted] = [p for p in provenances if labels.is_restricted(p.get("meta"))]
-    assert len(restricted["target"]) == 4  # two entries, the disclosure and the participation Consent
+    non_measurement = [
+        t for t in restricted["target"] if not t["reference"].startswith("QuestionnaireResponse")
+    ]
+    assert len(non_measurement) == 4  # two entries, the disclosure and the participation Consent
 
 
 def test_journal_entry_without_labels_is_refused() -> None:
