@@ -59,7 +59,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["_"] = _
     access_log.install()  # request lines without query strings (codes, states, launch values)
     errors.init_app(app)
-    from . import card, contacts, coordinator, home, journal, launch, measurements, traject, transfer
+    from . import (
+        availability,
+        card,
+        contacts,
+        coordinator,
+        home,
+        journal,
+        launch,
+        measurements,
+        traject,
+        transfer,
+    )
 
     app.register_blueprint(launch.bp)
     app.register_blueprint(home.bp)
@@ -71,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         card.bp,
         transfer.bp,
         measurements.bp,
+        availability.bp,
     ):
         app.register_blueprint(blueprint)
 

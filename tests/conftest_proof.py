@@ -23,7 +23,11 @@ SUMMARY = ROOT / "test-artifacts" / "proof-summary.md"
 # (what was checked, what went wrong, row label); a non-zero "wrong" fails the run.
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("leak_cells", "leaks", "leak matrix (roles × ways in, app + raw FHIR): cells checked / leaks found"),
-    ("server_matrix_cells", "server_matrix_failed", "existing server + app leak tests counted: passed / failed"),
+    (
+        "server_matrix_cells",
+        "server_matrix_failed",
+        "existing server + app leak tests counted: passed / failed",
+    ),
     ("attacks", "attacks_accepted", "attack cases run / accepted (not refused)"),
     ("faults", "lost", "faults injected / entries lost"),
     ("fault_saves", "duplicates", "saves under faults / entries duplicated"),

@@ -153,6 +153,8 @@ FEATURES: Mapping[str, Feature] = {
             (_p("patient", "CarePlan", "crus"), _p("patient", "CareTeam", "crus")),
         ),
         Feature("consent", "Toestemmingen beheren", (_p("patient", "Consent", "crus"),)),
+        # P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
+        Feature("availability", "Bereikbaarheid afspreken", (_p("patient", "CarePlan", "rus"),)),
         Feature("waitinglist", "Wachtlijst en herinneringen", (_p("user", "Task", "crus"),)),
         Feature("journal-audit", "Inzage in dagboektoegang", (_p("patient", "AuditEvent", "rs"),)),
         # The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
@@ -202,6 +204,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "journal",
         "measurements",
         "coach-followup",
+        "availability",
     ),
     "coach": (
         "identity",

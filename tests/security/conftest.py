@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import date, timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit

@@ -85,8 +85,18 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def inject(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
-               status: int = 500, seconds: float = 3.0, exact: bool = False, body: str | None = None) -> Fault:
+    def inject(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int = 1,
+        status: int = 500,
+        seconds: float = 3.0,
+        exact: bool = False,
+        body: str | None = None,
+    ) -> Fault:
         assert kind in KINDS, kind
         fault = Fault(kind, method, path, exact, body, times, status, seconds)
         with self.lock:
@@ -129,7 +139,9 @@ class FaultProxy:
                 conn.close()
                 return resp.status, [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP], data
 
-            def _send(self, status: int, headers: list[tuple[str, str]], data: bytes, cut: bool = False) -> None:
+            def _send(
+                self, status: int, headers: list[tuple[str, str]], data: bytes, cut: bool = False
+            ) -> None:
                 self.send_response(status)
                 for k, v in headers:
                     if k.lower() != "content-length":
@@ -156,19 +168,33 @@ class FaultProxy:
                 if fault:
                     with proxy.lock:
                         proxy.injected.append(
-                            Injected(fault.kind, self.command, self.path.split("?")[0],
-                                     kind in ("drop-after", "delay", "truncate"))
+                            Injected(
+                                fault.kind,
+                                self.command,
+                                self.path.split("?")[0],
+                                kind in ("drop-after", "delay", "truncate"),
+                            )
                         )
                 if kind == "drop-before":
                     return self._drop()
                 if kind in ("status", "429"):
                     status = 429 if kind == "429" else fault.status  # type: ignore[union-attr]
-                    outcome = {"resourceType": "OperationOutcome", "issue": [
-                        {"severity": "error", "code": "transient" if status >= 500 or status == 429 else
-                         "conflict", "diagnostics": f"faultproxy {status}"}]}
+                    outcome = {
+                        "resourceType": "OperationOutcome",
+                        "issue": [
+                            {
+                                "severity": "error",
+                                "code": "transient" if status >= 500 or status == 429 else "conflict",
+                                "diagnostics": f"faultproxy {status}",
+                            }
+                        ],
+                    }
                     extra = [("Retry-After", "1")] if status == 429 else []
-                    return self._send(status, [("Content-Type", "application/fhir+json"), *extra],
-                                      json.dumps(outcome).encode())
+                    return self._send(
+                        status,
+                        [("Content-Type", "application/fhir+json"), *extra],
+                        json.dumps(outcome).encode(),
+                    )
                 status, headers, data = self._forward(body)
                 with proxy.lock:
                     proxy.trail = [*proxy.trail[-49:], (self.command, self.path, status)]
@@ -215,7 +241,7 @@ class _Reroute(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         url = request.url or ""
         if url.startswith(self.source):
-            request.url = self.proxy.url + url[len(self.source):]
+            request.url = self.proxy.url + url[len(self.source) :]
         response = super().send(request, *args, **kwargs)
         response.url = url  # the caller sees the URL it asked for
         return response

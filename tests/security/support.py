@@ -51,7 +51,9 @@ def fill(rule: str, ident: str, entry_id: str = "onbekend") -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "x"), rule.split("<launch_id>", 1)[1])
 
 
-def crawl(page: Page, ident: str, app: Flask, extra: tuple[str, ...] = (), limit: int = 80) -> dict[str, requests.Response]:
+def crawl(
+    page: Page, ident: str, app: Flask, extra: tuple[str, ...] = (), limit: int = 80
+) -> dict[str, requests.Response]:
     """Every GET route of the launch, plus every same-launch link and image found on those pages, plus
     error pages. Returns path -> response."""
     todo = [fill(r, ident) for r in routes(app, "GET")]
@@ -67,8 +69,8 @@ def crawl(page: Page, ident: str, app: Flask, extra: tuple[str, ...] = (), limit
         if "html" in resp.headers.get("Content-Type", ""):
             for link in re.findall(r'(?:href|src|action)="([^"]+)"', resp.text):
                 link = link.replace("&amp;", "&")
-                if link.startswith(prefix) and link[len(prefix):] not in seen:
-                    todo.append(link[len(prefix):])
+                if link.startswith(prefix) and link[len(prefix) :] not in seen:
+                    todo.append(link[len(prefix) :])
     return seen
 
 
@@ -78,7 +80,11 @@ def past_slot(rng: random.Random | None = None) -> dict[str, str]:
     day = date.today() - timedelta(days=rng.randint(2, 700))
     minute = rng.randrange(0, 11) * 5
     hour = rng.randrange(0, 6)
-    return {"date": day.isoformat(), "start": f"{hour:02d}:{minute:02d}", "end": f"{hour:02d}:{minute + 3:02d}"}
+    return {
+        "date": day.isoformat(),
+        "start": f"{hour:02d}:{minute:02d}",
+        "end": f"{hour:02d}:{minute + 3:02d}",
+    }
 
 
 def contact_form(page: Page, ident: str, text: str, **extra: Any) -> dict[str, Any]:

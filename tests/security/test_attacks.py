@@ -1,8 +1,8 @@
-"""Attack cases on the running app (issue 8.3): CSRF on every state-changing route of the url_map, session
-fixation, open redirects, markup in every text field (stored and reflected), path traversal, oversized input,
-and a user editing someone else's journal entry by changing an id. Every case counts as one attack; one that is
-not refused counts as accepted and fails the run. (The SMART launch cases live in
-tests/unit/smart_app/test_launch_attacks.py and tests/unit/smart/test_idtoken.py and are counted from there.)"""
+"""Attack cases on the running app (issue 8.3): CSRF on every state-changing route of the url_map,
+session fixation, open redirects, markup in every text field (stored and reflected), path traversal,
+oversized input, and a user editing someone else's journal entry by changing an id. Every case counts as one
+attack; one that is not refused counts as accepted and fails the run. (The SMART launch cases live in
+tests/unit/smart_app/test_launch_attacks.py and tests/unit/smart/test_idtoken.py, counted from there.)"""
 
 from __future__ import annotations
 
@@ -22,8 +22,18 @@ from .support import contact_form, fill, routes
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>"\'&'
 EVIL = "https://evil.example/steal"
-COUNTED_TYPES = ("Communication", "Encounter", "Consent", "CarePlan", "CareTeam", "Task", "AuditEvent",
-                 "Observation", "QuestionnaireResponse", "EpisodeOfCare")
+COUNTED_TYPES = (
+    "Communication",
+    "Encounter",
+    "Consent",
+    "CarePlan",
+    "CareTeam",
+    "Task",
+    "AuditEvent",
+    "Observation",
+    "QuestionnaireResponse",
+    "EpisodeOfCare",
+)
 
 
 def _count(org: Any, kind: str) -> int:
@@ -69,12 +79,22 @@ def test_every_post_route_refuses_a_missing_or_foreign_csrf_token(
         cookies = "; ".join(f"{k}={v}" for k, v in page.browser.cookies.items())
         for rule in post_routes:
             path = fill(rule, ident, entry)
-            form = {"text": "CSRF", "action": "close", "reason": "youth-no-longer-needed", "member": "hv-staff-1",
-                    "role": "mentor", "entry_uuid": str(uuid.uuid4()), "contact_uuid": str(uuid.uuid4())}
+            form = {
+                "text": "CSRF",
+                "action": "close",
+                "reason": "youth-no-longer-needed",
+                "member": "hv-staff-1",
+                "role": "mentor",
+                "entry_uuid": str(uuid.uuid4()),
+                "contact_uuid": str(uuid.uuid4()),
+            }
             for token in ("", foreign_token.group(1), "0" * 64):
                 resp = page.browser.http.post(
-                    page.url(path), data={**form, **({"csrf_token": token} if token else {})},
-                    headers={"Cookie": cookies}, allow_redirects=False, timeout=60,
+                    page.url(path),
+                    data={**form, **({"csrf_token": token} if token else {})},
+                    headers={"Cookie": cookies},
+                    allow_redirects=False,
+                    timeout=60,
                 )
                 ok = resp.status_code in (400, 403, 404) and resp.status_code < 500
                 _refused(proof, ok, f"CSRF {user} {rule} -> {resp.status_code}")
@@ -99,12 +119,26 @@ def test_session_fixation_a_planted_session_id_is_replaced(sec_app: SecApp, proo
         refused = resp.status_code in (400, 401, 403, 404) or (
             resp.status_code in (302, 303) and "/l/" not in resp.headers.get("Location", "")
         )
-        _refused(proof, refused and "Eva" not in resp.text, f"stolen launch url /{path} -> {resp.status_code}")
+        _refused(
+            proof, refused and "Eva" not in resp.text, f"stolen launch url /{path} -> {resp.status_code}"
+        )
         assert refused
 
 
-REDIRECT_PARAMS = ("next", "redirect", "redirect_uri", "return", "return_to", "url", "target", "goto",
-                   "opgeslagen", "soort", "iss", "launch")
+REDIRECT_PARAMS = (
+    "next",
+    "redirect",
+    "redirect_uri",
+    "return",
+    "return_to",
+    "url",
+    "target",
+    "goto",
+    "opgeslagen",
+    "soort",
+    "iss",
+    "launch",
+)
 
 
 def test_no_open_redirect_through_any_parameter(sec_app: SecApp, ident: str, proof: Proof) -> None:
@@ -117,9 +151,13 @@ def test_no_open_redirect_through_any_parameter(sec_app: SecApp, ident: str, pro
         _refused(proof, EVIL not in resp.headers.get("Location", ""), f"open redirect {path}")
         if EVIL in resp.headers.get("Location", ""):
             bad.append(path)
-    for extra in (f"/launch?iss={EVIL}&launch=x", f"/launch/callback?state=x&code=y&redirect_uri={EVIL}",
-                  f"/launch/callback?error=access_denied&error_description={SCRIPT}&state=x",
-                  f"/launch/standalone?iss={EVIL}&next={EVIL}", f"//evil.example/%2e%2e?next={EVIL}"):
+    for extra in (
+        f"/launch?iss={EVIL}&launch=x",
+        f"/launch/callback?state=x&code=y&redirect_uri={EVIL}",
+        f"/launch/callback?error=access_denied&error_description={SCRIPT}&state=x",
+        f"/launch/standalone?iss={EVIL}&next={EVIL}",
+        f"//evil.example/%2e%2e?next={EVIL}",
+    ):
         resp = requests.get(sec_app.url + extra, allow_redirects=False, timeout=60)
         location = resp.headers.get("Location", "")
         ok = "evil.example" not in location and resp.status_code < 500 and "<script>" not in resp.text
@@ -139,8 +177,14 @@ def test_markup_in_every_text_field_is_shown_as_text(sec_app: SecApp, ident: str
     form = contact_form(buddy, ident, stored, location=SCRIPT)
     assert buddy.post(f"/t/{ident}/contact", form).status_code == 303
     coach = sec_app.as_user("hv-coach-1")
-    assert coach.post(f"/t/{ident}/coachjournaal", {"entry_uuid": str(uuid.uuid4()), "text": stored},
-                      csrf_from=f"/t/{ident}/journaal").status_code == 303
+    assert (
+        coach.post(
+            f"/t/{ident}/coachjournaal",
+            {"entry_uuid": str(uuid.uuid4()), "text": stored},
+            csrf_from=f"/t/{ident}/journaal",
+        ).status_code
+        == 303
+    )
     pages = {p: buddy.get(p) for p in (f"/t/{ident}/journaal", f"/t/{ident}/", "/programma")}
     pages |= {f"coach {p}": coach.get(p) for p in (f"/t/{ident}/journaal",)}
     assert "STORED-" in pages[f"/t/{ident}/journaal"].text
@@ -149,21 +193,29 @@ def test_markup_in_every_text_field_is_shown_as_text(sec_app: SecApp, ident: str
         assert _escaped(resp.text), name
     # Reflected: a refused form is re-rendered with what was typed; query strings are echoed nowhere raw.
     reflected = {
-        "contact": buddy.post(f"/t/{ident}/contact", {**contact_form(buddy, ident, SCRIPT), "date": SCRIPT,
-                                                      "location": SCRIPT, "type": SCRIPT}),
+        "contact": buddy.post(
+            f"/t/{ident}/contact",
+            {**contact_form(buddy, ident, SCRIPT), "date": SCRIPT, "location": SCRIPT, "type": SCRIPT},
+        ),
         "coaching": coach.post(f"/t/{ident}/coachjournaal", {"text": ""}, csrf_from=f"/t/{ident}/journaal"),
-        "danger": buddy.post(f"/t/{ident}/gevaar", {"reason": SCRIPT, "what": SCRIPT, "whom": SCRIPT,
-                                                     "why": SCRIPT, "told": SCRIPT}),
+        "danger": buddy.post(
+            f"/t/{ident}/gevaar",
+            {"reason": SCRIPT, "what": SCRIPT, "whom": SCRIPT, "why": SCRIPT, "told": SCRIPT},
+        ),
         "writing help": buddy.post("/schrijfhulp", {"text": SCRIPT}, csrf_from="/"),
         "query": buddy.get(f"/t/{ident}/journaal?soort={requests.utils.quote(SCRIPT)}&opgeslagen={SCRIPT}"),
     }
     coordinator = sec_app.as_user("hv-coordinator")
     reflected |= {
         "share": coordinator.post(f"/t/{ident}/delen", {"why": SCRIPT, "until": SCRIPT, "recipient": SCRIPT}),
-        "team": coordinator.post(f"/t/{ident}/team", {"member": SCRIPT, "role": SCRIPT, "skj": SCRIPT,
-                                                      "responsible": SCRIPT}, csrf_from=f"/t/{ident}/"),
-        "phase": coordinator.post(f"/t/{ident}/fase", {"action": SCRIPT, "date": SCRIPT, "reason": SCRIPT},
-                                  csrf_from=f"/t/{ident}/"),
+        "team": coordinator.post(
+            f"/t/{ident}/team",
+            {"member": SCRIPT, "role": SCRIPT, "skj": SCRIPT, "responsible": SCRIPT},
+            csrf_from=f"/t/{ident}/",
+        ),
+        "phase": coordinator.post(
+            f"/t/{ident}/fase", {"action": SCRIPT, "date": SCRIPT, "reason": SCRIPT}, csrf_from=f"/t/{ident}/"
+        ),
     }
     for name, resp in reflected.items():
         ok = resp.status_code < 500 and _escaped(resp.text)
@@ -175,15 +227,32 @@ def test_path_traversal_and_oversized_input_are_refused_plainly(
     sec_app: SecApp, ident: str, proof: Proof
 ) -> None:
     buddy = sec_app.as_user("hv-buddy-1")
-    for path in ("/t/..%2F..%2F..%2Fetc%2Fpasswd/", "/t/../../../../etc/passwd", f"/t/{ident}/journaal/..%2F..%2Fx/wijzig",
-                 "/t/%2e%2e%2f%2e%2e%2fpyproject.toml/tijdlijn.svg", "/../../pyproject.toml"):
+    for path in (
+        "/t/..%2F..%2F..%2Fetc%2Fpasswd/",
+        "/t/../../../../etc/passwd",
+        f"/t/{ident}/journaal/..%2F..%2Fx/wijzig",
+        "/t/%2e%2e%2f%2e%2e%2fpyproject.toml/tijdlijn.svg",
+        "/../../pyproject.toml",
+    ):
         resp = buddy.get(path)
-        ok = resp.status_code in (400, 403, 404, 422) and "root:" not in resp.text and "[build-system]" not in resp.text
+        ok = (
+            resp.status_code in (400, 403, 404, 422)
+            and "root:" not in resp.text
+            and "[build-system]" not in resp.text
+        )
         _refused(proof, ok, f"traversal {path} -> {resp.status_code}")
         assert ok, (path, resp.status_code)
-    for path in ("/static/../pyproject.toml", "/static/..%2F..%2Fpyproject.toml", "/static/%2e%2e/__init__.py"):
+    for path in (
+        "/static/../pyproject.toml",
+        "/static/..%2F..%2Fpyproject.toml",
+        "/static/%2e%2e/__init__.py",
+    ):
         resp = requests.get(sec_app.url + path, timeout=30)
-        ok = resp.status_code == 404 and "[build-system]" not in resp.text and "from __future__" not in resp.text
+        ok = (
+            resp.status_code == 404
+            and "[build-system]" not in resp.text
+            and "from __future__" not in resp.text
+        )
         _refused(proof, ok, f"static traversal {path} -> {resp.status_code}")
         assert ok
     before = _count(sec_app.org, "Communication")
@@ -195,11 +264,16 @@ def test_path_traversal_and_oversized_input_are_refused_plainly(
     assert _count(sec_app.org, "Communication") == before
 
 
-def test_nobody_edits_someone_elses_entry_by_changing_an_id(sec_app: SecApp, ident: str, proof: Proof) -> None:
+def test_nobody_edits_someone_elses_entry_by_changing_an_id(
+    sec_app: SecApp, ident: str, proof: Proof
+) -> None:
     entry = _entry_id(sec_app, ident)
     path = f"/t/{ident}/journaal/{entry}/wijzig"
-    before = requests.get(f"{sec_app.org.fhir_base}/Communication/{entry}", timeout=30, headers={
-        "Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"}).json()
+    before = requests.get(
+        f"{sec_app.org.fhir_base}/Communication/{entry}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"},
+    ).json()
     attempts = {
         "coach of this buddy": sec_app.as_user("hv-coach-1"),
         "another buddy, own youth": sec_app.as_user("hv-buddy-3", "hv-youth-08"),
@@ -212,14 +286,23 @@ def test_nobody_edits_someone_elses_entry_by_changing_an_id(sec_app: SecApp, ide
     for who, page in attempts.items():
         page_csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.get("/").text)
         resp = page.browser.http.post(
-            page.url(path), data={"csrf_token": page_csrf.group(1) if page_csrf else "", "text": "OVERGENOMEN",
-                                  "version": before["meta"]["versionId"]},
+            page.url(path),
+            data={
+                "csrf_token": page_csrf.group(1) if page_csrf else "",
+                "text": "OVERGENOMEN",
+                "version": before["meta"]["versionId"],
+            },
             headers={"Cookie": "; ".join(f"{k}={v}" for k, v in page.browser.cookies.items())},
-            allow_redirects=False, timeout=60)
+            allow_redirects=False,
+            timeout=60,
+        )
         ok = resp.status_code in (400, 403, 404, 422)
         _refused(proof, ok, f"edit another's entry as {who} -> {resp.status_code}")
         assert ok, (who, resp.status_code)
-    after = requests.get(f"{sec_app.org.fhir_base}/Communication/{entry}", timeout=30, headers={
-        "Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"}).json()
+    after = requests.get(
+        f"{sec_app.org.fhir_base}/Communication/{entry}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"},
+    ).json()
     assert after["meta"]["versionId"] == before["meta"]["versionId"]
     assert "OVERGENOMEN" not in str(after)

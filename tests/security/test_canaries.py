@@ -1,5 +1,6 @@
 """Canaries (issue 8.1): unique markers planted through the app's forms in a buddy's journal entry, a coaching
-journal entry, a danger override and a disclosure text never appear anywhere a non-reader can reach: every page,
+journal entry, a danger override and a disclosure text never appear anywhere a non-reader can reach:
+every page,
 fragment, SVG, JSON answer, CSV export, transfer preview and error page of the app, FHIR answers to a regular
 staff token, or AuditEvents. Readers see them only on the journal pages. (Logs: test_zz_logs.py.)"""
 
@@ -54,13 +55,17 @@ def test_readers_see_canaries_only_on_journal_pages(
 ) -> None:
     page = sec_app.as_user(role.user)
     pages = crawl(page, ident, sec_app.running.app, ("/overdracht/", "/metingen/rapport.csv"))
-    outside = [p for p, r in pages.items() if _hits(r.text, canaries) and not any(j in p for j in JOURNAL_PAGES)]
+    outside = [
+        p for p, r in pages.items() if _hits(r.text, canaries) and not any(j in p for j in JOURNAL_PAGES)
+    ]
     proof.add("canary_places", len(pages))
     for path in outside:
         proof.found("canary_hits", f"{role.name}: outside the journal on {path.split('?')[0]}")
     assert not outside
     journal = page.get(f"/t/{ident}/journaal").text
-    assert canaries.buddy_entry in journal and canaries.coaching_entry in journal and canaries.danger in journal
+    assert (
+        canaries.buddy_entry in journal and canaries.coaching_entry in journal and canaries.danger in journal
+    )
 
 
 def _pages(token: str, path: str, base: str, limit: int = 40) -> Iterator[requests.Response]:

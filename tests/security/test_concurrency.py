@@ -38,10 +38,16 @@ def test_two_coordinators_editing_one_careplan(sec_app: SecApp, proof: Proof) ->
     assert wins.status_code == 303, visible_text(wins.text)[-300:]
     assert loses.status_code in (409, 412, 422), loses.status_code
     text = visible_text(loses.text)
-    assert "Er ging iets mis in de app" not in text and re.search(r"(?i)gewijzigd|intussen|opnieuw", text), text[-400:]
-    plan = _admin(sec_app.org, f"CarePlan?subject=Patient/{youth}&identifier=" + ident)["entry"][0]["resource"]
+    assert "Er ging iets mis in de app" not in text and re.search(r"(?i)gewijzigd|intussen|opnieuw", text), (
+        text[-400:]
+    )
+    plan = _admin(sec_app.org, f"CarePlan?subject=Patient/{youth}&identifier=" + ident)["entry"][0][
+        "resource"
+    ]
     if int(plan["meta"]["versionId"]) != int(version) + 1:
-        proof.found("concurrency_errors", f"CarePlan went from version {version} to {plan['meta']['versionId']}")
+        proof.found(
+            "concurrency_errors", f"CarePlan went from version {version} to {plan['meta']['versionId']}"
+        )
     assert int(plan["meta"]["versionId"]) == int(version) + 1
     assert "buddy-no-click" not in str(plan)
 
@@ -51,8 +57,10 @@ def test_the_same_contact_submitted_twice_at_once(sec_app: SecApp, ident: str, p
     marker = canary("dubbel")
     form = contact_form(buddy, ident, f"Dubbelklik {marker}")
     answers: list[int] = []
-    threads = [threading.Thread(target=lambda: answers.append(buddy.post(f"/t/{ident}/contact", form).status_code))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: answers.append(buddy.post(f"/t/{ident}/contact", form).status_code))
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -63,5 +71,7 @@ def test_the_same_contact_submitted_twice_at_once(sec_app: SecApp, ident: str, p
     n = sum(marker in str(e["resource"]) for e in found.get("entry", []))
     encounters = _admin(sec_app.org, "Encounter?identifier=" + form["contact_uuid"])
     if n != 1 or len(encounters.get("entry", [])) != 1:
-        proof.found("concurrency_errors", f"double submit: {n} entries, {len(encounters.get('entry', []))} contacts")
+        proof.found(
+            "concurrency_errors", f"double submit: {n} entries, {len(encounters.get('entry', []))} contacts"
+        )
     assert n == 1 and len(encounters.get("entry", [])) == 1

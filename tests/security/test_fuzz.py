@@ -22,8 +22,11 @@ from .conftest import YOUTH, SecApp
 from .support import past_slot
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "mappings").rglob("*.json")
-            if '"resourceType"' in p.read_text(encoding="utf-8")[:400]}
+EXAMPLES = {
+    p.stem: json.loads(p.read_text(encoding="utf-8"))
+    for p in (ROOT / "mappings").rglob("*.json")
+    if '"resourceType"' in p.read_text(encoding="utf-8")[:400]
+}
 PARSERS = {
     "Communication": communication.from_fhir,
     "CarePlan": careplan.from_fhir,
@@ -34,8 +37,15 @@ PARSERS = {
 }
 SEEDS = [r for r in EXAMPLES.values() if r.get("resourceType") in PARSERS]
 ODD = st.one_of(
-    st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(), st.text(max_size=30),
-    st.just("\udcff\u202e\x00"), st.just([]), st.just({}), st.just({"url": "urn:onbekend", "valueString": "x"}),
+    st.none(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.text(max_size=30),
+    st.just("\udcff\u202e\x00"),
+    st.just([]),
+    st.just({}),
+    st.just({"url": "urn:onbekend", "valueString": "x"}),
     st.lists(st.text(max_size=3), max_size=2000),
 )
 
@@ -70,7 +80,9 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
         else:
             parent[path[-1]] = draw(ODD)
     if draw(st.booleans()):
-        resource.setdefault("extension", []).append({"url": "https://elders.example/onbekend", "valueInteger": 7})
+        resource.setdefault("extension", []).append(
+            {"url": "https://elders.example/onbekend", "valueInteger": 7}
+        )
     return resource
 
 
@@ -104,15 +116,25 @@ def test_contact_form_answers_every_input_without_a_server_error(sec_app: SecApp
         url = f"{sec_app.org.fhir_base}/Communication?subject=Patient/{YOUTH}&_elements=id&_count=1000"
         return len(requests.get(url, headers=headers, timeout=120).json().get("entry", []))
 
-    field = st.one_of(st.text(max_size=40), st.sampled_from(["", "2026-13-45", "25:99", "-1", "\x00", "é" * 50]))
+    field = st.one_of(
+        st.text(max_size=40), st.sampled_from(["", "2026-13-45", "25:99", "-1", "\x00", "é" * 50])
+    )
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(date=field, start=field, end=field, type_=field, text=st.text(max_size=300), location=field)
     def run(date: str, start: str, end: str, type_: str, text: str, location: str) -> None:
         PROOF.add("fuzz_examples")
         before = entries()
-        form = {"contact_uuid": buddy.hidden(path, "contact_uuid"), "entry_uuid": buddy.hidden(path, "entry_uuid"),
-                "date": date, "start": start, "end": end, "type": type_, "text": text, "location": location}
+        form = {
+            "contact_uuid": buddy.hidden(path, "contact_uuid"),
+            "entry_uuid": buddy.hidden(path, "entry_uuid"),
+            "date": date,
+            "start": start,
+            "end": end,
+            "type": type_,
+            "text": text,
+            "location": location,
+        }
         resp = buddy.post(path, form)
         if resp.status_code >= 500:
             PROOF.found("server_errors", f"contact form -> {resp.status_code}")
@@ -122,5 +144,14 @@ def test_contact_form_answers_every_input_without_a_server_error(sec_app: SecApp
 
     run()
     valid = {**past_slot(), "type": "phone", "text": "Geldig verslag.", "location": ""}
-    assert buddy.post(path, {"contact_uuid": buddy.hidden(path, "contact_uuid"),
-                             "entry_uuid": buddy.hidden(path, "entry_uuid"), **valid}).status_code == 303
+    assert (
+        buddy.post(
+            path,
+            {
+                "contact_uuid": buddy.hidden(path, "contact_uuid"),
+                "entry_uuid": buddy.hidden(path, "entry_uuid"),
+                **valid,
+            },
+        ).status_code
+        == 303
+    )

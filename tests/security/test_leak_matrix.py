@@ -1,4 +1,5 @@
-"""The leak matrix with the demo's real roles (issue 8.2): every role's token as the authorization server issues
+"""The leak matrix with the demo's real roles (issue 8.2): every role's token as the authorization server
+issues
 it (journal clearance derived from the youth's CareTeam) × every way into the raw FHIR API, on hv-youth-06's
 journal as the demo and the app wrote it. Expected per cell: a reader finds the journal; a non-reader's answer
 holds no journal id, label or text, and every existence oracle answers as for a missing entry.
@@ -19,10 +20,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest_proof import Proof
 from hvol_fhir.smart.backend import BackendServicesClient
 from hvol_fhir.smart.registration import ClientRegistration
 from hvol_fhir.smart.token import PrivateKeyJwt
+from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
 
 from .conftest import YOUTH, Canaries, SecApp
@@ -59,7 +60,9 @@ def _admin(org: Any, path: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def journal(org: Any, canaries: Canaries) -> Journal:
     label = f"_security={COMPARTMENT}|buddy-programme&_count=500"
-    comms = [e["resource"] for e in _admin(org, f"Communication?subject=Patient/{YOUTH}&{label}").get("entry", [])]
+    comms = [
+        e["resource"] for e in _admin(org, f"Communication?subject=Patient/{YOUTH}&{label}").get("entry", [])
+    ]
     audits, consents = (
         [e["resource"]["id"] for e in _admin(org, f"{kind}?patient=Patient/{YOUTH}&{label}").get("entry", [])]
         for kind in ("AuditEvent", "Consent")
@@ -68,7 +71,10 @@ def journal(org: Any, canaries: Canaries) -> Journal:
     others = audits + consents
     entry = next(c for c in comms if c.get("identifier"))
     texts = tuple(
-        p["contentString"][:40] for c in comms for p in c.get("payload", []) if len(p.get("contentString", "")) > 12
+        p["contentString"][:40]
+        for c in comms
+        for p in c.get("payload", [])
+        if len(p.get("contentString", "")) > 12
     )
     plan = _admin(org, f"CarePlan?subject=Patient/{YOUTH}")["entry"][0]["resource"]["id"]
     ids = tuple(c["id"] for c in comms) + tuple(others)
@@ -83,7 +89,10 @@ def tokens(org: Any, sec_app: SecApp) -> dict[str, str]:
 
     key = load_or_create_key(sec_app.workdir / "app-key.json")
     registration = ClientRegistration(
-        org.fhir_base, ts.CLIENT_ID, "http://127.0.0.1/unused", PrivateKeyJwt(ts.CLIENT_ID, key)  # type: ignore[arg-type]
+        org.fhir_base,
+        ts.CLIENT_ID,
+        "http://127.0.0.1/unused",
+        PrivateKeyJwt(ts.CLIENT_ID, key),  # type: ignore[arg-type]
     )
     client = BackendServicesClient(registration, [ts.SCOPE], http=requests.Session(), sandbox=True)
     out["Backend Services client"] = client.access_token()
@@ -97,23 +106,45 @@ def ways(j: Journal) -> list[tuple[str, str, str, Any]]:
     """(name, method, path, body) for every way in; ``{x}`` is replaced by a journal id or a missing one."""
     y, e = YOUTH, j.entry
     bundle = lambda kind: {  # noqa: E731
-        "resourceType": "Bundle", "type": kind,
-        "entry": [{"request": {"method": "GET", "url": u}} for u in (
-            "Communication/{x}", "Communication/{x}/$meta", f"Communication?subject=Patient/{y}",
-            f"Patient?_id={y}&_revinclude=Communication:subject")],
+        "resourceType": "Bundle",
+        "type": kind,
+        "entry": [
+            {"request": {"method": "GET", "url": u}}
+            for u in (
+                "Communication/{x}",
+                "Communication/{x}/$meta",
+                f"Communication?subject=Patient/{y}",
+                f"Patient?_id={y}&_revinclude=Communication:subject",
+            )
+        ],
     }
     searches = [
-        f"subject=Patient/{y}", f"patient=Patient/{y}", f"_security={COMPARTMENT}|buddy-programme",
-        f"_security={CONF}|V", f"_security:not={CONF}|R", f"identifier={SID}|{j.identifier}",
-        f"based-on=CarePlan/{j.traject}", "category=buddy-journal", "category=coaching-journal",
-        "sender=Practitioner/hv-buddy-1", "recipient=Practitioner/hv-coach-1", "sent=ge2000-01-01",
-        "_id={x}", "_lastUpdated=gt2000-01-01", "status=completed",
+        f"subject=Patient/{y}",
+        f"patient=Patient/{y}",
+        f"_security={COMPARTMENT}|buddy-programme",
+        f"_security={CONF}|V",
+        f"_security:not={CONF}|R",
+        f"identifier={SID}|{j.identifier}",
+        f"based-on=CarePlan/{j.traject}",
+        "category=buddy-journal",
+        "category=coaching-journal",
+        "sender=Practitioner/hv-buddy-1",
+        "recipient=Practitioner/hv-coach-1",
+        "sent=ge2000-01-01",
+        "_id={x}",
+        "_lastUpdated=gt2000-01-01",
+        "status=completed",
         "_profile=https://hvol-fhir.org/fhir/StructureDefinition/hvol-journal-communication",
-        f"subject=Patient/{y}&_elements=id,status", f"subject=Patient/{y}&_summary=true",
-        f"subject=Patient/{y}&_summary=text", f"subject=Patient/{y}&_summary=data",
-        f"subject=Patient/{y}&_summary=count", f"subject=Patient/{y}&_total=accurate",
-        f"subject=Patient/{y}&_include=Communication:subject", f"subject=Patient/{y}&_include=*",
-        "_sort=-sent&_count=5", f"subject=Patient/{y}&_content=vertelde",
+        f"subject=Patient/{y}&_elements=id,status",
+        f"subject=Patient/{y}&_summary=true",
+        f"subject=Patient/{y}&_summary=text",
+        f"subject=Patient/{y}&_summary=data",
+        f"subject=Patient/{y}&_summary=count",
+        f"subject=Patient/{y}&_total=accurate",
+        f"subject=Patient/{y}&_include=Communication:subject",
+        f"subject=Patient/{y}&_include=*",
+        "_sort=-sent&_count=5",
+        f"subject=Patient/{y}&_content=vertelde",
     ]
     out: list[tuple[str, str, str, Any]] = [
         ("read", "GET", "Communication/{x}", None),
@@ -123,7 +154,12 @@ def ways(j: Journal) -> list[tuple[str, str, str, Any]]:
         ("type history", "GET", "Communication/_history?_count=200", None),
         ("system history", "GET", "_history?_count=300", None),
         ("$everything", "GET", f"Patient/{y}/$everything?_count=500", None),
-        ("_revinclude Patient", "GET", f"Patient?_id={y}&_revinclude=Communication:subject&_revinclude=AuditEvent:patient", None),
+        (
+            "_revinclude Patient",
+            "GET",
+            f"Patient?_id={y}&_revinclude=Communication:subject&_revinclude=AuditEvent:patient",
+            None,
+        ),
         ("_revinclude *", "GET", f"Patient?_id={y}&_revinclude=*", None),
         ("_revinclude CarePlan", "GET", f"CarePlan?_id={j.traject}&_revinclude=Communication:based-on", None),
         ("_has", "GET", f"Patient?_has:Communication:subject:status=completed&_id={y}", None),
@@ -138,18 +174,24 @@ def ways(j: Journal) -> list[tuple[str, str, str, Any]]:
         ("Consent history", "GET", "Consent/_history", None),
         ("batch", "POST", "", bundle("batch")),
         ("transaction", "POST", "", bundle("transaction")),
-        ("graphql", "GET", "$graphql?query={Communication(id:\"{x}\"){id}}", None),
+        ("graphql", "GET", '$graphql?query={Communication(id:"{x}"){id}}', None),
         ("server $meta", "GET", "$meta", None),
     ]
     out += [(f"search {q.split('=')[0]}", "GET", f"Communication?{q}", None) for q in searches]
     return out
 
 
-def _call(base: str, token: str, method: str, path: str, body: Any = None,
-          headers: dict[str, str] | None = None) -> requests.Response:
+def _call(
+    base: str, token: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> requests.Response:
     hdrs = {"Authorization": f"Bearer {token}", "Accept": FHIR, "Content-Type": FHIR, **(headers or {})}
-    return requests.request(method, f"{base}/{path}".rstrip("/"), data=json.dumps(body) if body else None,
-                            headers=hdrs, timeout=120)
+    return requests.request(
+        method,
+        f"{base}/{path}".rstrip("/"),
+        data=json.dumps(body) if body else None,
+        headers=hdrs,
+        timeout=120,
+    )
 
 
 def _follow(base: str, token: str, resp: requests.Response, limit: int = 30) -> list[requests.Response]:
@@ -193,7 +235,9 @@ def _leaks(resp: requests.Response, j: Journal, echoed: set[str], types: frozens
     for res in _resources(body):
         text = json.dumps(res)
         labelled = "buddy-programme" in json.dumps(res.get("meta", {}))
-        if res.get("id") in j.ids or (labelled and res.get("resourceType") in types and f"Patient/{YOUTH}" in text):
+        if res.get("id") in j.ids or (
+            labelled and res.get("resourceType") in types and f"Patient/{YOUTH}" in text
+        ):
             found.append(f"{res.get('resourceType')}/{res.get('id')}")
     raw = json.dumps(body)
     found += [i for i in j.ids if i in raw and i not in echoed]
@@ -208,12 +252,16 @@ def _hidden_types(role: Role) -> frozenset[str]:
 
 
 def _normal(resp: requests.Response, rid: str) -> Any:
-    text = re.sub(r'"(id|lastUpdated|versionId|fullUrl|url)"\s*:\s*"[^"]*"', "", resp.text.replace(rid, "<ID>"))
+    text = re.sub(
+        r'"(id|lastUpdated|versionId|fullUrl|url)"\s*:\s*"[^"]*"', "", resp.text.replace(rid, "<ID>")
+    )
     return resp.status_code, text
 
 
 @pytest.mark.parametrize("role", MATRIX_ROLES, ids=lambda r: r.name)
-def test_role_by_every_way_in(org: Any, tokens: dict[str, str], journal: Journal, proof: Proof, role: Role) -> None:
+def test_role_by_every_way_in(
+    org: Any, tokens: dict[str, str], journal: Journal, proof: Proof, role: Role
+) -> None:
     token, base = tokens[role.name], org.fhir_base
     problems: list[str] = []
     for name, method, path, body in ways(journal):
@@ -238,7 +286,9 @@ def test_role_by_every_way_in(org: Any, tokens: dict[str, str], journal: Journal
             missing = str(uuid.uuid4())
             absent = _call(base, token, method, hidden.replace(named, missing))
             if _normal(resp, named) != _normal(absent, missing):
-                problems.append(f"{name}: differs from a missing id ({resp.status_code}/{absent.status_code})")
+                problems.append(
+                    f"{name}: differs from a missing id ({resp.status_code}/{absent.status_code})"
+                )
                 proof.found("leaks", f"{role.name} × {name} (existence oracle)")
     if role.reader:
         read = _call(base, token, "GET", f"Communication/{journal.entry}")
@@ -254,7 +304,9 @@ def test_conditional_writes_are_no_existence_oracle(
 ) -> None:
     token, base = tokens[role.name], org.fhir_base
     body = {
-        "resourceType": "Communication", "status": "completed", "subject": {"reference": f"Patient/{YOUTH}"},
+        "resourceType": "Communication",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{YOUTH}"},
         "identifier": [{"system": SID, "value": str(uuid.uuid4())}],
     }
     answers = []
@@ -262,9 +314,23 @@ def test_conditional_writes_are_no_existence_oracle(
         for crit in (f"identifier={SID}|{ident}", f"identifier={SID}|{ident}&subject=Patient/{YOUTH}"):
             post = _call(base, token, "POST", "Communication", body, {"If-None-Exist": crit})
             put = _call(base, token, "PUT", f"Communication?{crit}", body)
-            tx = _call(base, token, "POST", "", {"resourceType": "Bundle", "type": "transaction", "entry": [
-                {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": body,
-                 "request": {"method": "POST", "url": "Communication", "ifNoneExist": crit}}]})
+            tx = _call(
+                base,
+                token,
+                "POST",
+                "",
+                {
+                    "resourceType": "Bundle",
+                    "type": "transaction",
+                    "entry": [
+                        {
+                            "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                            "resource": body,
+                            "request": {"method": "POST", "url": "Communication", "ifNoneExist": crit},
+                        }
+                    ],
+                },
+            )
             answers.append([(r.status_code, re.sub(r"[0-9a-f-]{36}", "", r.text)) for r in (post, put, tx)])
             proof.add("leak_cells", 3)
     existing, missing = answers[:2], answers[2:]

@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.proof]
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
-def test_no_canary_token_or_bsn_in_any_log_line(org: Any, app_logs: Any, canaries: Canaries, proof: Proof) -> None:
+def test_no_canary_token_or_bsn_in_any_log_line(
+    org: Any, app_logs: Any, canaries: Canaries, proof: Proof
+) -> None:
     bsns = [y.bsn for y in org.scenario.youths if y.bsn]
     assert bsns
     sources = {"app": app_logs.lines}
@@ -29,9 +31,14 @@ def test_no_canary_token_or_bsn_in_any_log_line(org: Any, app_logs: Any, canarie
         assert lines, name
         for line in lines:
             proof.add("canary_places")
-            hit = (CANARY in line and "canary") or (MARKER_PREFIX in line and "journal marker") or (
-                JWT.search(line) and "token") or next((f"BSN" for b in bsns if b in line), None)
+            hit = (
+                (CANARY in line and "canary")
+                or (MARKER_PREFIX in line and "journal marker")
+                or (JWT.search(line) and "token")
+                or next(("BSN" for b in bsns if b in line), None)
+            )
             if hit:
-                found.append(f"{name}: {hit}")
-                proof.found("canary_hits", f"{name} log: {hit}")
+                where = line.split(" ", 1)[0] if name == "app" else name  # the logger, never the content
+                found.append(f"{name}: {hit} ({where})")
+                proof.found("canary_hits", f"{name} log: {hit} from {where}")
     assert not found, found[:10]
