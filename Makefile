@@ -8,6 +8,7 @@ demo:
 test:
 	scripts/bootstrap.sh
 	.venv/bin/python -m ruff check hvol_fhir smart_app sandbox tests bench
+	.venv/bin/python -m mypy --strict hvol_fhir smart_app sandbox
 	.venv/bin/python -m pytest
 
 bench:
