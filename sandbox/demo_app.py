@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,6 +66,25 @@ def start_demo_app(orgs: list[Any], port: int) -> DemoApp | None:
             file=sys.stderr,
         )
         return None
-    env = {**os.environ, "HVOL_ISSUERS": ",".join(o.fhir_base for o in orgs), "HVOL_SANDBOX": "1"}
+    # Each organisation can transfer a traject to the other (issue 6), with the app's own key.
+    config = orgs[0].workdir.parent / "app-config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "HVOL_TRANSFER_TARGETS": [
+                    {"id": o.name, "name": f"Organisatie {o.name} (demo)", "fhir_base": o.fhir_base}
+                    for o in orgs
+                ],
+                "HVOL_TRANSFER_SOURCE_NAME": "Jeugdzorg De Horizon (demo)",
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "HVOL_CONFIG": str(config),
+        "HVOL_ISSUERS": ",".join(o.fhir_base for o in orgs),
+        "HVOL_SANDBOX": "1",
+    }
     proc = subprocess.Popen([sys.executable, "-m", "smart_app.wsgi", "--port", str(port)], env=env)
     return DemoApp(url=f"http://127.0.0.1:{port}", process=proc)

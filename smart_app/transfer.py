@@ -74,9 +74,13 @@ def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> Trans
     )
 
 
-def _targets() -> list[Mapping[str, Any]]:
+def _targets(source: LaunchSession) -> list[Mapping[str, Any]]:
+    """The configured receiving organisations, never the organisation the app was launched from."""
+    own = source.fhir_base.rstrip("/")
     return [
-        t for t in current_app.config.get("HVOL_TRANSFER_TARGETS") or [] if t.get("id") and t.get("fhir_base")
+        t
+        for t in current_app.config.get("HVOL_TRANSFER_TARGETS") or []
+        if t.get("id") and t.get("fhir_base") and str(t["fhir_base"]).rstrip("/") != own
     ]
 
 
@@ -120,7 +124,7 @@ def _form(source: Mapping[str, Any]) -> dict[str, Any]:
 
 def _page(launch_id: str, form: dict[str, Any], *, status: int = 200, **extra: Any) -> tuple[str, int]:
     session, coordinator = _coordinator(launch_id)
-    targets = _targets()
+    targets = _targets(session)
     if not targets:
         raise NotAllowed(
             _("Er is geen ontvangende organisatie ingesteld. Vraag de beheerder dit in te stellen.")
@@ -186,7 +190,7 @@ def confirm(launch_id: str) -> tuple[str, int]:
     check_csrf(launch_id)
     form = _form(request.form)
     session, coordinator = _coordinator(launch_id)
-    target = next((t for t in _targets() if t["id"] == form["target"]), None)
+    target = next((t for t in _targets(session) if t["id"] == form["target"]), None)
     if target is None or not form["careplan"]:
         abort(400)
     service = _factory()(session, target)

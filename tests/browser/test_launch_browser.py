@@ -31,7 +31,7 @@ def driver() -> Iterator[Any]:
     options.add_argument("--no-sandbox")
     options.add_argument("--window-size=1200,900")
     drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    drv.implicitly_wait(15)  # the launch is several redirects; wait for each page's elements
+    drv.implicitly_wait(30)  # the launch is several redirects and FHIR reads; slow under a full test run
     try:
         yield drv
     finally:
@@ -70,11 +70,17 @@ def test_two_tabs_in_chromium_keep_their_youth(driver: Any, running: RunningApp,
     from selenium.webdriver.common.by import By
 
     _launch(driver, org, "hv-coordinator", "hv-youth-06")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "launch-two-tabs-first.png"))
     first_url = driver.current_url
     first = driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
     driver.switch_to.new_window("tab")
     _launch(driver, org, "hv-coordinator", "hv-youth-01")
-    second = driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
+    found = driver.find_elements(By.CSS_SELECTOR, '[data-testid="youth"]')
+    if not found:
+        driver.save_screenshot(str(SHOTS / "launch-two-tabs-failed.png"))
+    assert found, (driver.current_url, driver.find_element(By.TAG_NAME, "body").text[:500])
+    second = found[0].text
     driver.save_screenshot(str(SHOTS / "launch-two-tabs.png"))
     assert first != second
     driver.switch_to.window(driver.window_handles[0])
