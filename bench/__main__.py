@@ -39,7 +39,8 @@ def _org() -> tuple[Any, Callable[[], None]]:
         return external_org(), lambda: None
     from sandbox.org import start_organisation
 
-    org = start_organisation("bench", Path(tempfile.mkdtemp()), demo_data=False)
+    # Demo data for the people (the coordinator whose token the app uses); the bench adds its own trajects.
+    org = start_organisation("bench", Path(tempfile.mkdtemp()), demo_data=True)
     return org, org.stop
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import requests
 
-from hvol_fhir import terminology as t
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, episodeofcare
 from hvol_fhir.mapping._fhir import dump
-from hvol_fhir.privacy import labels
+from hvol_fhir.measurements import fhir as mf
+from hvol_fhir.measurements.model import Measurement
+from hvol_fhir.measurements.questionnaire import questionnaire
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import AMSTERDAM
 from hvol_fhir.programme.model import CareTeam, CareTeamMember, Contact, JournalEntry, PhasePeriod, Traject
@@ -124,22 +125,17 @@ def traject_resources(
         when = contact_start + timedelta(weeks=2 * m)
         if when >= now:
             break
-        out.append(
-            {
-                "resourceType": "QuestionnaireResponse",
-                "id": f"bench-qr-{n:03d}-{m:03d}",
-                "meta": {
-                    "profile": [t.profile_url(t.P_MEASUREMENT)],
-                    "security": labels.restricted_meta_labels(),
-                },
-                "basedOn": [{"reference": f"CarePlan/{tr.id}"}],
-                "status": "completed",
-                "questionnaire": f"{t.BASE}/Questionnaire/hvol-measurement",
-                "subject": {"reference": pref},
-                "authored": when.isoformat(),
-                "item": [{"linkId": "alliance", "answer": [{"valueInteger": rng.randrange(4, 11)}]}],
-            }
+        # Through the library's own mapper, so the benchmark data is what the app writes (and validates).
+        measurement = Measurement(
+            id=f"bench-qr-{n:03d}-{m:03d}",
+            identifier=uid("measurement", n, m),
+            traject=f"CarePlan/{tr.id}",
+            patient=pref,
+            authored=when,
+            questionnaire=questionnaire().canonical,
+            answers=tuple((item.link_id, rng.randrange(4, 11)) for item in questionnaire().items),
         )
+        out.append(mf.response_to_fhir(measurement))
     return out
 
 
