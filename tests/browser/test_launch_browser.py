@@ -5,7 +5,6 @@ Screenshots go to test-artifacts/screenshots/. Uses Debian's chromium + chromium
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ import pytest
 
 from tests.integration.launch_support import RunningApp, serve_app
 
+from .conftest import chromium
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -21,21 +22,9 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    if not shutil.which("chromedriver") and not Path("/usr/bin/chromedriver").exists():
-        pytest.skip("chromium-driver is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.add_argument("--headless=new")
-    options.add_argument("--no-sandbox")
-    options.add_argument("--window-size=1200,900")
-    drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    drv.implicitly_wait(30)  # the launch is several redirects and FHIR reads; slow under a full test run
-    try:
+    # The launch is several redirects and FHIR reads: slow under a full test run.
+    with chromium("1200,900", implicit_wait=30) as drv:
         yield drv
-    finally:
-        drv.quit()
 
 
 @pytest.fixture(scope="module")

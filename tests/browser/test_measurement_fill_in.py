@@ -6,7 +6,6 @@ Screenshots go to test-artifacts/screenshots/. Uses Debian's chromium + chromium
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from hvol_fhir.measurements import questionnaire
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.integration.measurements_support import admin_search, measurement_org  # noqa: F401 - fixture
 
+from .conftest import chromium
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -25,21 +26,8 @@ SID = "https://hvol-fhir.org/fhir/sid/"
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    if not shutil.which("chromedriver") and not Path("/usr/bin/chromedriver").exists():
-        pytest.skip("chromium-driver is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.add_argument("--headless=new")
-    options.add_argument("--no-sandbox")
-    options.add_argument("--window-size=900,1400")
-    drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    drv.implicitly_wait(15)
-    try:
+    with chromium("900,1400", implicit_wait=15) as drv:
         yield drv
-    finally:
-        drv.quit()
 
 
 @pytest.fixture(scope="module")

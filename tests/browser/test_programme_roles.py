@@ -6,7 +6,6 @@ cohort overview. Coach: journal. Behavioural scientist: inclusion form. Mentor: 
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,8 @@ import pytest
 
 from tests.integration.app_support import MARKER_PREFIX, org_or_external
 from tests.integration.launch_support import RunningApp, serve_app
+
+from .conftest import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -28,19 +29,8 @@ def prog_org(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    if not Path("/usr/bin/chromedriver").exists() and not shutil.which("chromedriver"):
-        pytest.skip("chromium-driver is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--window-size=1280,1000"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    try:
+    with chromium("1280,1000") as drv:
         yield drv
-    finally:
-        drv.quit()
 
 
 @pytest.fixture(scope="module")
