@@ -13,7 +13,7 @@ journal is read only as far as the caller's token is cleared for it; what the se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from hvol_fhir import terminology as t
@@ -22,7 +22,7 @@ from ..ehr import FhirClient, paging
 from ..ehr import bundle as bundles
 from ..errors import InvalidInput
 from .model import Json, Snapshot
-from .rewrite import relative_key
+from .rewrite import references, relative_key
 
 PAGE_SIZE = 500
 MAX_PAGES = 50
@@ -34,18 +34,6 @@ def _key(reference: str) -> str:
 
 def _search(url: str) -> Json:
     return bundles.read_entry(url)
-
-
-def _refs(node: Any) -> Iterable[str]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
-    elif isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node["reference"]
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from _refs(value)
 
 
 def _add(found: dict[str, Json], resource: Any) -> None:
@@ -87,7 +75,7 @@ def read_traject(
         f"Task?focus={key}&{count}",
         f"AuditEvent?patient={patient}&{count}",
     ]
-    searches += [r for r in (relative_key(x, base) for x in _refs(plan.get("careTeam"))) if r]
+    searches += [r for r in (relative_key(x, base) for x in references(plan.get("careTeam"))) if r]
     request = bundles.batch(_search(s) for s in searches)
     answer = client.batch(request)
     for result in bundles.results(answer, request):
@@ -104,7 +92,7 @@ def read_traject(
                 page = client.next_page(page) if pages < MAX_PAGES else None
         else:
             _add(found, body)
-    wanted = {relative_key(r, base) for res in list(found.values()) for r in _refs(res)}
+    wanted = {relative_key(r, base) for res in list(found.values()) for r in references(res)}
     if coordinator:
         wanted.add(coordinator)
     missing = sorted(k for k in wanted if k and k not in found and not k.startswith("Organization/"))

@@ -31,7 +31,7 @@ from .coverage import coverage, is_disclosure, participation_recipients
 from .describe import describe
 from .errors import JournalWithoutConsent, NotATraject
 from .model import Json, PlanItem, Snapshot, TransferPlan, TransferRequest
-from .rewrite import relative_key, rewrite_references, strip
+from .rewrite import references, relative_key, rewrite_references, strip
 
 _NS: Final = uuid.UUID("5d1e8c0a-2f4b-4e8e-9c57-1b2d3e4f5a6b")
 PROVENANCE_ACTIVITY: Final = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
@@ -61,20 +61,8 @@ _STAYS: Final[Mapping[str, str]] = {
 }
 
 
-def _refs(node: Any) -> Iterable[str]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
-    elif isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node["reference"]
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from _refs(value)
-
-
 def _points_at(resource: Mapping[str, Any], key: str, source_base: str, *fields: str) -> bool:
-    return any(relative_key(r, source_base) == key for fld in fields for r in _refs(resource.get(fld)))
+    return any(relative_key(r, source_base) == key for fld in fields for r in references(resource.get(fld)))
 
 
 def _traject_identifier(plan: Mapping[str, Any]) -> Json:
@@ -109,7 +97,7 @@ class _Selection:
         self.patient_key = relative_key(((plan.get("subject") or {}).get("reference")) or "", base) or ""
         if snap.get(self.patient_key) is None:
             raise InvalidInput("De jongere van dit traject is niet gevonden.", field="CarePlan.subject")
-        team_refs = [relative_key(r, base) for r in _refs(plan.get("careTeam"))]
+        team_refs = [relative_key(r, base) for r in references(plan.get("careTeam"))]
         self.team_key = next((k for k in team_refs if k), None)
         traject = _traject_identifier(plan)
         self.sent: dict[str, str] = {}  # key -> why it goes (Dutch)
@@ -190,7 +178,7 @@ class _Selection:
 def _practitioners(snap: Snapshot, sent: Iterable[Json], coordinator: str) -> list[str]:
     out: list[str] = []
     for res in sent:
-        for ref in _refs(res):
+        for ref in references(res):
             key = relative_key(ref, snap.source_base)
             if key and key.startswith("Practitioner/") and snap.get(key) and key not in out:
                 out.append(key)

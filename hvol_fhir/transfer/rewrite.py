@@ -14,7 +14,7 @@ Pure functions.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 Json = dict[str, Any]
@@ -96,3 +96,16 @@ def rewrite_references(node: Any, resolve: Resolver) -> Any:
     if isinstance(node.get("reference"), str):
         return resolve(node["reference"], node)
     return {k: rewrite_references(v, resolve) for k, v in node.items()}
+
+
+def references(node: Any) -> Iterable[str]:
+    """Every ``reference`` string anywhere inside a resource or element (lists and nested elements)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from references(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("reference"), str):
+            yield node["reference"]
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                yield from references(value)
