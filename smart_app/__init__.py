@@ -24,7 +24,7 @@ from . import access_log, errors
 from .config import DEFAULTS, build_registry, from_environment, load_or_create_key, normalise
 from .i18n import _
 from .launches import LaunchService
-from .programme import check_csrf
+from .programme import check_csrf, save_outcome
 from .sessions import open_store
 from .state import AppState
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service)
 
     app.jinja_env.globals["_"] = _
+    app.jinja_env.globals["save_outcome"] = save_outcome
     access_log.install()  # request lines without query strings (codes, states, launch values)
     errors.init_app(app)
     from . import (

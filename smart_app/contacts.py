@@ -25,7 +25,7 @@ from hvol_fhir.repository import writes
 
 from .programme import check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .state import state
-from .traject import code_options, common, load, member_names
+from .traject import code_options, common, failed, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("contacts", __name__)
@@ -182,7 +182,7 @@ def plan(launch_id: str, ident: str) -> Any:
         check_not_future(contact, now())
         writes.save_planned_contact(c_.client, contact, traject_identifier=record.traject.identifier)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="gepland"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+    return failed(c_, errors, ident=ident)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/coachcontact")
@@ -215,7 +215,7 @@ def coach_contact(launch_id: str, ident: str) -> Any:
             ),
         )
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="coach"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+    return failed(c_, errors, ident=ident)
 
 
 @bp.post("/l/<launch_id>/schrijfhulp")

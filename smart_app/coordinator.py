@@ -23,7 +23,7 @@ from hvol_fhir.timeline import Row, render
 
 from .programme import check_csrf, ctx, form_errors, form_value, now, require
 from .roles import display_name
-from .traject import common
+from .traject import common, failed
 
 bp = Blueprint("coordinator", __name__)
 PHASE_ORDER = {
@@ -161,4 +161,4 @@ def meeting(launch_id: str) -> Any:
             ),
         )
         return redirect(url_for("coordinator.cohort", launch_id=launch_id), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors)), 422
+    return failed(c_, errors)

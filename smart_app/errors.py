@@ -7,6 +7,7 @@ error code and the endpoint only: no tokens, no codes, no launch parameters, no 
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from flask import Flask, render_template, request
@@ -18,6 +19,39 @@ from hvol_fhir.smart import AuthorizationDenied, SmartError
 from .i18n import _
 
 log = logging.getLogger(__name__)
+
+
+# The forms' free-text fields, labelled, for handing typed text back when its save could not be done.
+KEPT_FIELDS = {
+    "text": "Uw tekst",
+    "what": "Wat",
+    "whom": "Aan wie",
+    "why": "Waarom",
+    "not_told_why": "Waarom niet verteld",
+    "note": "Notitie",
+    "reden": "Reden",
+    "location": "Plaats",
+}
+
+
+def _kept_input() -> list[tuple[str, str]]:
+    """What was typed into a form whose save ended on this error page (the launch expired, say), so it can be
+    copied before starting again. Only back to the browser that sent it with its valid CSRF token; never
+    logged or stored."""
+    from .programme import CSRF_FIELD, csrf_token  # late: programme imports the app's state
+
+    launch_id = (request.view_args or {}).get("launch_id")
+    if request.method != "POST" or not isinstance(launch_id, str):
+        return []
+    try:
+        valid = hmac.compare_digest(request.form.get(CSRF_FIELD, ""), csrf_token(launch_id))
+    except Exception:  # noqa: BLE001 - no usable browser session or key: hand nothing back
+        return []
+    if not valid:
+        return []
+    return [
+        (_(KEPT_FIELDS[k]), v) for k, v in request.form.items(multi=True) if k in KEPT_FIELDS and v.strip()
+    ]
 
 
 def _page(status: int, message: str, **extra: object) -> tuple[str, int]:
@@ -32,9 +66,14 @@ def handle_hvol_error(exc: HvolError) -> tuple[str, int]:
         if isinstance(exc, AuthorizationDenied):
             ehr_error, ehr_detail = exc.oauth_error, exc.server_description
         return _page(
-            status, _(exc.user_message), relaunch=exc.relaunch, ehr_error=ehr_error, ehr_detail=ehr_detail
+            status,
+            _(exc.user_message),
+            relaunch=exc.relaunch,
+            ehr_error=ehr_error,
+            ehr_detail=ehr_detail,
+            kept=_kept_input(),
         )
-    return _page(status, _(exc.message_nl), relaunch=False)
+    return _page(status, _(exc.message_nl), relaunch=False, kept=_kept_input())
 
 
 def handle_http_error(exc: HTTPException) -> tuple[str, int]:

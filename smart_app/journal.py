@@ -27,7 +27,7 @@ from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 
 from .programme import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .state import state
-from .traject import common, load, member_names
+from .traject import common, failed, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("journal", __name__)
@@ -189,9 +189,7 @@ def coaching(launch_id: str, ident: str) -> Any:
                 c_.client, audit.journal_write(c_.user or "", patient, [saved.references["entry"]], moment)
             )
         return redirect(url_for("journal.index", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
-    return render_template(
-        "traject/message.html", **common(c_, errors=errors, ident=ident, form_text=form_value("text"))
-    ), 422
+    return failed(c_, errors, ident=ident, form_text=form_value("text"))
 
 
 def _until(value: str) -> datetime | None:

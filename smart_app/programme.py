@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 
-from hvol_fhir.ehr import FhirClient
-from hvol_fhir.errors import HvolError, NotAllowed
+from hvol_fhir.ehr import BadResponse, FhirClient, OutcomeUnknown
+from hvol_fhir.errors import Conflict, HvolError, NotAllowed
 from hvol_fhir.programme import codes as c
 from hvol_fhir.smart import LaunchSession
 
@@ -135,10 +135,25 @@ def form_errors(errors: list[str]) -> Iterator[None]:
     except HvolError as exc:
         log.info("form refused code=%s endpoint=%s", exc.code, request.endpoint)
         errors.append(exc.message_nl)
+        g.save_outcome = (
+            "unknown"
+            if isinstance(exc, OutcomeUnknown | BadResponse)
+            else "conflict"
+            if isinstance(exc, Conflict)
+            else "refused"
+        )
+
+
+def save_outcome() -> str:
+    """For the templates: how the refused save of this request ended. "unknown": it may be stored (the
+    answer was lost); "conflict": someone else changed it first; "refused": nothing was stored."""
+    return str(g.get("save_outcome", "refused"))
 
 
 def form_value(name: str, default: str = "") -> str:
-    return str(request.form.get(name, default))
+    """The submitted value; ``default`` when the field is missing or left blank (an empty date input)."""
+    value = request.form.get(name)
+    return default if value is None or not value.strip() else str(value)
 
 
 def template_globals() -> dict[str, Any]:

@@ -17,7 +17,9 @@ Each launch has its own ``launch_id``, carried in the URL path of every page, so
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -86,6 +88,7 @@ class SqliteLaunchStore:
         self._local = threading.local()
         self._locks: dict[str, threading.Lock] = {}
         self._mutex = threading.Lock()
+        self._lock_file: tuple[int, Any] | None = None  # (pid, open file) of this process
         with self._db() as db:
             db.executescript(_SCHEMA)
 
@@ -150,17 +153,29 @@ class SqliteLaunchStore:
     def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]:
         with self._mutex:
             lock = self._locks.setdefault(launch_id, threading.Lock())
-        return self._file_lock(lock)
+        return self._file_lock(lock, launch_id)
+
+    def _lock_handle(self) -> Any:
+        """One open lock file per process, never closed while the store lives: POSIX record locks belong to
+        the process and all of them would be released when any descriptor of the file is closed."""
+        with self._mutex:
+            if self._lock_file is None or self._lock_file[0] != os.getpid():
+                self._lock_file = (os.getpid(), open(str(self.path) + ".refresh.lock", "a"))  # noqa: SIM115
+            return self._lock_file[1]
 
     @contextmanager
-    def _file_lock(self, lock: threading.Lock) -> Iterator[None]:
-        # Threads wait on their lock, processes on the file: refreshes are rare, one lock file is enough.
-        with lock, open(str(self.path) + ".refresh.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+    def _file_lock(self, lock: threading.Lock, key: str) -> Iterator[None]:
+        # Threads wait on their key's lock, processes on the key's byte of the lock file. One byte per key
+        # (not one lock for the file): a save holds its key while a token refresh inside it takes the
+        # launch's key; a single file-wide lock made that refresh wait for the save forever.
+        offset = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+        with lock:
+            handle = self._lock_handle()
+            fcntl.lockf(handle, fcntl.LOCK_EX, 1, offset)
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.lockf(handle, fcntl.LOCK_UN, 1, offset)
 
 
 # --- Redis --------------------------------------------------------------------------------------------------

@@ -36,11 +36,12 @@ from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restar
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
 from hvol_fhir.programme.text_nl import date_nl, duration_nl
 from hvol_fhir.repository import writes
-from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.repository.reads import TrajectReader, TrajectRecord, traject_at_version
 from hvol_fhir.timeline import Row, render
 from hvol_fhir.timeline.svg import Lane
 
 from .programme import (
+    CSRF_FIELD,
     Ctx,
     check_csrf,
     csrf_token,
@@ -137,6 +138,15 @@ def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
         if phones:
             out[f"tel:Practitioner/{res.get('id')}"] = str(phones[0])
     return out
+
+
+def failed(c_: Ctx, errors: list[str], status: int = 422, **extra: Any) -> tuple[str, int]:
+    """A POST that did not go through, on a page without its form: the message, and what was sent as a
+    form that sends it again unchanged (its hidden identifiers make a resend safe)."""
+    resend = [(k, v) for k, v in request.form.items(multi=True) if k != CSRF_FIELD]
+    return render_template(
+        "traject/message.html", **common(c_, errors=errors, resend=resend, resend_to=request.path, **extra)
+    ), status
 
 
 def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
@@ -268,7 +278,7 @@ def open_traject(launch_id: str) -> Any:
         )
         writes.open_traject(c_.client, traject, team)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors)), 422
+    return failed(c_, errors)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/fase")
@@ -280,29 +290,31 @@ def phase(launch_id: str, ident: str) -> Any:
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)
-        at = _at(form_value("date", local_date(now()).isoformat()), "date")
-        action = form_value("action")
+        shown = form_value("version") or record.version
         traject = record.traject
-        if action == "introduction":
-            traject = transition(traject, c.PHASE_INTRODUCTION, at)
-            traject = replace(traject, status="active")
-        elif action == "outcome":
-            traject = record_intro_outcome(
-                traject, form_value("outcome"), at, reason=form_value("reason") or None
-            )
-        elif action == "contact-period":
-            traject = transition(traject, c.PHASE_CONTACT_PERIOD, at)
-        elif action == "close":
-            if not form_value("reason"):
-                raise RuleViolation("Kies een reden van afronding.", rule_id="P-CLOSE-REASON", field="reason")
-            traject = close(traject, form_value("reason"), at)
-        else:
-            raise InvalidInput("Onbekende handeling.", field="action")
-        writes.save_traject(
-            c_.client, record.careplan, traject, version=form_value("version") or record.version
-        )
+        if shown and record.version and shown != record.version and traject.id:
+            # The form was shown before a later change (someone else's, or this very save whose answer was
+            # lost): apply the choice to what the coordinator saw; the save then tells which case it is.
+            traject = traject_at_version(c_.client, traject.id, shown)
+        at = _at(form_value("date", local_date(now()).isoformat()), "date")
+        traject = _apply_phase(traject, form_value("action"), at)
+        writes.save_traject(c_.client, record.careplan, traject, version=shown)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+    return failed(c_, errors, ident=ident)
+
+
+def _apply_phase(traject: Traject, action: str, at: datetime) -> Traject:
+    if action == "introduction":
+        return replace(transition(traject, c.PHASE_INTRODUCTION, at), status="active")
+    if action == "outcome":
+        return record_intro_outcome(traject, form_value("outcome"), at, reason=form_value("reason") or None)
+    if action == "contact-period":
+        return transition(traject, c.PHASE_CONTACT_PERIOD, at)
+    if action == "close":
+        if not form_value("reason"):
+            raise RuleViolation("Kies een reden van afronding.", rule_id="P-CLOSE-REASON", field="reason")
+        return close(traject, form_value("reason"), at)
+    raise InvalidInput("Onbekende handeling.", field="action")
 
 
 @bp.post("/l/<launch_id>/t/<ident>/herstart")
@@ -318,7 +330,7 @@ def restart_view(launch_id: str, ident: str) -> Any:
         new = restart(record.traject, identifier=new_ident, at=now())
         writes.restart_traject(c_.client, new, record.care_team)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=new_ident, opgeslagen="1"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+    return failed(c_, errors, ident=ident)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/team")
@@ -357,7 +369,7 @@ def team(launch_id: str, ident: str) -> Any:
         enforce(check_responsibility(new_team, moment), field="responsible")
         writes.save_care_team(c_.client, record.care_team_raw, new_team)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
-    return render_template("traject/message.html", **common(c_, errors=errors, ident=ident)), 422
+    return failed(c_, errors, ident=ident)
 
 
 # --- inclusion (behavioural scientist; coordinator records the consent declaration) -------------------------

@@ -3,8 +3,11 @@
 Tests take the ``proof`` fixture and count what they checked (``proof.add("leak_cells")``) and what went wrong
 (``proof.add("leaks")``). The existing server-side leak matrix and launch attack tests are counted from their
 outcomes (one passed test = one cell/case checked; a failed one = one found). At session end the table is
-printed in the terminal summary and written to ``test-artifacts/proof-summary.md``; any non-zero leak, loss,
-duplicate, server error or canary hit fails the run, even when the test that found it was marked xfail.
+printed in the terminal summary and written to ``test-artifacts/proof-summary.md`` when the whole suite ran
+(a run of some tests, with paths, ``-k``, ``-m`` or ``-x`` stopping early, writes
+``proof-summary.partial.md`` instead, so the linked figures are always those of a full run); any non-zero
+leak, loss, duplicate, server error or canary hit fails the run, even when the test that found it was
+marked xfail.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = ROOT / "test-artifacts" / "proof-summary.md"
+PARTIAL = ROOT / "test-artifacts" / "proof-summary.partial.md"
 
 # (what was checked, what went wrong, row label); a non-zero "wrong" fails the run.
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -102,14 +106,35 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             return
 
 
+def _whole_suite(session: pytest.Session) -> bool:
+    """True when this was the whole test command: no paths, no selection, nothing deselected or cut off."""
+    config = session.config
+    default = [str(ROOT / p) for p in config.getini("testpaths")] or [str(ROOT)]
+    chosen = [str(Path(a).resolve()) for a in config.args]
+    return (
+        sorted(chosen) == sorted(default)
+        and not config.option.keyword
+        and not config.option.markexpr
+        and not session.shouldstop
+        and not session.shouldfail
+        and session.testscollected > 0
+    )
+
+
+WRITTEN: list[Path] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not PROOF.counts:
         return
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    path = SUMMARY if _whole_suite(session) else PARTIAL
+    WRITTEN.append(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     verdict = "PASS: nothing leaked, lost or duplicated" if not PROOF.bad else f"FAIL: {PROOF.bad} found"
     notes = "".join(f"- {n}\n" for n in PROOF.notes)
-    SUMMARY.write_text(
-        "# Proof suite summary\n\nWritten by the last test run (`make test`, tests/conftest_proof.py).\n\n"
+    scope = "the whole test command (`make test`)" if path == SUMMARY else "a partial run (some tests only)"
+    path.write_text(
+        f"# Proof suite summary\n\nWritten by the last run of {scope}, tests/conftest_proof.py.\n\n"
         f"{PROOF.table()}\n\n**{verdict}**\n" + (f"\n## Found\n\n{notes}" if notes else ""),
         encoding="utf-8",
     )
@@ -125,4 +150,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
     for note in PROOF.notes:
         terminalreporter.write_line("found: " + note)
-    terminalreporter.write_line(f"written to {SUMMARY.relative_to(ROOT)}")
+    if WRITTEN:  # pytest_sessionfinish runs before the terminal summary
+        terminalreporter.write_line(f"written to {WRITTEN[-1].relative_to(ROOT)}")

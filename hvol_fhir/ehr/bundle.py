@@ -92,7 +92,9 @@ def entry_is_repeatable(entry: Mapping[str, Any]) -> bool:
     if method == "POST":
         return bool(request.get("ifNoneExist"))
     if method in ("PUT", "PATCH"):
-        return bool(request.get("ifMatch"))
+        # A conditional update (``Type?identifier=…``) finds on a resend what the first send wrote and writes
+        # the same content again: no duplicate. A plain PUT is safe only with If-Match.
+        return bool(request.get("ifMatch")) or (method == "PUT" and "?" in str(request.get("url") or ""))
     return False
 
 

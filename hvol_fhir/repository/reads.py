@@ -67,6 +67,11 @@ class TrajectRecord:
         )
 
 
+def traject_at_version(client: FhirClient, careplan_id: str, version: str) -> Traject:
+    """The traject as the CarePlan's version ``version`` held it (a form shown before a later change)."""
+    return careplan.from_fhir(client.vread("CarePlan", careplan_id, version))
+
+
 def contact_from_json(data: Json, traject: str) -> Contact:
     """`encounter.from_fhir` without the pydantic round trip, for JSON the server just sent.
 

@@ -12,6 +12,9 @@
 - Amending a journal entry is an update with ``If-Match``: a stale edit gets a VersionConflict carrying the
   server's current version; the EHR keeps every version (history), the app never reads ``_history``.
 - Everything else of the programme (traject, team, tasks, assessment, consent) uses conditional creates.
+- A traject update (phase, outcome, closure) is a PUT with ``If-Match``. When its answer was lost and the
+  resend (or the user's second click) meets a VersionConflict, the CarePlan is read once more: if it already
+  says exactly what this update would write, the first send landed and the update counts as saved.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from hvol_fhir import terminology as t
-from hvol_fhir.ehr import FhirClient, bundle
+from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
 from hvol_fhir.mapping import (
     careplan,
     careteam,
@@ -187,8 +190,23 @@ def save_traject(client: FhirClient, raw: Json, traject: Traject, *, version: st
             },
         ]
     )
-    results = bundle.results(client.transaction(tx), tx)
+    try:
+        results = bundle.results(client.transaction(tx), tx)
+    except VersionConflict:
+        current = client.read("CarePlan", str(plan["id"]))
+        if not already_holds(current, traject):
+            raise
+        return current
     return results[0].resource or plan
+
+
+def already_holds(current: Json, traject: Traject) -> bool:
+    """True when the stored CarePlan ``current`` already says what writing ``traject`` would say."""
+
+    def content(resource: Json) -> Json:
+        return {k: v for k, v in resource.items() if k not in ("meta", "text")}
+
+    return content(dump(careplan.update_fhir(current, traject))) == content(current)
 
 
 def restart_traject(client: FhirClient, new: Traject, team: CareTeam | None) -> Saved:

@@ -9,7 +9,9 @@ ones the app expects) until a fault is armed with :meth:`FaultProxy.inject`. A f
 - ``delay``: forward, then hold the answer ``seconds`` (past the client's timeout);
 - ``status``: answer ``status`` (500/502/503/409/412 …) with an OperationOutcome, without forwarding;
 - ``429``: answer 429 with ``Retry-After: 1``, without forwarding;
-- ``truncate``: forward, then send the headers and only half the body.
+- ``truncate``: forward, then send the headers and only half the body;
+- ``rewrite``: forward with some request headers replaced (``headers``), e.g. an access token that has just
+  expired, so the server itself answers what it answers for that.
 
 Bounded: at most ``max_requests`` requests and ``lifetime`` seconds, then it stops by itself.
 :func:`rerouted_session` gives a ``requests.Session`` that sends everything for the upstream to the proxy.
@@ -30,7 +32,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-KINDS = ("drop-before", "drop-after", "delay", "status", "429", "truncate")
+KINDS = ("drop-before", "drop-after", "delay", "status", "429", "truncate", "rewrite")
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
@@ -44,6 +46,7 @@ class Fault:
     times: int = 1
     status: int = 500
     seconds: float = 3.0
+    headers: dict[str, str] | None = None  # for "rewrite"
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method is not None and self.method != method:
@@ -96,9 +99,10 @@ class FaultProxy:
         seconds: float = 3.0,
         exact: bool = False,
         body: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Fault:
         assert kind in KINDS, kind
-        fault = Fault(kind, method, path, exact, body, times, status, seconds)
+        fault = Fault(kind, method, path, exact, body, times, status, seconds, headers)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -129,9 +133,13 @@ class FaultProxy:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: URLs hold ids
                 pass
 
-            def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+            def _forward(
+                self, body: bytes, replace: dict[str, str] | None = None
+            ) -> tuple[int, list[tuple[str, str]], bytes]:
                 conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP | {"host"}}
+                drop = HOP | {"host"} | {k.lower() for k in replace or {}}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in drop}
+                headers.update(replace or {})
                 headers["Host"] = target.netloc
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 resp = conn.getresponse()
@@ -172,7 +180,7 @@ class FaultProxy:
                                 fault.kind,
                                 self.command,
                                 self.path.split("?")[0],
-                                kind in ("drop-after", "delay", "truncate"),
+                                kind in ("drop-after", "delay", "truncate", "rewrite"),
                             )
                         )
                 if kind == "drop-before":
@@ -195,7 +203,7 @@ class FaultProxy:
                         [("Content-Type", "application/fhir+json"), *extra],
                         json.dumps(outcome).encode(),
                     )
-                status, headers, data = self._forward(body)
+                status, headers, data = self._forward(body, fault.headers if fault else None)
                 with proxy.lock:
                     proxy.trail = [*proxy.trail[-49:], (self.command, self.path, status)]
                 if kind == "drop-after":

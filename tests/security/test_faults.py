@@ -15,6 +15,8 @@ import pytest
 import requests
 
 from tests.conftest_proof import Proof
+from tests.integration import transfer_support as ts
+from tests.integration.app_support import traject_ident
 
 from .conftest import YOUTH, SecApp, canary, visible_text
 from .faultproxy import FaultProxy
@@ -65,7 +67,7 @@ def test_journal_save_under_fault_loses_and_duplicates_nothing(
     proxy.clear()
     faults = len(proxy.injected) - injected_before
     proof.add("faults", faults)
-    assert faults >= 1
+    assert faults >= 1, (first.status_code, visible_text(first.text)[-300:])
     assert first.status_code in (303, 409, 422, 502, 503), first.status_code
     if first.status_code != 303:  # not saved (or not sure): the form is back, with her text and a message
         page = html.unescape(first.text)
@@ -112,3 +114,63 @@ def test_coaching_entry_under_dropped_answer_is_saved_once(
     if n != 1:
         proof.found("lost" if n == 0 else "duplicates", f"coaching entry: {n}")
     assert n == 1
+
+
+# --- CarePlan updates (a coordinator closes a traject) ------------------------------------------------------
+
+CAREPLAN_FAULTS = [f for f in FAULTS if f[1].get("status") != 412]  # 412 is asserted above; 409 stays
+
+
+def _admin_json(org: Any, path: str, **params: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    return dict(requests.get(f"{org.fhir_base}/{path}", params=params, headers=headers, timeout=120).json())
+
+
+@pytest.mark.parametrize(
+    ("n", "kind", "options"),
+    [(80 + i, k, o) for i, (k, o) in enumerate(CAREPLAN_FAULTS)],
+    ids=[f"{k}-{o}" for k, o in CAREPLAN_FAULTS],
+)
+def test_careplan_update_under_fault_is_applied_exactly_once(
+    sec_app: SecApp, proxy: FaultProxy, proof: Proof, n: int, kind: str, options: dict[str, Any]
+) -> None:
+    youth = ts.synthetic_traject(sec_app.org, n, weeks=8, consent_entries=0)
+    careplan_id = youth.careplan.split("/")[1]
+    coordinator = sec_app.as_user("hv-coordinator", youth.patient.split("/")[1])
+    ident = traject_ident(coordinator)
+    show = f"/t/{ident}/"
+    version = coordinator.hidden(show, "version")
+    form = {"action": "close", "reason": "youth-no-longer-needed", "date": "", "version": version}
+    injected_before = len(proxy.injected)
+    proxy.inject(kind, method="POST", path="/fhir", exact=True, body="ifMatch", **options)  # the CarePlan PUT
+    first = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
+    proxy.clear()
+    faults = len(proxy.injected) - injected_before
+    proof.add("faults", faults)
+    proof.add("careplan_faults", faults)
+    assert faults >= 1, (first.status_code, visible_text(first.text)[-300:])
+    assert first.status_code in (303, 409, 422, 502, 503), first.status_code
+    if first.status_code != 303:  # the choice is on screen with a plain message, and can be sent again as is
+        page = html.unescape(first.text)
+        assert "Er ging iets mis in de app" not in page
+        assert 'role="alert"' in first.text or 'class="errors"' in first.text, visible_text(page)[-300:]
+        assert 'name="reason" value="youth-no-longer-needed"' in first.text, visible_text(page)[-300:]
+        again = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
+        assert again.status_code == 303, visible_text(again.text)[-400:]
+    proof.add("fault_saves")
+    plan = _admin_json(sec_app.org, f"CarePlan/{careplan_id}")
+    history = _admin_json(sec_app.org, f"CarePlan/{careplan_id}/_history", _count="50")
+    changes = int(plan["meta"]["versionId"]) - int(version)
+    closed = plan["status"] == "completed" and "youth-no-longer-needed" in str(plan)
+    if not closed or changes == 0:
+        proof.found("lost", f"CarePlan {kind} {options}: closed={closed} changes={changes}")
+    if changes > 1 or str(plan).count("youth-no-longer-needed") != 1:
+        proof.found("duplicates", f"CarePlan {kind} {options}: {changes} versions")
+    assert closed and changes == 1, (plan["status"], changes, history.get("total"))
+    episodes = _admin_json(sec_app.org, "EpisodeOfCare", patient=youth.patient)
+    assert [e["resource"]["status"] for e in episodes.get("entry", [])] == ["finished"]
+    # The same form again (the back button, a second click) changes nothing.
+    assert coordinator.post(f"/t/{ident}/fase", form, csrf_from=show).status_code in (303, 409, 422)
+    assert (
+        _admin_json(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] == plan["meta"]["versionId"]
+    )

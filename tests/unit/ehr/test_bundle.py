@@ -69,6 +69,8 @@ R = {"resourceType": "Encounter", "id": "e1"}
         ([bundle.update_entry(R)], False),
         ([{"request": {"method": "DELETE", "url": "Encounter/e1"}}], True),
         ([{"request": {"method": "PATCH", "url": "Encounter/e1"}}], False),
+        ([{"resource": R, "request": {"method": "PUT", "url": "Encounter?identifier=s|1"}}], True),
+        ([{"request": {"method": "PATCH", "url": "Encounter?identifier=s|1"}}], False),
         ([{"resource": R}], False),  # no request at all
     ],
 )

@@ -149,6 +149,44 @@ def test_refresh_lock_serialises(store: AppLaunchStore) -> None:
     assert overlap == [False] * 4
 
 
+def test_a_lock_taken_inside_another_keys_lock_does_not_wait(store: AppLaunchStore) -> None:
+    """A save holds its entry's lock while a token refresh inside it takes the launch's lock."""
+    done: list[bool] = []
+
+    def save() -> None:
+        with store.refresh_lock("save:entry-1"), store.refresh_lock("L1"):
+            done.append(True)
+
+    worker = threading.Thread(target=save, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert done == [True], "the inner lock waited for the outer one"
+
+
+def test_sqlite_locks_hold_across_processes(tmp_path: Path) -> None:
+    """Another worker process waits for a key this process holds, and not for another key."""
+    import multiprocessing
+
+    store = SqliteLaunchStore(tmp_path / "s.db")
+    ctx = multiprocessing.get_context("fork")
+    with store.refresh_lock("L1"):
+        same = ctx.Process(target=_lock_once, args=(tmp_path / "s.db", "L1"))
+        other = ctx.Process(target=_lock_once, args=(tmp_path / "s.db", "L2"))
+        same.start()
+        other.start()
+        other.join(timeout=10)
+        same.join(timeout=1)
+        assert other.exitcode == 0  # another key: not held up
+        assert same.exitcode is None  # the same key: still waiting for this process
+    same.join(timeout=10)
+    assert same.exitcode == 0
+
+
+def _lock_once(path: Path, key: str) -> None:
+    with SqliteLaunchStore(path).refresh_lock(key):
+        pass
+
+
 def test_sqlite_expiry_by_clock(tmp_path: Path) -> None:
     clock = FakeClock()
     store = SqliteLaunchStore(tmp_path / "s.db", clock)

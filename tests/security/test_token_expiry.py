@@ -1,0 +1,191 @@
+"""An access token expiring mid-flow (issue 8.4): the buddy has the contact form open, her token runs out,
+she presses save. The app renews it with the launch's refresh token and saves exactly once; when the EHR
+refuses to renew (the refresh token was revoked or ran out), she gets her text back on screen with a plain
+message, nothing is written, and after starting the app again the same form saves exactly once.
+
+The expired tokens are real: signed by the organisation's own key with ``exp`` in the past, so HAPI itself
+answers 401. They reach HAPI either from the app's session store (expired before the save) or through the
+proxy's ``rewrite`` fault on the save's transaction only (expired between the form's read and its save).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest_proof import Proof
+from tests.integration import transfer_support as ts
+from tests.integration.app_support import Page, traject_ident
+
+from .conftest import YOUTH, SecApp, canary, visible_text
+from .faultproxy import FaultProxy
+from .support import contact_form
+
+pytestmark = [pytest.mark.integration, pytest.mark.proof]
+
+
+@pytest.fixture(autouse=True)
+def clean_proxy(proxy: FaultProxy) -> Iterator[None]:
+    proxy.clear()
+    yield
+    proxy.clear()
+
+
+def _expired(org: Any, token: str) -> str:
+    """The same grant's token as the server would see it an hour later: signature valid, ``exp`` passed."""
+    claims = org.issuer.decode(token)
+    now = int(time.time())
+    return str(org.issuer.sign({**claims, "iat": now - 3700, "exp": now - 60, "jti": uuid.uuid4().hex}))
+
+
+def _session(sec_app: SecApp, page: Page) -> Any:
+    return sec_app.running.store.get_session(page.launch_id)
+
+
+def _change_session(sec_app: SecApp, page: Page, **changes: Any) -> None:
+    ttl = sec_app.running.app.extensions["hvol"].service.launcher.session_ttl
+    sec_app.running.store.put_session(replace(_session(sec_app, page), **changes), ttl)
+
+
+def _count(org: Any, kind: str, marker: str) -> int:
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    params = {"subject": f"Patient/{YOUTH}", "_count": "200", "_sort": "-_lastUpdated"}
+    body = requests.get(f"{org.fhir_base}/{kind}", params=params, headers=headers, timeout=120).json()
+    return sum(marker in str(e["resource"]) for e in body.get("entry", []))
+
+
+def _saved_once(sec_app: SecApp, proof: Proof, case: str, marker: str, location: str) -> None:
+    entries = _count(sec_app.org, "Communication", marker)
+    contacts = _count(sec_app.org, "Encounter", location)
+    if entries == 0 or contacts == 0:
+        proof.found("lost", f"token expiry {case}: entries={entries} contacts={contacts}")
+    if entries > 1 or contacts > 1:
+        proof.found("duplicates", f"token expiry {case}: entries={entries} contacts={contacts}")
+    assert (entries, contacts) == (1, 1)
+
+
+@pytest.mark.parametrize("app_knows", [True, False], ids=["expiry-known-to-app", "expired-at-server-only"])
+def test_expired_token_is_renewed_and_the_save_happens_once(
+    sec_app: SecApp, ident: str, proof: Proof, app_knows: bool
+) -> None:
+    buddy = sec_app.as_user("hv-buddy-1")
+    marker = canary("verlopen")
+    location = f"plek-{marker}"
+    form = contact_form(buddy, ident, f"Naar de bibliotheek. {marker}", location=location)
+    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
+    # Known: the app sees the expiry and renews before its first request. Server only: the app's clock says
+    # the token still holds (clock skew, revocation), so HAPI's 401 is the first sign.
+    _change_session(sec_app, buddy, access_token=stale, expires_at=time.time() + (-5 if app_knows else 3000))
+    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
+    proof.add("faults")
+    proof.add("token_expiries")
+    proof.add("fault_saves")
+    assert resp.status_code == 303, visible_text(resp.text)[-400:]
+    assert _session(sec_app, buddy).access_token != stale  # renewed with the launch's refresh token
+    _saved_once(sec_app, proof, "before save", marker, location)
+
+
+def test_token_expiring_between_read_and_save_is_renewed_once(
+    sec_app: SecApp, ident: str, proxy: FaultProxy, proof: Proof
+) -> None:
+    buddy = sec_app.as_user("hv-buddy-1")
+    marker = canary("halverwege")
+    location = f"plek-{marker}"
+    form = contact_form(buddy, ident, f"Samen gegeten. {marker}", location=location)
+    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
+    proxy.inject(
+        "rewrite",
+        method="POST",
+        path="/fhir",
+        exact=True,
+        body="ifNoneExist",  # the save's transaction; the reads before it keep the valid token
+        headers={"Authorization": f"Bearer {stale}"},
+    )
+    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
+    proof.add("faults")
+    proof.add("token_expiries")
+    proof.add("fault_saves")
+    assert ("POST", "/fhir", 401) in proxy.trail  # HAPI itself refused the expired token
+    assert resp.status_code == 303, visible_text(resp.text)[-400:]
+    _saved_once(sec_app, proof, "between read and save", marker, location)
+
+
+@pytest.mark.parametrize("when", ["before-save", "between-read-and-save"])
+def test_refused_renewal_gives_the_text_back_and_writes_nothing(
+    sec_app: SecApp, ident: str, proxy: FaultProxy, proof: Proof, when: str
+) -> None:
+    buddy = sec_app.as_user("hv-buddy-1")
+    marker = canary("ingetrokken")
+    location = f"plek-{marker}"
+    text = f"Ze wilde <b>niet</b> naar huis & bleef bij mij. {marker}"
+    form = contact_form(buddy, ident, text, location=location)
+    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
+    # The EHR no longer knows the refresh token (revoked, or it ran out): renewal gets invalid_grant.
+    revoked = f"ingetrokken-{uuid.uuid4().hex}"
+    if when == "before-save":
+        _change_session(sec_app, buddy, access_token=stale, expires_at=time.time() - 5, refresh_token=revoked)
+    else:
+        _change_session(sec_app, buddy, refresh_token=revoked)
+        proxy.inject(
+            "rewrite",
+            method="POST",
+            path="/fhir",
+            exact=True,
+            body="ifNoneExist",
+            headers={"Authorization": f"Bearer {stale}"},
+        )
+    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
+    proof.add("faults")
+    proof.add("token_expiries")
+    page = html.unescape(resp.text)
+    assert resp.status_code in (401, 422), resp.status_code
+    assert "Er ging iets mis in de app" not in page
+    assert text in page and location in page, visible_text(resp.text)[-600:]  # her words, to copy
+    assert "<b>niet</b>" not in resp.text  # shown as text, not markup
+    assert "opnieuw" in page and "verlopen" in page, visible_text(resp.text)[-600:]
+    written = (_count(sec_app.org, "Communication", marker), _count(sec_app.org, "Encounter", location))
+    assert written == (0, 0)
+    # She starts the app again from the EHR and saves the same form (same hidden identifiers): once.
+    again = sec_app.as_user("hv-buddy-1")
+    assert again.post_as_if_allowed(f"/t/{ident}/contact", form).status_code == 303
+    proof.add("fault_saves")
+    _saved_once(sec_app, proof, f"renewal refused {when}", marker, location)
+
+
+def test_careplan_update_with_token_expiring_midway_is_applied_once(
+    sec_app: SecApp, proxy: FaultProxy, proof: Proof
+) -> None:
+    youth = ts.synthetic_traject(sec_app.org, 95, weeks=8, consent_entries=0)
+    careplan_id = youth.careplan.split("/")[1]
+    coordinator = sec_app.as_user("hv-coordinator", youth.patient.split("/")[1])
+    ident = traject_ident(coordinator)
+    version = coordinator.hidden(f"/t/{ident}/", "version")
+    stale = _expired(sec_app.org, _session(sec_app, coordinator).access_token)
+    proxy.inject(
+        "rewrite",
+        method="POST",
+        path="/fhir",
+        exact=True,
+        body="ifMatch",  # the CarePlan update's transaction
+        headers={"Authorization": f"Bearer {stale}"},
+    )
+    form = {"action": "close", "reason": "youth-no-longer-needed", "version": version}
+    resp = coordinator.post_as_if_allowed(f"/t/{ident}/fase", form)
+    proof.add("faults")
+    proof.add("token_expiries")
+    proof.add("fault_saves")
+    assert ("POST", "/fhir", 401) in proxy.trail
+    assert resp.status_code == 303, visible_text(resp.text)[-400:]
+    headers = {"Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"}
+    plan = requests.get(f"{sec_app.org.fhir_base}/CarePlan/{careplan_id}", headers=headers, timeout=60).json()
+    changes = int(plan["meta"]["versionId"]) - int(version)
+    if plan["status"] != "completed" or changes != 1:
+        proof.found("lost" if changes == 0 else "duplicates", f"CarePlan with expiring token: {changes}")
+    assert plan["status"] == "completed" and changes == 1
