@@ -29,7 +29,7 @@ from ..smart.transport import check_transport
 from . import bundle as bundles
 from . import paging
 from .counting import RoundTripObserver
-from .errors import BadResponse, EhrError, PageLimitReached, VersionConflict, error_for
+from .errors import BadResponse, EhrDown, EhrError, PageLimitReached, VersionConflict, error_for
 from .http import DEFAULT_RETRY, Auth, FhirResponse, Params, RetryPolicy, Transport, UnauthorizedHook
 from .outcome import parse_outcome
 
@@ -305,7 +305,10 @@ class FhirClient:
             return None
 
     def _error(self, resp: FhirResponse, **context: bool) -> EhrError:
-        return error_for(resp.status, parse_outcome(resp.body), **context)
+        error = error_for(resp.status, parse_outcome(resp.body), **context)
+        if isinstance(error, EhrDown) and resp.retried:
+            error.maybe_sent = True  # an earlier send of this call may have been stored before this answer
+        return error
 
     def _raise_for_status(self, resp: FhirResponse, **context: bool) -> FhirResponse:
         if resp.status >= 300:  # redirects are not followed: a FHIR server has no reason to send one

@@ -113,19 +113,34 @@ class AmbiguousMatch(EhrError, Conflict):
 
 
 class EhrDown(EhrError, EhrUnavailable):
-    """No usable answer after the allowed retries (network, timeout, 429, 5xx). Nothing was half-written."""
+    """No usable answer after the allowed retries (network, timeout, 429, 5xx). Nothing was half-written.
+
+    ``maybe_sent`` is True when a send of this call may have reached the server (the connection was open, or
+    it answered something other than "not processed"), so a write may have been stored even though no usable
+    answer came back. A repeatable write is then safe to send again, but "nothing changed" would be untrue.
+    """
 
     default_message_nl = UNREACHABLE_NL
+    default_maybe_sent: ClassVar[bool] = False
 
-    def __init__(self, message_nl: str | None = None, *, attempts: int = 1, **kw: Any) -> None:
+    def __init__(
+        self,
+        message_nl: str | None = None,
+        *,
+        attempts: int = 1,
+        maybe_sent: bool | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message_nl, **kw)
         self.attempts = attempts
+        self.maybe_sent = self.default_maybe_sent if maybe_sent is None else maybe_sent
 
 
 class OutcomeUnknown(EhrDown):
     """A request that is not safe to repeat was sent, and its answer was lost: it may or may not be stored."""
 
     default_code = "ehr-outcome-unknown"
+    default_maybe_sent = True
     default_message_nl = (
         "Het dossier gaf geen antwoord, dus het is niet zeker of uw invoer is opgeslagen. Uw invoer is "
         "bewaard; controleer in het dossier of het er al staat voordat u opnieuw opslaat."
@@ -136,6 +151,7 @@ class BadResponse(EhrDown):
     """The EHR answered with something that is not FHIR JSON (truncated, HTML, wrong content type)."""
 
     default_code = "ehr-bad-response"
+    default_maybe_sent = True  # it answered, so the request arrived
     default_message_nl = (
         "Het dossier gaf een onleesbaar antwoord. Uw invoer is bewaard; controleer in het dossier of "
         "het is opgeslagen voordat u het opnieuw probeert."

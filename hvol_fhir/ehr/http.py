@@ -9,6 +9,8 @@ The rules (design.md "Reliability rules"):
   server refused to process it). Neither repeats a write.
 - A non-repeatable request whose answer was lost after sending raises :class:`OutcomeUnknown`, never a
   blind resend.
+- Every :class:`EhrDown` says whether a send of the call may have reached the server (``maybe_sent``), so a
+  caller never tells the user "nothing changed" after a write whose answer was lost.
 - A 401 calls ``on_unauthorized(rejected_token)`` once per call and re-sends once.
 - Logs carry method, resource type, status and attempt. Never a URL (queries hold identifiers), a body,
   a header or an exception's text (requests puts the URL in it); errors are raised ``from None`` for the
@@ -254,7 +256,8 @@ class Transport:
                 return None
             if not state.repeatable and status in (502, 504):
                 raise OutcomeUnknown(ehr_status=status, attempts=state.number) from None
-            raise EhrDown(ehr_status=status, attempts=state.number) from None
+            maybe_sent = state.maybe_sent or status not in self.retry.unprocessed
+            raise EhrDown(ehr_status=status, attempts=state.number, maybe_sent=maybe_sent) from None
         try:
             raw = _read(resp)
             body = _parse(raw, resp.headers.get("Content-Type", "")) if raw else None
@@ -282,7 +285,7 @@ class Transport:
         log.warning("fhir %s %s: %s, giving up", state.method, state.resource_type or "-", state.cause)
         if sent and not state.repeatable:
             raise OutcomeUnknown(attempts=state.number) from None
-        raise EhrDown(attempts=state.number) from None
+        raise EhrDown(attempts=state.number, maybe_sent=state.maybe_sent or sent) from None
 
     def _after_bad_body(self, state: _Attempt, status: int, exc: Exception) -> None:
         state.cause = type(exc).__name__

@@ -15,9 +15,11 @@ Order and guarantees (issue 6):
 2. *Send* the ONE transaction Bundle. A transaction is all or nothing, so a refusal (422, 412, ...) leaves B
    unchanged, and A is not touched (TargetRefused, with B's OperationOutcome in plain Dutch). Every entry is
    conditional, so the client retries it after a lost answer; if B stays silent, TargetUnreachable says
-   sending again is safe.
-3. *Record at A* only after B answered: one repeatable transaction (:mod:`.record`). If it fails, B already
-   holds the traject; RecordPending says so, and running the same transfer again creates nothing at B (every
+   sending again is safe, and never that nothing changed at B when a send may have reached B
+   (``EhrDown.maybe_sent``: B may have stored it and lost the answer).
+3. *Record at A* only after B answered: one repeatable transaction (:mod:`.record`). If it fails, A is read
+   once more (A may have stored it and lost the answer); if the record is not there, B already holds the
+   traject and RecordPending says so, and running the same transfer again creates nothing at B (every
    entry matches) and completes the record at A. A repeat that finds the record at A changes nothing.
 
 A 401 from either server triggers the clients' ``on_unauthorized`` once (a Backend Services client fetches a
@@ -39,6 +41,7 @@ from ..ehr.errors import (
     EhrError,
     EhrForbidden,
     SessionExpired,
+    VersionConflict,
 )
 from . import identity as ids
 from . import record
@@ -117,7 +120,7 @@ class TransferService:
 
     def send(self, plan: TransferPlan) -> TransferResult:
         self.check_target(plan)
-        answer = self._at_target(lambda: self.target.transaction(plan.bundle))
+        answer = self._at_target(lambda: self.target.transaction(plan.bundle), writes=True)
         results = bundles.results(answer, plan.bundle)
         created = sum(1 for r in results if r.created)
         careplan_ref = next(
@@ -153,19 +156,43 @@ class TransferService:
         """(recorded, was already recorded). Raises RecordPending when A cannot be updated now."""
         try:
             careplan, episodes, exists = self._read_source_state(plan)
-            if exists:
-                return True, True
+        except EhrError as exc:
+            raise self._pending(plan, careplan_ref, exc, unsure=False) from None
+        if exists:
+            return True, True
+        try:
             self.source.transaction(record.record_bundle(plan, careplan, episodes, url, self.clock()))
             return True, False
         except EhrError as exc:
-            raise RecordPending(
-                f"Het traject staat bij {self.target_name}, maar het vastleggen van de overdracht "
-                f"hier is niet "
-                f"gelukt ({exc.message_nl}) Start de overdracht opnieuw: bij {self.target_name} wordt "
-                f"dan niets "
-                "dubbel aangemaakt en hier wordt de overdracht alsnog vastgelegd.",
-                target_careplan=careplan_ref,
-            ) from None
+            failed = exc
+        # A may have stored the record and lost the answer (a resend then fails on its own If-Match): look.
+        try:
+            if self._read_source_state(plan)[2]:
+                return True, False
+            unsure = False
+        except EhrError:
+            unsure = bool(getattr(failed, "maybe_sent", False))
+        raise self._pending(plan, careplan_ref, failed, unsure=unsure) from None
+
+    def _pending(
+        self, plan: TransferPlan, careplan_ref: str | None, exc: EhrError, *, unsure: bool
+    ) -> RecordPending:
+        name = self.target_name
+        state = (
+            "het is niet zeker of de overdracht hier is vastgelegd"
+            if unsure
+            else "het vastleggen van de overdracht hier is niet gelukt"
+        )
+        # The EHR's own message is written for someone's form input ("uw invoer is bewaard"): not here.
+        cause = exc.message_nl
+        if isinstance(exc, EhrDown):
+            cause = "het dossier hier gaf geen bruikbaar antwoord."
+        return RecordPending(
+            f"Het traject staat bij {name}, maar {state} ({cause}) Start de overdracht opnieuw: "
+            f"bij {name} wordt dan niets dubbel aangemaakt en hier wordt de overdracht vastgelegd als dat "
+            "nog niet was gebeurd.",
+            target_careplan=careplan_ref,
+        )
 
     def _read_source_state(self, plan: TransferPlan) -> tuple[Json, list[Json], bool]:
         careplan_key = plan.request.careplan
@@ -181,7 +208,8 @@ class TransferService:
 
     # --- errors from B in plain words ---------------------------------------------------------------------
 
-    def _at_target(self, call: Callable[[], Json]) -> Json:
+    def _at_target(self, call: Callable[[], Json], *, writes: bool = False) -> Json:
+        """``call`` at B with B's errors in plain Dutch; ``writes``: it sends the traject (not only reads)."""
         name = self.target_name
         try:
             return call()
@@ -191,11 +219,24 @@ class TransferService:
                 f"twee jongeren "
                 f"met hetzelfde BSN). Er is niets verstuurd en hier is niets veranderd.",
             ) from None
-        except EhrDown:
+        except EhrDown as exc:
+            if writes and exc.maybe_sent:  # B may have stored it and lost the answer: say so, never "niets"
+                raise TargetUnreachable(
+                    f"{name} gaf geen bruikbaar antwoord, dus het is niet zeker of het traject al is "
+                    "aangekomen. Hier is de overdracht nog niet vastgelegd. Start de overdracht opnieuw: er "
+                    "wordt niets dubbel aangemaakt.",
+                ) from None
             raise TargetUnreachable(
                 f"{name} is nu niet bereikbaar. Er is niets gewijzigd, ook hier niet. U kunt het "
                 f"later opnieuw "
                 "proberen; er wordt dan niets dubbel verstuurd.",
+            ) from None
+        except VersionConflict as exc:  # a 409: the generic "bekijk beide versies" does not fit a transfer
+            raise TargetRefused(
+                f"{name} heeft het traject niet aangenomen, omdat daar op hetzelfde moment dezelfde gegevens "
+                f"werden gewijzigd. Er is niets opgeslagen bij {name} en hier is niets veranderd. Start de "
+                "overdracht zo opnieuw; er wordt dan niets dubbel aangemaakt.",
+                cause=exc,
             ) from None
         except (SessionExpired, EhrForbidden) as exc:
             raise TargetRefused(
