@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "HVOL_STANDALONE_ISSUER": "",  # default: the first issuer
     "HVOL_FRAME_ANCESTORS": "*",  # which EHR origins may frame the app (CSP frame-ancestors)
     "HVOL_FHIR_TIMEOUT": 10.0,
+    "HVOL_TRANSFER_TIMEOUT": 120.0,  # a transfer is one Bundle of up to a few thousand entries
     # The browser-session cookie (Flask's own setting names; the cookie holds only an opaque id).
     "SESSION_COOKIE_NAME": "hvol_sid",
     "SESSION_COOKIE_SECURE": True,
@@ -97,6 +98,7 @@ def normalise(config: Mapping[str, Any]) -> dict[str, Any]:
     out["HVOL_ISSUERS"] = list(issuers)
     out["HVOL_APP_URL"] = str(out["HVOL_APP_URL"]).rstrip("/")
     out["HVOL_FHIR_TIMEOUT"] = float(out["HVOL_FHIR_TIMEOUT"])
+    out["HVOL_TRANSFER_TIMEOUT"] = float(out["HVOL_TRANSFER_TIMEOUT"])
     return out
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
 from flask import Blueprint, abort, current_app, render_template, request
 
 from hvol_fhir import terminology as t
@@ -51,13 +50,17 @@ def _backend(base: str, client_id: str, scope: str) -> FhirClient:
     registration = ClientRegistration(
         base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, state().key)
     )
+    http = state().service.http  # the app's one configured session (HVOL_HTTP), as for every other request
     auth = BackendServicesClient(
-        registration,
-        scope.split(),
-        http=requests.Session(),
-        sandbox=bool(current_app.config.get("HVOL_SANDBOX")),
+        registration, scope.split(), http=http, sandbox=bool(current_app.config.get("HVOL_SANDBOX"))
     )
-    return FhirClient(base, auth, on_unauthorized=auth.invalidate)
+    return FhirClient(
+        base,
+        auth,
+        session=http,
+        timeout=current_app.config["HVOL_TRANSFER_TIMEOUT"],
+        on_unauthorized=auth.invalidate,
+    )
 
 
 def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> TransferService:

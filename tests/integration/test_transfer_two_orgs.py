@@ -24,6 +24,7 @@ from hvol_fhir.transfer import (
     RecordPending,
     TargetRefused,
     TargetUnreachable,
+    TransferRequest,
     TransferService,
     record,
 )
@@ -679,3 +680,81 @@ def test_fault_recording_at_source_loses_and_duplicates_nothing(
             proxy.inject(kind, method="POST", path=parts.path, exact=True, body=body, **options)
 
         _run_under_fault(two, proof, f"A {kind} {options}", service, proxy, plan, youth, inject)
+
+
+@pytest.mark.proof
+def test_app_transfer_under_fault_keeps_the_form_and_sends_once(
+    two: Two, proof: Proof, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The coordinator in the app: B commits the transfer but every answer is lost. The page keeps her choices
+    (reason, ticked entries) with a true message; confirming again finishes it; everything is at B once."""
+    import json
+    import re
+
+    from tests.integration.app_support import launch
+    from tests.integration.launch_support import serve_app
+    from tests.security.faultproxy import FaultProxy, rerouted_session
+
+    youth = _fresh_youth(two, 88)
+    workdir = tmp_path_factory.mktemp("transfer-app")
+    (workdir / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
+    parts = urlsplit(two.b.fhir_base)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    targets = [{"id": "anker", "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base}]
+    with (
+        FaultProxy(origin) as proxy,
+        serve_app(
+            two.a,
+            workdir,
+            HVOL_KEY_FILE=str(workdir / "key.json"),
+            HVOL_HTTP=rerouted_session(origin, proxy),
+            HVOL_TRANSFER_TARGETS=targets,
+            HVOL_TRANSFER_SOURCE_NAME="Jeugdzorg De Horizon (demo A)",
+        ) as running,
+    ):
+        coordinator = launch(running, two.a, "hv-coordinator", youth.patient.split("/")[1])
+        reason = "Verhuist naar een gezinshuis in de regio van Het Anker"
+        form: dict[str, Any] = {
+            "naar": "anker",
+            "traject": youth.careplan,
+            "wijze": "handover",
+            "reden": reason,
+            "dagboek": list(youth.consented),
+        }
+        shown = coordinator.post("/overdracht/voorvertoning", form, csrf_from="/overdracht/")
+        assert shown.status_code == 200, shown.text[-500:]
+        form["sleutel"] = re.findall(r'name="sleutel" value="([^"]+)"', shown.text)[0]
+        plan = TransferService(
+            source=ts.fhir_client(two.a.fhir_base, two.key),
+            target=ts.fhir_client(two.b.fhir_base, two.key),
+            source_name="Jeugdzorg De Horizon (demo A)",
+            target_name="Jeugdzorg Het Anker (demo B)",
+        ).preview(
+            TransferRequest(
+                careplan=youth.careplan,
+                target=two.b.fhir_base,
+                target_name="Jeugdzorg Het Anker (demo B)",
+                coordinator=COORDINATOR,
+                reason=reason,
+                journal=tuple(youth.consented),
+            )
+        )
+        assert plan.key == form["sleutel"]  # the very plan the page shows, for the counts below
+        version_a = ts.admin_get(two.a, youth.careplan)["meta"]["versionId"]
+        proxy.inject("drop-after", method="POST", path=parts.path, exact=True, body=TRANSFER_BUNDLE, times=3)
+        first = coordinator.post("/overdracht/", form, csrf_from="/overdracht/")
+        proxy.clear()
+        faults = len(proxy.injected)
+        proof.add("faults", faults)
+        proof.add("transfer_faults", faults)
+        proof.add("fault_saves")
+        assert faults == 3
+        page = first.text
+        assert first.status_code == 503, page[-500:]
+        assert reason in page and 'data-testid="transfer-error"' in page  # her reason is still on the form
+        assert all(f'value="{ref}"' in page for ref in youth.consented)  # and the entries she chose
+        assert "niet zeker" in page and "niets dubbel" in page, page[-800:]
+        assert ts.admin_get(two.a, youth.careplan)["meta"]["versionId"] == version_a  # not yet recorded at A
+        again = coordinator.post("/overdracht/", form, csrf_from="/overdracht/")
+        assert again.status_code == 200 and 'data-testid="transfer-result"' in again.text, again.text[-800:]
+    _assert_exactly_once(two, proof, "app: B drop-after x3", plan, youth, version_a)

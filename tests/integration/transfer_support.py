@@ -204,10 +204,17 @@ def count(org: Any, resource_type: str, **params: Any) -> int:
 
 
 def start_two(workdir: Path, key: RSAKey) -> Iterator[list[Any]]:
-    """Organisations A and B with demo data and the transfer client registered; stopped afterwards."""
+    """Organisations A and B with demo data, the transfer client registered with ``key`` and the app (whose
+    key file may then be ``key`` too) registered on a free port; stopped afterwards."""
+    from sandbox.demo_app import APP_CLIENT_ID, app_clients
+    from sandbox.hapi import free_port
     from sandbox.org import start_organisations
 
-    orgs = start_organisations(["A", "B"], workdir, clients=[client_registration(key)], demo_data=True)
+    port = free_port()
+    app = [c for c in app_clients(port) if c["client_id"] == APP_CLIENT_ID]
+    orgs = start_organisations(
+        ["A", "B"], workdir, clients=[*app, client_registration(key)], demo_data=True, app_port=port
+    )
     try:
         yield orgs
     finally:
