@@ -7,6 +7,7 @@ says it was saved or shows the form again with her text and a plain Dutch messag
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -155,7 +156,24 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
         assert "Er ging iets mis in de app" not in page
         assert 'role="alert"' in first.text or 'class="errors"' in first.text, visible_text(page)[-300:]
         assert 'name="reason" value="youth-no-longer-needed"' in first.text, visible_text(page)[-300:]
-        again = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
+        resend = re.search(
+            r'<form method="post" action="([^"]+)" data-testid="resend-form">(.*?)</form>', first.text, re.S
+        )
+        assert resend, visible_text(page)[-300:]
+        if "Opnieuw versturen" in resend.group(2):  # the page's own button sends exactly what she chose
+            fields = dict(
+                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', resend.group(2))
+            )
+            assert {k: fields[k] for k in form} == form and fields["csrf_token"]
+            again = coordinator.browser.http.post(
+                sec_app.url + html.unescape(resend.group(1)),
+                data={k: html.unescape(v) for k, v in fields.items()},
+                headers={"Cookie": "; ".join(f"{k}={v}" for k, v in coordinator.browser.cookies.items())},
+                allow_redirects=False,
+                timeout=60,
+            )
+        else:  # someone else's change (here: the proxy's 409): she opens the traject again and chooses again
+            again = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
         assert again.status_code == 303, visible_text(again.text)[-400:]
     proof.add("fault_saves")
     plan = _admin_json(sec_app.org, f"CarePlan/{careplan_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hvol_fhir.programme import codes as c
@@ -35,10 +35,16 @@ def contact(
         patient=PATIENT_REF,
         buddy=BUDDY_REF,
         start=start,
-        end=end if end is not None else start + timedelta(minutes=minutes),
+        end=end if end is not None else _after(start, minutes),
         contact_type=kind,
         status=status,
     )
+
+
+def _after(start: datetime, minutes: int) -> datetime:
+    """``minutes`` of elapsed time (aware arithmetic in one zone is wall-clock time: across the autumn DST
+    change, start + 9 h of wall clock is 10 h of contact)."""
+    return (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(start.tzinfo)
 
 
 def traject(phases: Sequence[tuple[str, datetime, datetime | None]], **kwargs: object) -> Traject:
