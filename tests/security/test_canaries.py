@@ -123,3 +123,47 @@ def test_audit_events_carry_no_journal_text(org: Any, canaries: Canaries, proof:
             proof.found("canary_hits", "AuditEvent holds journal text")
         assert CANARY not in resp.text
     assert seen > 0
+
+
+def test_no_canary_in_the_transfer_bundle(
+    sec_app: SecApp, ident: str, canaries: Canaries, proof: Proof
+) -> None:
+    """The Bundle a transfer of hv-youth-06's traject would send (and the offline export file), built by the
+    real planner from the real server with the app's own Backend Services client: no journal text unless the
+    coordinator ticks entries the youth agreed to share with that organisation (none here)."""
+    import json
+
+    from hvol_fhir.ehr import FhirClient
+    from hvol_fhir.smart.backend import BackendServicesClient
+    from hvol_fhir.smart.keys import load_signing_key
+    from hvol_fhir.smart.registration import ClientRegistration
+    from hvol_fhir.smart.token import PrivateKeyJwt
+    from hvol_fhir.transfer import TransferService
+    from hvol_fhir.transfer.offline import export_bundle
+
+    org = sec_app.org
+    key = load_signing_key(json.loads((sec_app.workdir / "app-key.json").read_text(encoding="utf-8")))
+    registration = ClientRegistration(
+        org.fhir_base, "hvol-transfer", "urn:ietf:wg:oauth:2.0:oob", PrivateKeyJwt("hvol-transfer", key)
+    )
+    auth = BackendServicesClient(registration, ["system/*.*"], http=requests.Session(), sandbox=True)
+    service = TransferService(
+        source=FhirClient(org.fhir_base, auth, on_unauthorized=auth.invalidate),
+        target=FhirClient("http://127.0.0.1:9/fhir", "niet-gebruikt"),  # a preview never contacts B
+        source_name="Jeugdzorg De Horizon (demo)",
+        target_name="Jeugdzorg Het Anker (demo B)",
+    )
+    found = service.source.search("CarePlan", {"subject": f"Patient/{YOUTH}", "identifier": ident})
+    careplan = f"CarePlan/{found['entry'][0]['resource']['id']}"
+    plan = service.preview(service.request_for(careplan, "Practitioner/hv-coordinator", "Verhuizing"))
+    sent = {e["resource"]["resourceType"] for e in plan.bundle["entry"]}
+    assert {"Patient", "CarePlan", "Encounter"} <= sent  # a real traject with its contacts
+    for name, document in (
+        ("transfer Bundle", plan.bundle),
+        ("export file", export_bundle(plan, "2026-11-30")),
+    ):
+        proof.add("canary_places")
+        hits = _hits(json.dumps(document, ensure_ascii=False), canaries)
+        if hits:
+            proof.found("canary_hits", f"{name}: {hits}")
+        assert not hits, name
