@@ -33,6 +33,20 @@ import requests
 from requests.adapters import HTTPAdapter
 
 KINDS = ("drop-before", "drop-after", "delay", "status", "429", "truncate", "rewrite")
+# The faults every save path is put through (kind, options); "delay" outlasts a client timeout of 3 s.
+STANDARD_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("drop-before", {}),
+    ("drop-after", {}),  # the server committed, the answer was lost
+    ("delay", {"seconds": 4.5}),
+    ("status", {"status": 500}),
+    ("status", {"status": 502}),
+    ("status", {"status": 503, "times": 3}),
+    ("429", {}),
+    ("truncate", {}),
+    ("status", {"status": 409}),
+    ("status", {"status": 412}),
+    ("drop-after", {"times": 3}),  # every send of the call committed or not, no answer ever came back
+)
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 

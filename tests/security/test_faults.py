@@ -20,24 +20,12 @@ from tests.integration import transfer_support as ts
 from tests.integration.app_support import traject_ident
 
 from .conftest import YOUTH, SecApp, canary, visible_text
-from .faultproxy import FaultProxy
+from .faultproxy import STANDARD_FAULTS, FaultProxy
 from .support import contact_form
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof, pytest.mark.slow]
 
-FAULTS: list[tuple[str, dict[str, Any]]] = [
-    ("drop-before", {}),
-    ("drop-after", {}),
-    ("delay", {"seconds": 4.5}),
-    ("status", {"status": 500}),
-    ("status", {"status": 502}),
-    ("status", {"status": 503, "times": 3}),
-    ("429", {}),
-    ("truncate", {}),
-    ("status", {"status": 409}),
-    ("status", {"status": 412}),
-    ("drop-after", {"times": 3}),
-]
+FAULTS = list(STANDARD_FAULTS)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import html
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -71,92 +71,101 @@ def _saved_once(sec_app: SecApp, proof: Proof, case: str, marker: str, location:
     assert (entries, contacts) == (1, 1)
 
 
-@pytest.mark.parametrize("app_knows", [True, False], ids=["expiry-known-to-app", "expired-at-server-only"])
-def test_expired_token_is_renewed_and_the_save_happens_once(
-    sec_app: SecApp, ident: str, proof: Proof, app_knows: bool
-) -> None:
-    buddy = sec_app.as_user("hv-buddy-1")
-    marker = canary("verlopen")
-    location = f"plek-{marker}"
-    form = contact_form(buddy, ident, f"Naar de bibliotheek. {marker}", location=location)
-    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
-    # Known: the app sees the expiry and renews before its first request. Server only: the app's clock says
-    # the token still holds (clock skew, revocation), so HAPI's 401 is the first sign.
-    _change_session(sec_app, buddy, access_token=stale, expires_at=time.time() + (-5 if app_knows else 3000))
-    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
-    proof.add("faults")
-    proof.add("token_expiries")
-    proof.add("fault_saves")
-    assert resp.status_code == 303, visible_text(resp.text)[-400:]
-    assert _session(sec_app, buddy).access_token != stale  # renewed with the launch's refresh token
-    _saved_once(sec_app, proof, "before save", marker, location)
+@dataclass
+class Open:
+    """The buddy's contact form as she has it open, and her launch's token as it will be once expired."""
+
+    buddy: Page
+    form: dict[str, Any]
+    marker: str
+    location: str
+    stale: str
 
 
-def test_token_expiring_between_read_and_save_is_renewed_once(
-    sec_app: SecApp, ident: str, proxy: FaultProxy, proof: Proof
-) -> None:
+def _open_form(sec_app: SecApp, ident: str, kind: str, words: str) -> Open:
     buddy = sec_app.as_user("hv-buddy-1")
-    marker = canary("halverwege")
+    marker = canary(kind)
     location = f"plek-{marker}"
-    form = contact_form(buddy, ident, f"Samen gegeten. {marker}", location=location)
-    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
+    form = contact_form(buddy, ident, f"{words} {marker}", location=location)
+    return Open(buddy, form, marker, location, _expired(sec_app.org, _session(sec_app, buddy).access_token))
+
+
+def _expire_at_save(proxy: FaultProxy, stale: str, body: str = "ifNoneExist") -> None:
+    """The save's transaction (only it: the reads before it keep the valid token) reaches HAPI expired."""
     proxy.inject(
         "rewrite",
         method="POST",
         path="/fhir",
         exact=True,
-        body="ifNoneExist",  # the save's transaction; the reads before it keep the valid token
+        body=body,
         headers={"Authorization": f"Bearer {stale}"},
     )
-    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
+
+
+def _counted(proof: Proof, *, saved: bool = True) -> None:
     proof.add("faults")
     proof.add("token_expiries")
-    proof.add("fault_saves")
+    if saved:
+        proof.add("fault_saves")
+
+
+@pytest.mark.parametrize("app_knows", [True, False], ids=["expiry-known-to-app", "expired-at-server-only"])
+def test_expired_token_is_renewed_and_the_save_happens_once(
+    sec_app: SecApp, ident: str, proof: Proof, app_knows: bool
+) -> None:
+    it = _open_form(sec_app, ident, "verlopen", "Naar de bibliotheek.")
+    # Known: the app sees the expiry and renews before its first request. Server only: the app's clock says
+    # the token still holds (clock skew, revocation), so HAPI's 401 is the first sign.
+    expires_at = time.time() + (-5 if app_knows else 3000)
+    _change_session(sec_app, it.buddy, access_token=it.stale, expires_at=expires_at)
+    resp = it.buddy.post_as_if_allowed(f"/t/{ident}/contact", it.form)
+    _counted(proof)
+    assert resp.status_code == 303, visible_text(resp.text)[-400:]
+    assert _session(sec_app, it.buddy).access_token != it.stale  # renewed with the launch's refresh token
+    _saved_once(sec_app, proof, "before save", it.marker, it.location)
+
+
+def test_token_expiring_between_read_and_save_is_renewed_once(
+    sec_app: SecApp, ident: str, proxy: FaultProxy, proof: Proof
+) -> None:
+    it = _open_form(sec_app, ident, "halverwege", "Samen gegeten.")
+    _expire_at_save(proxy, it.stale)
+    resp = it.buddy.post_as_if_allowed(f"/t/{ident}/contact", it.form)
+    _counted(proof)
     assert ("POST", "/fhir", 401) in proxy.trail  # HAPI itself refused the expired token
     assert resp.status_code == 303, visible_text(resp.text)[-400:]
-    _saved_once(sec_app, proof, "between read and save", marker, location)
+    _saved_once(sec_app, proof, "between read and save", it.marker, it.location)
 
 
 @pytest.mark.parametrize("when", ["before-save", "between-read-and-save"])
 def test_refused_renewal_gives_the_text_back_and_writes_nothing(
     sec_app: SecApp, ident: str, proxy: FaultProxy, proof: Proof, when: str
 ) -> None:
-    buddy = sec_app.as_user("hv-buddy-1")
-    marker = canary("ingetrokken")
-    location = f"plek-{marker}"
-    text = f"Ze wilde <b>niet</b> naar huis & bleef bij mij. {marker}"
-    form = contact_form(buddy, ident, text, location=location)
-    stale = _expired(sec_app.org, _session(sec_app, buddy).access_token)
+    words = "Ze wilde <b>niet</b> naar huis & bleef bij mij."
+    it = _open_form(sec_app, ident, "ingetrokken", words)
     # The EHR no longer knows the refresh token (revoked, or it ran out): renewal gets invalid_grant.
     revoked = f"ingetrokken-{uuid.uuid4().hex}"
     if when == "before-save":
-        _change_session(sec_app, buddy, access_token=stale, expires_at=time.time() - 5, refresh_token=revoked)
+        expired = {"access_token": it.stale, "expires_at": time.time() - 5}
+        _change_session(sec_app, it.buddy, refresh_token=revoked, **expired)
     else:
-        _change_session(sec_app, buddy, refresh_token=revoked)
-        proxy.inject(
-            "rewrite",
-            method="POST",
-            path="/fhir",
-            exact=True,
-            body="ifNoneExist",
-            headers={"Authorization": f"Bearer {stale}"},
-        )
-    resp = buddy.post_as_if_allowed(f"/t/{ident}/contact", form)
-    proof.add("faults")
-    proof.add("token_expiries")
+        _change_session(sec_app, it.buddy, refresh_token=revoked)
+        _expire_at_save(proxy, it.stale)
+    resp = it.buddy.post_as_if_allowed(f"/t/{ident}/contact", it.form)
+    _counted(proof, saved=False)
     page = html.unescape(resp.text)
     assert resp.status_code in (401, 422), resp.status_code
     assert "Er ging iets mis in de app" not in page
-    assert text in page and location in page, visible_text(resp.text)[-600:]  # her words, to copy
+    assert it.form["text"] in page and it.location in page, visible_text(resp.text)[-600:]  # to copy
     assert "<b>niet</b>" not in resp.text  # shown as text, not markup
     assert "opnieuw" in page and "verlopen" in page, visible_text(resp.text)[-600:]
-    written = (_count(sec_app.org, "Communication", marker), _count(sec_app.org, "Encounter", location))
+    written = (_count(sec_app.org, "Communication", it.marker), _count(sec_app.org, "Encounter", it.location))
     assert written == (0, 0)
     # She starts the app again from the EHR and saves the same form (same hidden identifiers): once.
     again = sec_app.as_user("hv-buddy-1")
-    assert again.post_as_if_allowed(f"/t/{ident}/contact", form).status_code == 303
+    assert again.post_as_if_allowed(f"/t/{ident}/contact", it.form).status_code == 303
     proof.add("fault_saves")
-    _saved_once(sec_app, proof, f"renewal refused {when}", marker, location)
+    _saved_once(sec_app, proof, f"renewal refused {when}", it.marker, it.location)
 
 
 def test_careplan_update_with_token_expiring_midway_is_applied_once(
@@ -167,20 +176,10 @@ def test_careplan_update_with_token_expiring_midway_is_applied_once(
     coordinator = sec_app.as_user("hv-coordinator", youth.patient.split("/")[1])
     ident = traject_ident(coordinator)
     version = coordinator.hidden(f"/t/{ident}/", "version")
-    stale = _expired(sec_app.org, _session(sec_app, coordinator).access_token)
-    proxy.inject(
-        "rewrite",
-        method="POST",
-        path="/fhir",
-        exact=True,
-        body="ifMatch",  # the CarePlan update's transaction
-        headers={"Authorization": f"Bearer {stale}"},
-    )
+    _expire_at_save(proxy, _expired(sec_app.org, _session(sec_app, coordinator).access_token), "ifMatch")
     form = {"action": "close", "reason": "youth-no-longer-needed", "version": version}
     resp = coordinator.post_as_if_allowed(f"/t/{ident}/fase", form)
-    proof.add("faults")
-    proof.add("token_expiries")
-    proof.add("fault_saves")
+    _counted(proof)
     assert ("POST", "/fhir", 401) in proxy.trail
     assert resp.status_code == 303, visible_text(resp.text)[-400:]
     headers = {"Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"}
