@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import abort, current_app, g, request
 
-from hvol_fhir.ehr import BadResponse, FhirClient, OutcomeUnknown
+from hvol_fhir.ehr import EhrDown, FhirClient
 from hvol_fhir.errors import Conflict, HvolError, NotAllowed
 from hvol_fhir.programme import codes as c
 from hvol_fhir.smart import LaunchSession
@@ -136,8 +136,8 @@ def form_errors(errors: list[str]) -> Iterator[None]:
         log.info("form refused code=%s endpoint=%s", exc.code, request.endpoint)
         errors.append(exc.message_nl)
         g.save_outcome = (
-            "unknown"
-            if isinstance(exc, OutcomeUnknown | BadResponse)
+            "unknown"  # a send may have reached the EHR and been stored (OutcomeUnknown, BadResponse, ...)
+            if isinstance(exc, EhrDown) and exc.maybe_sent
             else "conflict"
             if isinstance(exc, Conflict)
             else "refused"

@@ -297,23 +297,26 @@ def phase(launch_id: str, ident: str) -> Any:
             # lost): apply the choice to what the coordinator saw; the save then tells which case it is.
             traject = traject_at_version(c_.client, traject.id, shown)
         at = _at(form_value("date", local_date(now()).isoformat()), "date")
-        traject = _apply_phase(traject, form_value("action"), at)
+        traject = apply_phase(
+            traject, form_value("action"), at, outcome=form_value("outcome"), reason=form_value("reason")
+        )
         writes.save_traject(c_.client, record.careplan, traject, version=shown)
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
     return failed(c_, errors, ident=ident)
 
 
-def _apply_phase(traject: Traject, action: str, at: datetime) -> Traject:
+def apply_phase(traject: Traject, action: str, at: datetime, *, outcome: str, reason: str) -> Traject:
+    """The coordinator's choice on the phase form applied to ``traject`` (pure: the rules decide)."""
     if action == "introduction":
         return replace(transition(traject, c.PHASE_INTRODUCTION, at), status="active")
     if action == "outcome":
-        return record_intro_outcome(traject, form_value("outcome"), at, reason=form_value("reason") or None)
+        return record_intro_outcome(traject, outcome, at, reason=reason or None)
     if action == "contact-period":
         return transition(traject, c.PHASE_CONTACT_PERIOD, at)
     if action == "close":
-        if not form_value("reason"):
+        if not reason:
             raise RuleViolation("Kies een reden van afronding.", rule_id="P-CLOSE-REASON", field="reason")
-        return close(traject, form_value("reason"), at)
+        return close(traject, reason, at)
     raise InvalidInput("Onbekende handeling.", field="action")
 
 

@@ -26,6 +26,7 @@ from .support import contact_form
 pytestmark = [pytest.mark.integration, pytest.mark.proof, pytest.mark.slow]
 
 FAULTS = list(STANDARD_FAULTS)
+NOTHING_SAVED = "Er is niets opgeslagen"  # what the page may say only when it is true
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +64,8 @@ def test_journal_save_under_fault_loses_and_duplicates_nothing(
         assert marker in page and location in page, visible_text(first.text)[-400:]
         assert "Er ging iets mis in de app" not in page
         assert 'class="errors"' in first.text or 'role="alert"' in first.text or "fout" in page.lower()
+        if _matches(sec_app.org, "Communication", marker):  # it did land: the page may not say it did not
+            assert NOTHING_SAVED not in page and "niet zeker" in page, visible_text(first.text)[-400:]
         again = buddy.post(f"/t/{ident}/contact", form)
         assert again.status_code == 303, visible_text(again.text)[-400:]
     proof.add("fault_saves")
@@ -144,6 +147,8 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
         assert "Er ging iets mis in de app" not in page
         assert 'role="alert"' in first.text or 'class="errors"' in first.text, visible_text(page)[-300:]
         assert 'name="reason" value="youth-no-longer-needed"' in first.text, visible_text(page)[-300:]
+        if _admin_json(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] != version:  # it landed
+            assert NOTHING_SAVED not in page and "niet zeker" in page, visible_text(page)[-400:]
         resend = re.search(
             r'<form method="post" action="([^"]+)" data-testid="resend-form">(.*?)</form>', first.text, re.S
         )
