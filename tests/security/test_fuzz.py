@@ -5,6 +5,7 @@ with a page (no 500), writing nothing unless it says it saved."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
             else:
                 parent.pop(path[-1])
         else:
-            parent[path[-1]] = draw(ODD)
+            parent[path[-1]] = copy.deepcopy(draw(ODD))  # st.just shares one object: never nest it in itself
     if draw(st.booleans()):
         resource.setdefault("extension", []).append(
             {"url": "https://elders.example/onbekend", "valueInteger": 7}
