@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import requests
 
 from bench import data
 from hvol_fhir.ehr import FhirClient, RoundTripCounter
+from hvol_fhir.measurements.store import parse_responses
+from hvol_fhir.measurements.trend import lanes_for
 from hvol_fhir.programme.rules import traject_alerts
 from hvol_fhir.repository.cohort import cohort_page
 from hvol_fhir.repository.reads import TrajectReader, traject_token
@@ -99,7 +102,9 @@ def bench_timeline(org: Any, now: datetime) -> None:
         alerts = traject_alerts(
             record.traject, record.contacts, now, coach_contacts=record.coach_contacts(), tasks=record.tasks
         )
-        svg = render([Row("bench", record.traject, record.contacts, tuple(alerts))], now)
+        scores = parse_responses(record.measurements or ()).measurements
+        row = Row("bench", record.traject, record.contacts, tuple(alerts), record.coach_contacts())
+        svg = render([replace(row, lanes=lanes_for(scores))], now)
         total = time.perf_counter() - t0
         app_times.append(total - timed.http)
         http_times.append(timed.http)
@@ -119,7 +124,7 @@ def bench_timeline(org: Any, now: datetime) -> None:
             f"CarePlan?patient={youth}&identifier={tok}&_include=CarePlan:care-team",
             encounters,
             f"Task?subject={youth}&focus:CarePlan.identifier={tok}&_count=200",
-            f"QuestionnaireResponse?patient={youth}&based-on:CarePlan.identifier={tok}",
+            f"QuestionnaireResponse?patient={youth}&based-on:CarePlan.identifier={tok}&_count=50",
         )
         bare.post(org.fhir_base, data=json.dumps(first), headers=headers, timeout=120).json()
         rest = _batch(*(f"{encounters}&_offset={o}" for o in range(50, counts["Encounter"] + 50, 50)))
@@ -131,7 +136,7 @@ def bench_timeline(org: Any, now: datetime) -> None:
         f"{counts['QuestionnaireResponse']} measurements"
     )
     print(
-        f"  contacts read: {len(record.contacts)}; measurements read: {len(record.measurements)}; "
+        f"  contacts read: {len(record.contacts)}; measurements read: {len(record.measurements or ())}; "
         f"svg {len(svg)} bytes"
     )
     print(

@@ -219,9 +219,16 @@ def _load(root: Path) -> Terminology:
     return Terminology(root)
 
 
+@cache
+def _default_root(env_value: str | None) -> Path:
+    return mappings_dir().resolve()
+
+
 def load(path: str | Path | None = None) -> Terminology:
     """The terminology of `path` (default: `mappings_dir()`), loaded once per folder."""
-    return _load(Path(path).resolve() if path is not None else mappings_dir().resolve())
+    if path is None:  # the hot path (every label check, every mapping): no filesystem call per lookup
+        return _load(_default_root(os.environ.get(MAPPINGS_ENV)))
+    return _load(Path(path).resolve())
 
 
 def install() -> Terminology:

@@ -99,9 +99,12 @@ def row_for(
 
 
 def score_lanes(c_: Ctx, record: TrajectRecord) -> tuple[Lane, ...]:
-    """Measurement trends (issue 7) for the roles that may see scores; one more search, none for others."""
+    """Measurement trends (issue 7) for the roles that may see scores (none for others): from the traject's
+    batch when it read them, else one more search."""
     if not score_access.may_see_scores(c_.role) or not record.traject.id:
         return ()
+    if record.measurements is not None:  # read in the traject's own batch (load(with_measurements=True))
+        return trend.lanes_for(score_store.parse_responses(record.measurements).measurements)
     found = score_store.responses(c_.client, record.traject.patient, f"CarePlan/{record.traject.id}")
     return trend.lanes_for(found.measurements)
 
@@ -191,7 +194,12 @@ def show(launch_id: str, ident: str) -> Any:
     moment = now()
     patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
     birth = patient.get("birthDate")
-    record = load(c_, ident, with_assessment=access.may_assess(c_.role))
+    record = load(
+        c_,
+        ident,
+        with_assessment=access.may_assess(c_.role),
+        with_measurements=score_access.may_see_scores(c_.role),
+    )
     alerts = alerts_for(record, moment, date.fromisoformat(birth) if birth and len(birth) == 10 else None)
     names = member_names(c_, record.care_team)
     svg = render([row_for(record, display_name(patient) or "", moment, alerts, c_)], moment)
@@ -230,7 +238,7 @@ def timeline(launch_id: str, ident: str) -> Response:
     c_ = ctx(launch_id)
     require(not c_.card_only)
     moment = now()
-    record = load(c_, ident)
+    record = load(c_, ident, with_measurements=score_access.may_see_scores(c_.role))
     svg = render(
         [row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment), c_)], moment
     )

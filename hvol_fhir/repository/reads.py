@@ -50,7 +50,8 @@ class TrajectRecord:
     encounters: dict[str, Json] = field(default_factory=dict)  # id -> Encounter
     tasks: tuple[Task, ...] = ()
     assessment: InclusionAssessment | None = None
-    measurements: tuple[Json, ...] = ()  # QuestionnaireResponses (issue 7 draws them on the timeline)
+    # QuestionnaireResponses (issue 7 draws them on the timeline); None when the load did not ask for them
+    measurements: tuple[Json, ...] | None = None
 
     @property
     def reference(self) -> str:
@@ -178,12 +179,9 @@ class TrajectReader:
                     {"patient": self.patient, "based-on:CarePlan.identifier": token, "_count": "50"},
                 )
             )
+        score_params = {"patient": self.patient, "based-on:CarePlan.identifier": token, "_count": str(PAGE)}
         if with_measurements:
-            searches.append(
-                s.get(
-                    "QuestionnaireResponse", {"patient": self.patient, "based-on:CarePlan.identifier": token}
-                )
-            )
+            searches.append(s.get("QuestionnaireResponse", score_params))
         pages = s.batch_searches(self.client, searches)
         plans = [r for r in s.all_matches(pages[:1]) if r.get("resourceType") == "CarePlan"]
         if not plans:
@@ -208,9 +206,11 @@ class TrajectReader:
             found = [inclusion.from_fhir(r) for r in s.all_matches(pages[k : k + 1])]
             assessment = max(found, key=lambda a: a.assessed_on) if found else None
             k += 1
-        measurements: tuple[Json, ...] = ()
+        measurements: tuple[Json, ...] | None = None
         if with_measurements:
-            measurements = tuple(s.all_matches(pages[k : k + 1]))
+            qr = "QuestionnaireResponse"
+            more = s.remaining_pages(self.client, qr, score_params, pages[k], expected=PAGE)
+            measurements = tuple(r for r in s.all_matches([pages[k], *more]) if r.get("resourceType") == qr)
         return TrajectRecord(
             traject=traject,
             careplan=raw_plan,

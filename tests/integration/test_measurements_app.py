@@ -243,3 +243,29 @@ def test_behavioural_scientist_report(
     resp = page.get("/metingen/rapport")
     assert resp.status_code == 200, resp.text[-1500:]
     assert len(re.findall(r'data-row="(\d+)"', resp.text)) == 7
+
+
+def test_timeline_draws_the_scores_from_the_trajects_own_batch(
+    running: RunningApp,
+    measurement_org: Any,  # noqa: F811
+    buddy: tuple[Page, str],
+) -> None:
+    """The coordinator's timeline shows the measurement trend, read in the traject's batch: two round trips
+    in all (the traject batch and the rest of its contacts), not one more for the scores."""
+    from hvol_fhir.ehr import RoundTripCounter
+
+    _page, ident = buddy
+    page = launch(running, measurement_org, "hv-coordinator", YOUTH)
+    page.get(f"/t/{ident}/tijdlijn.svg")  # warm: the launch's first request may renew its token
+    counter = RoundTripCounter()
+    running.app.config["HVOL_ROUNDTRIP_COUNTER"] = counter
+    try:
+        with counter.span() as span:
+            svg = page.get(f"/t/{ident}/tijdlijn.svg")
+    finally:
+        running.app.config.pop("HVOL_ROUNDTRIP_COUNTER", None)
+    assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+    assert svg.text.count('class="score"') >= 1  # the demo's measurements, drawn as a line
+    trips = [(t.method, t.resource_type) for t in span.trips]
+    assert ("POST", "") in trips and len(trips) <= 2, trips  # the traject's batch (+ more contacts)
+    assert not any(kind == "QuestionnaireResponse" for _, kind in trips), trips  # no search of its own
