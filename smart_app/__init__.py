@@ -25,6 +25,7 @@ from .config import DEFAULTS, build_registry, from_environment, load_or_create_k
 from .i18n import _
 from .launches import LaunchService
 from .programme import check_csrf, save_outcome
+from .sealing import Sealer
 from .sessions import open_store
 from .state import AppState
 
@@ -42,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     registry = build_registry(app.config, key)
     clock = app.config.get("HVOL_CLOCK") or time.time
     store = app.config.get("HVOL_STORE") or open_store(
-        app.config["HVOL_SESSION_STORE"], app.instance_path, clock
+        app.config["HVOL_SESSION_STORE"], app.instance_path, clock, Sealer.from_signing_key(key)
     )
     http = app.config.get("HVOL_HTTP") or requests.Session()
     launcher = SmartLauncher(registry, store, http=http, clock=clock)

@@ -10,7 +10,8 @@ Two stores with the semantics of :class:`hvol_fhir.smart.store.LaunchStore`, plu
 Both also keep a small per-launch *view* (role, names) and can peek at a pending launch without taking it
 (to tell "cookies blocked" from "unknown state" at the callback).
 
-The browser holds only an opaque random id in a cookie (``hvol_sid``); tokens never leave the server (R7).
+The browser holds only an opaque random id in a cookie (``hvol_sid``); tokens never leave the server (R7), and
+on disk or in Redis every record is sealed with a key derived from the app's own key (:mod:`.sealing`).
 Each launch has its own ``launch_id``, carried in the URL path of every page, so two tabs never mix.
 """
 
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hvol_fhir.smart import LaunchSession, MemoryLaunchStore, PendingLaunch
+
+from .sealing import Sealer
 
 Clock = Callable[[], float]
 
@@ -81,8 +84,9 @@ _KEY = {"pending": "state", "launch": "id", "view": "id"}
 class SqliteLaunchStore:
     """One sqlite file; safe for threads and for worker processes on the same machine."""
 
-    def __init__(self, path: str | Path, clock: Clock = time.time) -> None:
+    def __init__(self, path: str | Path, clock: Clock = time.time, sealer: Sealer | None = None) -> None:
         self.path = Path(path)
+        self._sealer = sealer
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._local = threading.local()
@@ -105,7 +109,10 @@ class SqliteLaunchStore:
         now = self._clock()
         with self._db() as db:
             db.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))
-            db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", (key, json.dumps(data), now + ttl))
+            db.execute(
+                f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                (key, _encode(self._sealer, table, key, data), now + ttl),
+            )
 
     def _get(self, table: str, key: str) -> dict[str, Any] | None:
         with self._db() as db:
@@ -113,7 +120,7 @@ class SqliteLaunchStore:
                 f"SELECT data FROM {table} WHERE {_KEY[table]} = ? AND expires > ?",
                 (key, self._clock()),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return _decode(self._sealer, table, key, row[0]) if row else None
 
     def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
         self._put("pending", pending.state, pending.to_dict(), ttl)
@@ -124,9 +131,8 @@ class SqliteLaunchStore:
             row = db.execute(
                 "DELETE FROM pending WHERE state = ? RETURNING data, expires", (state,)
             ).fetchone()
-        if row is None or row[1] <= self._clock():
-            return None
-        return PendingLaunch.from_dict(json.loads(row[0]))
+        data = _decode(self._sealer, "pending", state, row[0]) if row and row[1] > self._clock() else None
+        return PendingLaunch.from_dict(data) if data else None
 
     def peek_pending(self, state: str) -> PendingLaunch | None:
         data = self._get("pending", state)
@@ -184,10 +190,13 @@ class SqliteLaunchStore:
 class RedisLaunchStore:
     """Redis (redis-py) for several instances; keys expire by themselves (``EX``)."""
 
-    def __init__(self, url: str, prefix: str = "hvol:", lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, prefix: str = "hvol:", lock_timeout: float = 30.0, sealer: Sealer | None = None
+    ) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(url)
+        self._sealer = sealer
         self.prefix = prefix
         self.lock_timeout = lock_timeout
 
@@ -195,18 +204,19 @@ class RedisLaunchStore:
         return f"{self.prefix}{kind}:{key}"
 
     def _put(self, kind: str, key: str, data: dict[str, Any], ttl: float) -> None:
-        self.redis.set(self._key(kind, key), json.dumps(data), ex=max(1, int(ttl)))
+        self.redis.set(self._key(kind, key), _encode(self._sealer, kind, key, data), ex=max(1, int(ttl)))
 
     def _get(self, kind: str, key: str) -> dict[str, Any] | None:
         raw = self.redis.get(self._key(kind, key))
-        return json.loads(raw) if raw else None  # type: ignore[arg-type]
+        return _decode(self._sealer, kind, key, raw) if raw else None  # type: ignore[arg-type]
 
     def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
         self._put("pending", pending.state, pending.to_dict(), ttl)
 
     def pop_pending(self, state: str) -> PendingLaunch | None:
         raw = self.redis.getdel(self._key("pending", state))  # atomic single use (Redis >= 6.2)
-        return PendingLaunch.from_dict(json.loads(raw)) if raw else None  # type: ignore[arg-type]
+        data = _decode(self._sealer, "pending", state, raw) if raw else None  # type: ignore[arg-type]
+        return PendingLaunch.from_dict(data) if data else None
 
     def peek_pending(self, state: str) -> PendingLaunch | None:
         data = self._get("pending", state)
@@ -235,11 +245,27 @@ class RedisLaunchStore:
         )
 
 
-def open_store(url: str, instance_path: str, clock: Clock = time.time) -> AppLaunchStore:
-    """``memory``, ``redis://…``/``rediss://…`` or ``sqlite:///path`` (default: a file in the instance)."""
+def _encode(sealer: Sealer | None, table: str, key: str, data: dict[str, Any]) -> str:
+    return sealer.seal(data, f"{table}:{key}") if sealer else json.dumps(data)
+
+
+def _decode(sealer: Sealer | None, table: str, key: str, stored: str | bytes) -> dict[str, Any] | None:
+    if sealer:
+        return sealer.open(stored, f"{table}:{key}")
+    data = json.loads(stored)
+    return data if isinstance(data, dict) else None
+
+
+def open_store(
+    url: str, instance_path: str, clock: Clock = time.time, sealer: Sealer | None = None
+) -> AppLaunchStore:
+    """``memory``, ``redis://…``/``rediss://…`` or ``sqlite:///path`` (default: a file in the instance).
+
+    With ``sealer`` (the app always passes one) the sqlite and Redis stores keep every record sealed; memory
+    never leaves the process."""
     if url == "memory":
         return MemoryAppStore(clock)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisLaunchStore(url)
+        return RedisLaunchStore(url, sealer=sealer)
     path = url.removeprefix("sqlite:///") if url else str(Path(instance_path) / "sessions.sqlite3")
-    return SqliteLaunchStore(path, clock)
+    return SqliteLaunchStore(path, clock, sealer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import redis
 from flask.testing import FlaskClient
 
 from hvol_fhir.smart import LaunchContext, LaunchSession, PendingLaunch
+from smart_app.sealing import Sealer
 from smart_app.sessions import AppLaunchStore, RedisLaunchStore, SqliteLaunchStore
 
 from .conftest import AuthServer, FakeClock, FakeFhir, authorize, make_app, path_of, to_authorize
@@ -94,12 +96,64 @@ def redis_url() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+SEALER = Sealer(b"k" * 32)
+
+
+@pytest.fixture(params=["sqlite", "sqlite-sealed", "redis", "redis-sealed"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> AppLaunchStore:
-    if request.param == "sqlite":
-        return SqliteLaunchStore(tmp_path / "s.db")
+    sealer = SEALER if request.param.endswith("-sealed") else None
+    if request.param.startswith("sqlite"):
+        return SqliteLaunchStore(tmp_path / "s.db", sealer=sealer)
     url = request.getfixturevalue("redis_url")
-    return RedisLaunchStore(url, prefix=f"t{time.monotonic_ns()}:")
+    return RedisLaunchStore(url, prefix=f"t{time.monotonic_ns()}:", sealer=sealer)
+
+
+SECRET_TOKEN, SECRET_REFRESH, SECRET_VERIFIER = (
+    "geheim-toegang-7Qx",
+    "geheim-verversen-9Zk",
+    "geheim-pkce-" + "v" * 31,
+)
+
+
+def _secret_records(store: AppLaunchStore) -> None:
+    session = dataclasses.replace(_session(), access_token=SECRET_TOKEN, refresh_token=SECRET_REFRESH)
+    store.put_session(session, 60)
+    store.put_pending(dataclasses.replace(_pending(), code_verifier=SECRET_VERIFIER), 60)
+
+
+def test_sealed_sqlite_file_holds_no_token_or_verifier(tmp_path: Path) -> None:
+    store = SqliteLaunchStore(tmp_path / "s.db", sealer=SEALER)
+    _secret_records(store)
+    assert store.get_session("L1").access_token == SECRET_TOKEN  # type: ignore[union-attr]
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.db"))
+    assert SECRET_TOKEN.encode() not in on_disk and SECRET_REFRESH.encode() not in on_disk
+    assert SECRET_VERIFIER.encode() not in on_disk
+    plain = SqliteLaunchStore(tmp_path / "p.db")  # the same without a sealer does hold them: the check bites
+    _secret_records(plain)
+    assert SECRET_TOKEN.encode() in b"".join(
+        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("p.db")
+    )
+
+
+def test_sealed_redis_values_hold_no_token(redis_url: str) -> None:
+    prefix = f"t{time.monotonic_ns()}:"
+    store = RedisLaunchStore(redis_url, prefix=prefix, sealer=SEALER)
+    _secret_records(store)
+    raw = b"".join(store.redis.get(k) or b"" for k in store.redis.keys(prefix + "*"))
+    assert raw and SECRET_TOKEN.encode() not in raw and SECRET_VERIFIER.encode() not in raw
+    assert store.get_session("L1").refresh_token == SECRET_REFRESH  # type: ignore[union-attr]
+
+
+def test_a_sealed_record_opens_only_in_its_own_place_and_with_its_key(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = SqliteLaunchStore(tmp_path / "s.db", sealer=SEALER)
+    store.put_session(_session("L1"), 60)
+    with sqlite3.connect(tmp_path / "s.db") as db:  # an attacker copies L1's record to another launch id
+        db.execute("INSERT INTO launch SELECT 'L2', data, expires FROM launch WHERE id = 'L1'")
+    assert store.get_session("L2") is None
+    assert SqliteLaunchStore(tmp_path / "s.db", sealer=Sealer(b"x" * 32)).get_session("L1") is None
+    assert store.get_session("L1") == _session("L1")
 
 
 def test_pending_is_single_use_and_peekable(store: AppLaunchStore) -> None:
