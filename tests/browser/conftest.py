@@ -30,3 +30,21 @@ def chromium(window: str, implicit_wait: float = 0) -> Iterator[Any]:
         yield drv
     finally:
         drv.quit()
+
+
+def launch_from_ehr(
+    driver: Any, org: Any, user: str, patient: str, *, wait_for: str | None = None, timeout: float = 30
+) -> None:
+    """The sandbox's launcher as a user works it: pick user and youth, start the app (EHR launch); with
+    `wait_for` (a CSS selector) wait until the redirects (launch, authorize, callback) end on that page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(org.launcher_url)
+    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
+    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
+    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
+    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    if wait_for:
+        WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, wait_for)))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.launch_support import RunningApp, serve_app
 
-from .conftest import chromium
+from .conftest import chromium, launch_from_ehr
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,20 +33,10 @@ def running(org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runn
         yield app
 
 
-def _launch(driver: Any, org: Any, user: str, patient: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(org.launcher_url)
-    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
-    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-
-
 def test_ehr_launch_in_chromium(driver: Any, running: RunningApp, org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    _launch(driver, org, "hv-buddy-1", "hv-youth-06")
+    launch_from_ehr(driver, org, "hv-buddy-1", "hv-youth-06")
     role = driver.find_element(By.CSS_SELECTOR, '[data-testid="role"]')
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / "launch-buddy.png"))
@@ -58,13 +48,13 @@ def test_ehr_launch_in_chromium(driver: Any, running: RunningApp, org: Any) -> N
 def test_two_tabs_in_chromium_keep_their_youth(driver: Any, running: RunningApp, org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    _launch(driver, org, "hv-coordinator", "hv-youth-06")
+    launch_from_ehr(driver, org, "hv-coordinator", "hv-youth-06")
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / "launch-two-tabs-first.png"))
     first_url = driver.current_url
     first = driver.find_element(By.CSS_SELECTOR, '[data-testid="youth"]').text
     driver.switch_to.new_window("tab")
-    _launch(driver, org, "hv-coordinator", "hv-youth-01")
+    launch_from_ehr(driver, org, "hv-coordinator", "hv-youth-01")
     found = driver.find_elements(By.CSS_SELECTOR, '[data-testid="youth"]')
     if not found:
         driver.save_screenshot(str(SHOTS / "launch-two-tabs-failed.png"))

@@ -16,7 +16,7 @@ from hvol_fhir.measurements import questionnaire
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.integration.measurements_support import admin_search, measurement_org  # noqa: F401 - fixture
 
-from .conftest import chromium
+from .conftest import chromium, launch_from_ehr
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,17 +36,6 @@ def running(measurement_org: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         yield app
 
 
-def _launch(driver: Any, org: Any, user: str, patient: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(org.launcher_url)
-    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
-    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    driver.find_element(By.CSS_SELECTOR, '[data-testid="role"]')
-
-
 def _slide(driver: Any, link_id: str, steps: int) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -64,7 +53,7 @@ def test_the_youth_fills_in_on_the_buddys_screen(
     from selenium.webdriver.common.by import By
 
     org = measurement_org
-    _launch(driver, org, "hv-buddy-1", "hv-youth-06")
+    launch_from_ehr(driver, org, "hv-buddy-1", "hv-youth-06", wait_for='[data-testid="role"]')
     launch_url = driver.current_url.split("/l/", 1)[1].split("/", 1)[0]
     driver.get(f"{running.url}/l/{launch_url}/programma")
     ident = (

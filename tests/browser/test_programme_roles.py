@@ -16,9 +16,10 @@ import pytest
 from tests.integration.app_support import MARKER_PREFIX, org_or_external
 from tests.integration.launch_support import RunningApp, serve_app
 
-from .conftest import chromium
+from .conftest import chromium, launch_from_ehr
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
+PROGRAMME = '[data-testid="programme-links"]'  # the app's home page after a launch
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -39,22 +40,6 @@ def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield app
 
 
-def launch(driver: Any, org: Any, user: str, patient: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(org.launcher_url)
-    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
-    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    # The click returns before the redirects (launch, authorize, callback) end on the app's home page.
-    WebDriverWait(driver, 30).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="programme-links"]'))
-    )
-
-
 def shot(driver: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -72,7 +57,7 @@ def test_buddy_registers_a_contact_with_writing_help(driver: Any, running: Runni
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    launch(driver, prog_org, "hv-buddy-3", "hv-youth-08")
+    launch_from_ehr(driver, prog_org, "hv-buddy-3", "hv-youth-08", wait_for=PROGRAMME)
     open_traject(driver)
     assert driver.find_element(By.CSS_SELECTOR, '[data-testid="norms"]').is_displayed()
     assert driver.find_element(By.CSS_SELECTOR, '[data-testid="timeline"]')
@@ -107,7 +92,7 @@ def test_buddy_registers_a_contact_with_writing_help(driver: Any, running: Runni
 def test_coordinator_cohort_overview(driver: Any, running: RunningApp, prog_org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    launch(driver, prog_org, "hv-coordinator", "hv-youth-08")
+    launch_from_ehr(driver, prog_org, "hv-coordinator", "hv-youth-08", wait_for=PROGRAMME)
     driver.find_element(By.CSS_SELECTOR, '[data-testid="cohort-link"]').click()
     rows = driver.find_elements(By.CSS_SELECTOR, '[data-testid="cohort"] tr[data-traject]')
     assert rows
@@ -118,7 +103,7 @@ def test_coordinator_cohort_overview(driver: Any, running: RunningApp, prog_org:
 def test_coach_reads_the_journal(driver: Any, running: RunningApp, prog_org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    launch(driver, prog_org, "hv-coach-2", "hv-youth-08")
+    launch_from_ehr(driver, prog_org, "hv-coach-2", "hv-youth-08", wait_for=PROGRAMME)
     open_traject(driver)
     driver.find_element(By.CSS_SELECTOR, '[data-testid="journal-link"]').click()
     assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="entry"]')
@@ -129,7 +114,7 @@ def test_coach_reads_the_journal(driver: Any, running: RunningApp, prog_org: Any
 def test_behavioural_scientist_inclusion_form(driver: Any, running: RunningApp, prog_org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    launch(driver, prog_org, "hv-behavioural-scientist", "hv-youth-03")
+    launch_from_ehr(driver, prog_org, "hv-behavioural-scientist", "hv-youth-03", wait_for=PROGRAMME)
     open_traject(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="journal-link"]')
     driver.find_element(By.CSS_SELECTOR, '[data-testid="inclusion-link"]').click()
@@ -140,7 +125,7 @@ def test_behavioural_scientist_inclusion_form(driver: Any, running: RunningApp, 
 def test_mentor_sees_the_programme_card_only(driver: Any, running: RunningApp, prog_org: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    launch(driver, prog_org, "hv-mentor-2", "hv-youth-08")
+    launch_from_ehr(driver, prog_org, "hv-mentor-2", "hv-youth-08", wait_for=PROGRAMME)
     driver.find_element(By.CSS_SELECTOR, '[data-testid="card-link"]').click()
     assert driver.find_element(By.CSS_SELECTOR, '[data-testid="buddy"]').text
     assert MARKER_PREFIX not in driver.page_source

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import chromium
+from tests.browser.conftest import chromium, launch_from_ehr
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
 
@@ -29,21 +29,6 @@ def driver() -> Iterator[Any]:
         yield drv
 
 
-def _launch(driver: Any, org: Any, user: str, patient: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(org.launcher_url)
-    driver.find_element(By.CSS_SELECTOR, f'input[name="user"][value="{user}"]').click()
-    driver.find_element(By.CSS_SELECTOR, f'input[name="patient"][value="{patient}"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'input[name="client_id"][value="hvol-app"]').click()
-    driver.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    WebDriverWait(driver, 30).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="programme-links"]'))
-    )
-
-
 def test_coordinator_resends_a_closure_whose_answer_was_lost(
     driver: Any, sec_app: SecApp, proxy: FaultProxy, proof: Proof
 ) -> None:
@@ -58,7 +43,9 @@ def test_coordinator_resends_a_closure_whose_answer_was_lost(
         return dict(requests.get(f"{org.fhir_base}/{youth.careplan}", headers=headers, timeout=60).json())
 
     version = stored()["meta"]["versionId"]
-    _launch(driver, org, "hv-coordinator", youth.patient.split("/")[1])
+    launch_from_ehr(
+        driver, org, "hv-coordinator", youth.patient.split("/")[1], wait_for='[data-testid="programme-links"]'
+    )
     driver.find_element(By.CSS_SELECTOR, '[data-testid="trajects-link"]').click()
     driver.find_element(By.CSS_SELECTOR, '[data-testid="open-traject"]').click()
     form = driver.find_element(By.CSS_SELECTOR, '[data-testid="phase-form"]')
