@@ -7,7 +7,6 @@ error code and the endpoint only: no tokens, no codes, no launch parameters, no 
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import Flask, render_template, request
@@ -38,13 +37,13 @@ def _kept_input() -> list[tuple[str, str]]:
     """What was typed into a form whose save ended on this error page (the launch expired, say), so it can be
     copied before starting again. Only back to the browser that sent it with its valid CSRF token; never
     logged or stored."""
-    from .programme import CSRF_FIELD, csrf_token  # late: programme imports the app's state
+    from .programme import csrf_valid  # late: programme imports the app's state
 
     launch_id = (request.view_args or {}).get("launch_id")
     if request.method != "POST" or not isinstance(launch_id, str):
         return []
     try:
-        valid = hmac.compare_digest(request.form.get(CSRF_FIELD, ""), csrf_token(launch_id))
+        valid = csrf_valid(launch_id)
     except Exception:  # noqa: BLE001 - no usable browser session or key: hand nothing back
         return []
     if not valid:

@@ -117,9 +117,14 @@ def csrf_token(launch_id: str) -> str:
     return hmac.new(_secret(), f"{sid}:{launch_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def check_csrf(launch_id: str) -> None:
+def csrf_valid(launch_id: str) -> bool:
+    """True when this POST carries the CSRF token of this browser session and launch."""
     sent = request.form.get(CSRF_FIELD, "")
-    if not sent or not hmac.compare_digest(sent, csrf_token(launch_id)):
+    return bool(sent) and hmac.compare_digest(sent, csrf_token(launch_id))
+
+
+def check_csrf(launch_id: str) -> None:
+    if not csrf_valid(launch_id):
         log.info("csrf refused endpoint=%s", request.endpoint)
         abort(400)
 

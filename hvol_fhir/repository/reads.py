@@ -74,48 +74,11 @@ def traject_at_version(client: FhirClient, careplan_id: str, version: str) -> Tr
 
 
 def contact_from_json(data: Json, traject: str) -> Contact:
-    """`encounter.from_fhir` without the pydantic round trip, for JSON the server just sent.
-
-    The timeline reads hundreds of contacts; parsing each through fhir.resources costs more than fetching it.
-    Same rules and same errors as the mapper (its own helpers); the Contact dataclass validates the values.
-    """
-    from hvol_fhir.mapping import _fhir as f
-    from hvol_fhir.mapping.encounter import _is_buddy, _is_present
-
+    """A contact from Encounter JSON the server just sent (``encounter.from_json``: no pydantic round trip);
+    anything that is not an Encounter goes through the full mapper, which raises the right error."""
     if data.get("resourceType") != "Encounter":
         return encounter.from_fhir(data, traject=traject)
-    participants = data.get("participant") or []
-    buddies = [p for p in participants if _is_buddy(p)]
-    if not buddies:
-        return encounter.from_fhir(data, traject=traject)  # the mapper raises the right error
-    at = participants.index(buddies[0])
-    present = tuple(
-        f.ref_value(p.get("individual"), f"Encounter.participant[{i}].individual")
-        for i, p in enumerate(participants)
-        if i != at and _is_present(p) and p.get("individual")
-    )
-    per = f.need(data, "period", "Encounter")
-    location = next(
-        (
-            x["location"]["display"]
-            for x in data.get("location") or []
-            if x.get("location", {}).get("display")
-        ),
-        None,
-    )
-    return Contact(
-        identifier=f.identifier_value(data, "contact", "Encounter"),
-        traject=traject,
-        patient=f.ref_value(f.need(data, "subject", "Encounter"), "Encounter.subject"),
-        buddy=f.ref_value(buddies[0].get("individual"), f"Encounter.participant[{at}].individual"),
-        start=f.instant(per.get("start"), "Encounter.period.start"),
-        end=f.instant(per.get("end"), "Encounter.period.end"),
-        contact_type=f.code(data.get("type"), c.CONTACT_TYPE, "Encounter.type"),
-        present=present,
-        location=location,
-        status=str(data.get("status")),
-        id=data.get("id"),
-    )
+    return encounter.from_json(data, traject=traject)
 
 
 def _expected_contacts(traject: Traject, now: datetime) -> int:

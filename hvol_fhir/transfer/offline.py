@@ -27,6 +27,7 @@ from ..privacy import labels
 from . import identity as ids
 from .errors import InvalidTransferFile
 from .model import Json, TransferPlan
+from .rewrite import references
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,6 @@ def read_file(path: Path) -> Json:
     return data
 
 
-def _references(node: Any) -> Iterable[str]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _references(item)
-    elif isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node["reference"]
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from _references(value)
-
-
 def check_bundle(bundle: Mapping[str, Any]) -> Report:
     problems: list[str] = []
     counts: Counter[str] = Counter()
@@ -125,7 +114,7 @@ def check_bundle(bundle: Mapping[str, Any]) -> Report:
             problems.append(f"{where}: bevat een dossiernummer van de afzender.")
         if not str(entry.get("fullUrl") or "").startswith("urn:uuid:"):
             problems.append(f"{where}: fullUrl is geen urn:uuid.")
-        for ref in _references(res):
+        for ref in references(res):
             if "?" not in ref and not ref.startswith(("urn:uuid:", "#")):
                 problems.append(f"{where}: verwijst naar een dossiernummer in plaats van een kenmerk.")
                 break

@@ -137,3 +137,17 @@ def journal_texts(org: Any, patient: str) -> list[str]:
         timeout=60,
     )
     return [e["resource"]["payload"][0].get("contentString", "") for e in resp.json().get("entry", [])]
+
+
+def resources_in(node: Any) -> list[dict[str, Any]]:
+    """Every resource anywhere in a FHIR answer (Bundle entries, contained, outcomes), depth first."""
+    out: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "resourceType" in node:
+            out.append(node)
+        for v in node.values():
+            out += resources_in(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += resources_in(v)
+    return out

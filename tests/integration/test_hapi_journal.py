@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from .app_support import resources_in
 from .conftest import FhirClient, Org
 
 pytestmark = pytest.mark.integration
@@ -297,7 +298,7 @@ def assert_no_leak(resp: requests.Response, world: World, echoed: tuple[str, ...
     body = resp.json()
     if isinstance(body, dict):
         body.pop("link", None)  # self/next links echo the request's own parameters
-    for res in _resources(body):
+    for res in resources_in(body):
         assert res.get("id") not in world.hidden_ids, f"hidden resource in response: {res}"
         codes = {(c.get("system"), c.get("code")) for c in res.get("meta", {}).get("security", [])}
         assert not codes & {(COMPARTMENT, "buddy-programme"), (CONF, "V"), (V3, "SDV")}, res
@@ -308,19 +309,6 @@ def assert_no_leak(resp: requests.Response, world: World, echoed: tuple[str, ...
             assert hidden not in text, f"hidden id {hidden} leaked: {text[:500]}"
     assert "gewandeld" not in text
     assert world.journal_identifier not in text
-
-
-def _resources(node: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "resourceType" in node:
-            out.append(node)
-        for v in node.values():
-            out += _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            out += _resources(v)
-    return out
 
 
 def same_as_missing(

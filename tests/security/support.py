@@ -97,3 +97,11 @@ def contact_form(page: Page, ident: str, text: str, **extra: Any) -> dict[str, A
         **past_slot(),
         **extra,
     }
+
+
+def count_marked(org: Any, kind: str, marker: str, patient: str) -> int:
+    """How many of the youth's latest ``kind`` resources hold ``marker`` (loader's token: sees everything)."""
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    params = {"subject": f"Patient/{patient}", "_count": "200", "_sort": "-_lastUpdated"}
+    body = requests.get(f"{org.fhir_base}/{kind}", params=params, headers=headers, timeout=120).json()
+    return sum(marker in str(e["resource"]) for e in body.get("entry", []))

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 import pytest
-import requests
 
 from tests.conftest_proof import Proof
+from tests.integration import transfer_support as ts
 from tests.integration.app_support import traject_ident
 
 from .conftest import YOUTH, SecApp, canary, visible_text
 from .support import contact_form
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
-
-
-def _admin(org: Any, path: str) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    return dict(requests.get(f"{org.fhir_base}/{path}", headers=headers, timeout=120).json())
 
 
 def test_two_coordinators_editing_one_careplan(sec_app: SecApp, proof: Proof) -> None:
@@ -41,7 +35,7 @@ def test_two_coordinators_editing_one_careplan(sec_app: SecApp, proof: Proof) ->
     assert "Er ging iets mis in de app" not in text and re.search(r"(?i)gewijzigd|intussen|opnieuw", text), (
         text[-400:]
     )
-    plan = _admin(sec_app.org, f"CarePlan?subject=Patient/{youth}&identifier=" + ident)["entry"][0][
+    plan = ts.admin_get(sec_app.org, f"CarePlan?subject=Patient/{youth}&identifier=" + ident)["entry"][0][
         "resource"
     ]
     if int(plan["meta"]["versionId"]) != int(version) + 1:
@@ -67,9 +61,9 @@ def test_the_same_contact_submitted_twice_at_once(sec_app: SecApp, ident: str, p
         t.join()
     proof.add("concurrent_saves", 2)
     assert all(a in (303, 422) for a in answers) and 303 in answers, answers
-    found = _admin(sec_app.org, f"Communication?subject=Patient/{YOUTH}&_sort=-_lastUpdated&_count=100")
+    found = ts.admin_get(sec_app.org, f"Communication?subject=Patient/{YOUTH}&_sort=-_lastUpdated&_count=100")
     n = sum(marker in str(e["resource"]) for e in found.get("entry", []))
-    encounters = _admin(sec_app.org, "Encounter?identifier=" + form["contact_uuid"])
+    encounters = ts.admin_get(sec_app.org, "Encounter?identifier=" + form["contact_uuid"])
     if n != 1 or len(encounters.get("entry", [])) != 1:
         proof.found(
             "concurrency_errors", f"double submit: {n} entries, {len(encounters.get('entry', []))} contacts"

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
@@ -21,7 +20,7 @@ from tests.integration.app_support import traject_ident
 
 from .conftest import YOUTH, SecApp, canary, visible_text
 from .faultproxy import STANDARD_FAULTS, FaultProxy
-from .support import contact_form
+from .support import contact_form, count_marked
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof, pytest.mark.slow]
 
@@ -34,13 +33,6 @@ def clean_proxy(proxy: FaultProxy) -> Iterator[None]:
     proxy.clear()
     yield
     proxy.clear()
-
-
-def _matches(org: Any, kind: str, marker: str) -> int:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    params = {"subject": f"Patient/{YOUTH}", "_count": "200", "_sort": "-_lastUpdated"}
-    body = requests.get(f"{org.fhir_base}/{kind}", params=params, headers=headers, timeout=120).json()
-    return sum(marker in str(e["resource"]) for e in body.get("entry", []))
 
 
 @pytest.mark.parametrize(("kind", "options"), FAULTS, ids=[f"{k}-{o}" for k, o in FAULTS])
@@ -64,14 +56,14 @@ def test_journal_save_under_fault_loses_and_duplicates_nothing(
         assert marker in page and location in page, visible_text(first.text)[-400:]
         assert "Er ging iets mis in de app" not in page
         assert 'class="errors"' in first.text or 'role="alert"' in first.text or "fout" in page.lower()
-        if _matches(sec_app.org, "Communication", marker):  # it did land: the page may not say it did not
+        if count_marked(sec_app.org, "Communication", marker, YOUTH):  # it landed: the page may not deny it
             assert NOTHING_SAVED not in page and "niet zeker" in page, visible_text(first.text)[-400:]
         again = buddy.post(f"/t/{ident}/contact", form)
         assert again.status_code == 303, visible_text(again.text)[-400:]
     proof.add("fault_saves")
     entries, contacts = (
-        _matches(sec_app.org, "Communication", marker),
-        _matches(sec_app.org, "Encounter", location),
+        count_marked(sec_app.org, "Communication", marker, YOUTH),
+        count_marked(sec_app.org, "Encounter", location, YOUTH),
     )
     if entries == 0 or contacts == 0:
         proof.found("lost", f"{kind} {options}: entries={entries} contacts={contacts}")
@@ -80,10 +72,11 @@ def test_journal_save_under_fault_loses_and_duplicates_nothing(
     assert (entries, contacts) == (1, 1)
     # A later submit of the same form (a double click, the back button) changes nothing.
     assert buddy.post(f"/t/{ident}/contact", form).status_code in (303, 422)
-    assert (_matches(sec_app.org, "Communication", marker), _matches(sec_app.org, "Encounter", location)) == (
-        1,
-        1,
+    again = (
+        count_marked(sec_app.org, "Communication", marker, YOUTH),
+        count_marked(sec_app.org, "Encounter", location, YOUTH),
     )
+    assert again == (1, 1)
 
 
 def test_coaching_entry_under_dropped_answer_is_saved_once(
@@ -102,7 +95,7 @@ def test_coaching_entry_under_dropped_answer_is_saved_once(
             coach.post(f"/t/{ident}/coachjournaal", form, csrf_from=f"/t/{ident}/journaal").status_code == 303
         )
     proof.add("fault_saves")
-    n = _matches(sec_app.org, "Communication", marker)
+    n = count_marked(sec_app.org, "Communication", marker, YOUTH)
     if n != 1:
         proof.found("lost" if n == 0 else "duplicates", f"coaching entry: {n}")
     assert n == 1
@@ -111,11 +104,6 @@ def test_coaching_entry_under_dropped_answer_is_saved_once(
 # --- CarePlan updates (a coordinator closes a traject) ------------------------------------------------------
 
 CAREPLAN_FAULTS = [f for f in FAULTS if f[1].get("status") != 412]  # 412 is asserted above; 409 stays
-
-
-def _admin_json(org: Any, path: str, **params: str) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    return dict(requests.get(f"{org.fhir_base}/{path}", params=params, headers=headers, timeout=120).json())
 
 
 @pytest.mark.parametrize(
@@ -147,7 +135,7 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
         assert "Er ging iets mis in de app" not in page
         assert 'role="alert"' in first.text or 'class="errors"' in first.text, visible_text(page)[-300:]
         assert 'name="reason" value="youth-no-longer-needed"' in first.text, visible_text(page)[-300:]
-        if _admin_json(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] != version:  # it landed
+        if ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] != version:  # it landed
             assert NOTHING_SAVED not in page and "niet zeker" in page, visible_text(page)[-400:]
         resend = re.search(
             r'<form method="post" action="([^"]+)" data-testid="resend-form">(.*?)</form>', first.text, re.S
@@ -169,8 +157,8 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
             again = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
         assert again.status_code == 303, visible_text(again.text)[-400:]
     proof.add("fault_saves")
-    plan = _admin_json(sec_app.org, f"CarePlan/{careplan_id}")
-    history = _admin_json(sec_app.org, f"CarePlan/{careplan_id}/_history", _count="50")
+    plan = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")
+    history = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}/_history", _count="50")
     changes = int(plan["meta"]["versionId"]) - int(version)
     closed = plan["status"] == "completed" and "youth-no-longer-needed" in str(plan)
     if not closed or changes == 0:
@@ -178,10 +166,10 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
     if changes > 1 or str(plan).count("youth-no-longer-needed") != 1:
         proof.found("duplicates", f"CarePlan {kind} {options}: {changes} versions")
     assert closed and changes == 1, (plan["status"], changes, history.get("total"))
-    episodes = _admin_json(sec_app.org, "EpisodeOfCare", patient=youth.patient)
+    episodes = ts.admin_get(sec_app.org, "EpisodeOfCare", patient=youth.patient)
     assert [e["resource"]["status"] for e in episodes.get("entry", [])] == ["finished"]
     # The same form again (the back button, a second click) changes nothing.
     assert coordinator.post(f"/t/{ident}/fase", form, csrf_from=show).status_code in (303, 409, 422)
     assert (
-        _admin_json(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] == plan["meta"]["versionId"]
+        ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")["meta"]["versionId"] == plan["meta"]["versionId"]
     )

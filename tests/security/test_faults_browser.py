@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.browser.conftest import chromium, launch_from_ehr
 from tests.conftest_proof import Proof
@@ -37,10 +36,9 @@ def test_coordinator_resends_a_closure_whose_answer_was_lost(
 
     org = sec_app.org
     youth = ts.synthetic_traject(org, 96, weeks=8, consent_entries=0)
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
 
     def stored() -> dict[str, Any]:
-        return dict(requests.get(f"{org.fhir_base}/{youth.careplan}", headers=headers, timeout=60).json())
+        return ts.admin_get(org, youth.careplan)
 
     version = stored()["meta"]["versionId"]
     launch_from_ehr(

@@ -25,6 +25,7 @@ from hvol_fhir.smart.registration import ClientRegistration
 from hvol_fhir.smart.token import PrivateKeyJwt
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
+from tests.integration.app_support import resources_in
 
 from .conftest import YOUTH, Canaries, SecApp
 from .support import ROLES, Role
@@ -209,19 +210,6 @@ def _follow(base: str, token: str, resp: requests.Response, limit: int = 30) -> 
     return pages
 
 
-def _resources(node: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "resourceType" in node:
-            out.append(node)
-        for v in node.values():
-            out += _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            out += _resources(v)
-    return out
-
-
 def _leaks(resp: requests.Response, j: Journal, echoed: set[str], types: frozenset[str]) -> list[str]:
     """hv-youth-06's restricted resources in an answer: by id, or by label + a reference to her. (Other
     youths' journals may be visible to a buddy or coach of theirs; the request's own echo is ignored.)"""
@@ -232,7 +220,7 @@ def _leaks(resp: requests.Response, j: Journal, echoed: set[str], types: frozens
     if isinstance(body, dict):
         body.pop("link", None)
     found = []
-    for res in _resources(body):
+    for res in resources_in(body):
         text = json.dumps(res)
         labelled = "buddy-programme" in json.dumps(res.get("meta", {}))
         if res.get("id") in j.ids or (

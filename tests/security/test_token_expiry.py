@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-import requests
 
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
@@ -26,7 +25,7 @@ from tests.integration.app_support import Page, traject_ident
 
 from .conftest import YOUTH, SecApp, canary, visible_text
 from .faultproxy import FaultProxy
-from .support import contact_form
+from .support import contact_form, count_marked
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
 
@@ -54,16 +53,9 @@ def _change_session(sec_app: SecApp, page: Page, **changes: Any) -> None:
     sec_app.running.store.put_session(replace(_session(sec_app, page), **changes), ttl)
 
 
-def _count(org: Any, kind: str, marker: str) -> int:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    params = {"subject": f"Patient/{YOUTH}", "_count": "200", "_sort": "-_lastUpdated"}
-    body = requests.get(f"{org.fhir_base}/{kind}", params=params, headers=headers, timeout=120).json()
-    return sum(marker in str(e["resource"]) for e in body.get("entry", []))
-
-
 def _saved_once(sec_app: SecApp, proof: Proof, case: str, marker: str, location: str) -> None:
-    entries = _count(sec_app.org, "Communication", marker)
-    contacts = _count(sec_app.org, "Encounter", location)
+    entries = count_marked(sec_app.org, "Communication", marker, YOUTH)
+    contacts = count_marked(sec_app.org, "Encounter", location, YOUTH)
     if entries == 0 or contacts == 0:
         proof.found("lost", f"token expiry {case}: entries={entries} contacts={contacts}")
     if entries > 1 or contacts > 1:
@@ -159,7 +151,10 @@ def test_refused_renewal_gives_the_text_back_and_writes_nothing(
     assert it.form["text"] in page and it.location in page, visible_text(resp.text)[-600:]  # to copy
     assert "<b>niet</b>" not in resp.text  # shown as text, not markup
     assert "opnieuw" in page and "verlopen" in page, visible_text(resp.text)[-600:]
-    written = (_count(sec_app.org, "Communication", it.marker), _count(sec_app.org, "Encounter", it.location))
+    written = (
+        count_marked(sec_app.org, "Communication", it.marker, YOUTH),
+        count_marked(sec_app.org, "Encounter", it.location, YOUTH),
+    )
     assert written == (0, 0)
     # She starts the app again from the EHR and saves the same form (same hidden identifiers): once.
     again = sec_app.as_user("hv-buddy-1")
@@ -182,8 +177,7 @@ def test_careplan_update_with_token_expiring_midway_is_applied_once(
     _counted(proof)
     assert ("POST", "/fhir", 401) in proxy.trail
     assert resp.status_code == 303, visible_text(resp.text)[-400:]
-    headers = {"Authorization": f"Bearer {sec_app.org.admin_token()}", "Accept": "application/fhir+json"}
-    plan = requests.get(f"{sec_app.org.fhir_base}/CarePlan/{careplan_id}", headers=headers, timeout=60).json()
+    plan = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")
     changes = int(plan["meta"]["versionId"]) - int(version)
     if plan["status"] != "completed" or changes != 1:
         proof.found("lost" if changes == 0 else "duplicates", f"CarePlan with expiring token: {changes}")
