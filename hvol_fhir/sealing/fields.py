@@ -66,9 +66,19 @@ def kind_of(resource: Json) -> str | None:
         return KIND_ASSESSMENT if _has_sid(resource, "inclusion-assessment") else None
     if rtype == "CarePlan":
         return KIND_TRAJECT if _has_sid(resource, "traject") else None
-    if rtype == "Consent":
-        return KIND_DISCLOSURE if _has_sid(resource, "consent") else None
+    if rtype == "Consent":  # the disclosure's recipients and purpose; participation names only the team
+        return KIND_DISCLOSURE if _is_disclosure(resource) else None
     return None
+
+
+def _is_disclosure(resource: Json) -> bool:
+    return _profiled(resource, t.P_DISCLOSURE_CONSENT) or any(
+        cc.get("system") == t.LOINC and cc.get("code") == t.LOINC_RELEASE_OF_INFORMATION
+        for cat in resource.get("category") or []
+        if isinstance(cat, dict)
+        for cc in cat.get("coding") or []
+        if isinstance(cc, dict)
+    )
 
 
 def _has_sid(resource: Json, what: str) -> bool:
