@@ -46,12 +46,12 @@ class Member(NamedTuple):
     end: str
 
 
-def _role_system() -> str:
+def role_system() -> str:
     return t.cs_url(c.CARETEAM_ROLE)
 
 
 def _codes(concepts: Any) -> list[str]:
-    system = _role_system()
+    system = role_system()
     if isinstance(concepts, dict):
         concepts = [concepts]
     return [
