@@ -123,7 +123,7 @@ def envelopes(resource: Json) -> dict[str, str]:
     return out
 
 
-def _without_envelopes(resource: Json) -> Json:
+def without_envelopes(resource: Json) -> Json:
     out = copy.deepcopy(resource)
     if out.get("resourceType") == "Communication":
         out["payload"] = [p for p in out.get("payload") or [] if "contentAttachment" not in p]
@@ -186,7 +186,7 @@ class SealingCodec:
         if not fields.kinds_of(data):
             return data
         existing = envelopes(data)
-        clear, secrets = fields.split(_without_envelopes(data))
+        clear, secrets = fields.split(without_envelopes(data))
         if not secrets:
             return data  # nothing confidential in the clear: envelopes we did not open stay as they are
         if set(secrets) & set(existing):
@@ -222,7 +222,7 @@ class SealingCodec:
             out = copy.deepcopy(data)
             _set_status(out, PLAIN)
             return out
-        clear = _without_envelopes(data)
+        clear = without_envelopes(data)
         opened: dict[str, Any] = {}
         kept: list[str] = []
         problems: list[str] = []

@@ -90,7 +90,7 @@ def decide(resource: Json, ring: KeyRing) -> Action:
     current = ring.current("seal").kid
     if any(peek_kid(tok) != current for tok in cd.envelopes(resource).values()):
         return "reseal"
-    _, secrets = fields.split(cd._without_envelopes(opened))
+    _, secrets = fields.split(cd.without_envelopes(resource))
     return "seal" if secrets else "ok"  # a sealed resource with plaintext added beside it by hand
 
 
