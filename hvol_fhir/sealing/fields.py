@@ -201,11 +201,13 @@ def _split_activities(r: Json, availability: bool) -> dict[str, Json]:
 
 
 def _join_activities(r: Json, taken: Any) -> None:
-    acts = r.get("activity") or []
+    acts = list(r.get("activity") or [])
     for index, part in (taken or {}).items():
         i = int(index)
         if 0 <= i < len(acts):
-            acts[i].setdefault("detail", {}).update(part)
+            acts[i] = {**acts[i], "detail": {**(acts[i].get("detail") or {}), **part}}
+    if acts:
+        r["activity"] = acts
 
 
 def _split_careplan(r: Json) -> Any:
@@ -251,11 +253,14 @@ def _split_consent(r: Json) -> Any:
 
 
 def _join_consent(r: Json, secret: Any) -> None:
-    provs = (r.get("provision") or {}).get("provision") or []
+    root = dict(r.get("provision") or {})
+    provs = list(root.get("provision") or [])
     for index, part in (secret.get("provision") or {}).items():
         i = int(index)
         if 0 <= i < len(provs):
-            provs[i].update(part)
+            provs[i] = {**provs[i], **part}
+    root["provision"] = provs
+    r["provision"] = root
 
 
 _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
@@ -288,7 +293,9 @@ def split(resource: Json) -> tuple[Json, dict[str, Any]]:
 
 
 def join(resource: Json, secrets: dict[str, Any]) -> Json:
-    out = copy.deepcopy(resource)
+    """A shallow copy of ``resource`` with the secrets back; nested parts it changes are copied, never
+    changed in place (reading is hot: no deep copy of each entry)."""
+    out = dict(resource)
     # Trajects: availability notes go back before the traject's own elements so activity indexes hold.
     for kind in sorted(secrets, key=lambda k: k != KIND_AVAILABILITY):
         if isinstance(secrets[kind], dict):
