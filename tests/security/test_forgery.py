@@ -31,7 +31,7 @@ from tests.conftest_proof import Proof
 from .conftest import YOUTH, SecApp, visible_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
-INTRUDER = "hv-staff-2"  # regular staff who wants to read the journal
+INTRUDER = "hv-staff-1"  # regular staff who wants to read the journal
 ROLE_SYSTEM = t.cs_url("careteam-role")
 
 
