@@ -19,6 +19,7 @@ class AppState:
     registry: IssuerRegistry
     store: AppLaunchStore
     service: LaunchService
+    previous_keys: tuple[SigningKey, ...] = ()  # published in the JWK Set, never used to sign
 
 
 def state() -> AppState:
