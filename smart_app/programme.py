@@ -26,6 +26,7 @@ from hvol_fhir.smart import LaunchSession
 
 from . import browser
 from .roles import STAFF
+from .sessions import browser_key
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def csrf_token(launch_id: str) -> str:
     # the open forms of the same user's other tabs must stay valid (the secret moves with her launches; a
     # different user gets a new one). No browser record: a token that never matches.
     sid = browser.session_id() or ""
-    record = state().service.browser(sid) if sid else None
+    record = state().store.get_browser(browser_key(sid)) if sid else None
     if record is None:
         return ""
     salt = str(record.get("csrf") or "")

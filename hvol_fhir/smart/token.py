@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import quote_plus
+from urllib.parse import quote
 
 import requests
 from joserfc import jwt
@@ -75,7 +75,8 @@ class ClientSecretBasic:
         if self.encoding == "plain":
             raw = f"{self.client_id}:{self.client_secret}"
         else:
-            raw = f"{quote_plus(self.client_id, safe='')}:{quote_plus(self.client_secret, safe='')}"
+            # Every octet but the unreserved ones escaped; a space as %20, which form decoders read as well.
+            raw = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
         headers["Authorization"] = "Basic " + base64.b64encode(raw.encode()).decode("ascii")
         data.pop("client_id", None)
 
