@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from hvol_fhir.sealing.keys import FileKeyStore
 from sandbox.auth.settings import load_or_create_key
 from sandbox.hapi import HapiError, HapiServer, free_port, load_conformance, log_tail, start_hapi
 from sandbox.tokens import TokenIssuer
@@ -46,6 +47,16 @@ class Organisation:
     @property
     def fhir_base(self) -> str:
         return self.hapi.base_url
+
+    @property
+    def vault_file(self) -> Path:
+        """The organisation's sealing and signing keys (issue 12), as the app that runs for it holds them."""
+        return self.workdir / "vault.json"
+
+    def key_ring(self) -> Any:
+        from hvol_fhir.sealing.keys import FileKeyStore
+
+        return FileKeyStore(self.vault_file).load_or_create(self.name)
 
     @property
     def launcher_url(self) -> str:
@@ -124,7 +135,10 @@ def start_organisation(
         "clients": list(clients),
         "enable_dev_token": True,
         "organisation": name,
+        # the app's key ring: the authorization server grants clearance only for signed memberships
+        "vault_file": str(home / "vault.json"),
     }
+    FileKeyStore(home / "vault.json").load_or_create(name)
     config = home / "auth.json"
     config.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     issuer = TokenIssuer(issuer=auth_url, audience=fhir_base, key=load_or_create_key(home / "auth-key.pem"))

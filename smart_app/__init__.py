@@ -24,6 +24,7 @@ from . import access_log, errors
 from .config import (
     DEFAULTS,
     build_registry,
+    build_vaults,
     frame_ancestors,
     from_environment,
     load_or_create_key,
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     http = app.config.get("HVOL_HTTP") or requests.Session()
     launcher = SmartLauncher(registry, store, http=http, clock=clock)
+    vaults = app.config.get("HVOL_VAULTS") or build_vaults(app.config, app.instance_path)
     service = LaunchService(
         launcher,
         store,
@@ -67,12 +69,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         clock=clock,
         fhir_timeout=app.config["HVOL_FHIR_TIMEOUT"],
         journal_idle=60.0 * app.config["HVOL_JOURNAL_IDLE_MINUTES"],
+        membership_keys=vaults.membership_keys,
     )
     app.extensions["hvol"] = AppState(
         key=key,
         registry=registry,
         store=store,
         service=service,
+        vaults=vaults,
         previous_keys=(previous,) if previous is not None and previous.kid != key.kid else (),
     )
 
