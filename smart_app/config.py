@@ -8,7 +8,12 @@ JSON file named by ``$HVOL_CONFIG``, then ``HVOL_*`` environment variables, then
 issuers with their own registration::
 
     {"iss": "https://ehr.example.org/fhir", "client_id": "abc", "auth": "client_secret_basic",
-     "client_secret_env": "EHR_SECRET", "scope_syntax": "v1", "name": "Voorbeeldzorg"}
+     "client_secret_env": "EHR_SECRET", "basic_encoding": "form", "scope_syntax": "v1",
+     "name": "Voorbeeldzorg"}
+
+``basic_encoding``: ``form`` (RFC 6749 §2.3.1, default) or ``plain`` for servers that do not form-decode.
+``HVOL_FRAME_ANCESTORS`` is required outside sandbox/test mode (:func:`frame_ancestors`);
+``HVOL_JOURNAL_IDLE_MINUTES`` (default 30) ends an idle launch with journal access.
 
 Plain-http issuers are accepted only on a loopback host and only with ``HVOL_SANDBOX`` (the library checks).
 The private key is generated once into ``HVOL_KEY_FILE`` (mode 0600) when it does not exist yet, and its
