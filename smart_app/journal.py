@@ -35,8 +35,8 @@ bp = Blueprint("journal", __name__)
 SEAL_REASONS = {
     "seal-tampered": "De versleutelde tekst is gewijzigd of beschadigd.",
     "seal-malformed": "Er staat iets anders dan een verzegelde tekst.",
-    "seal-unknown-key": "Het is verzegeld met een sleutel die de app niet kent (een andere organisatie of een "
-    "verloren sleutel).",
+    "seal-unknown-key": "Het is verzegeld met een sleutel die de app niet kent "
+    "(een andere organisatie of een verloren sleutel).",
     "seal-other-youth": "De verzegelde tekst hoort bij een andere jongere en is hierheen gekopieerd.",
     "seal-other-entry": "De verzegelde tekst hoort bij een ander verslag en is hierheen gekopieerd.",
     "seal-author": "Schrijver of tijdstip is na het opslaan in het dossier gewijzigd.",
@@ -134,7 +134,9 @@ def amend(launch_id: str, ident: str, entry_id: str) -> Any:
     entry = communication.from_fhir(current)
     require(entry.author == c_.user, "Alleen de schrijver van een verslag kan het wijzigen.")
     # Issue 12: an entry the app did not seal is not hers to take over (amending would sign it as hers).
-    require(entry.written_by_app, "Dit verslag is niet door de app geschreven en kan hier niet worden gewijzigd.")
+    require(
+        entry.written_by_app, "Dit verslag is niet door de app geschreven en kan hier niet worden gewijzigd."
+    )
     form = (
         dict(request.form)
         if request.method == "POST"

@@ -40,7 +40,7 @@ SEALED_KINDS: Final[dict[str, frozenset[str]]] = {
         {"journal", "contact", "assessment", "traject", "disclosure", "availability"}
     ),
     c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure"}),
-    c.ROLE_COACH: frozenset({"journal", "contact"}),
+    c.ROLE_COACH: frozenset({"journal", "contact", "availability"}),
     c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject"}),
 }
 

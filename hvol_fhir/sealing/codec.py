@@ -123,7 +123,7 @@ def envelopes(resource: Json) -> dict[str, str]:
     return out
 
 
-def _without_envelopes(resource: Json) -> Json:
+def without_envelopes(resource: Json) -> Json:
     out = copy.deepcopy(resource)
     if out.get("resourceType") == "Communication":
         out["payload"] = [p for p in out.get("payload") or [] if "contentAttachment" not in p]
@@ -186,7 +186,7 @@ class SealingCodec:
         if not fields.kinds_of(data):
             return data
         existing = envelopes(data)
-        clear, secrets = fields.split(_without_envelopes(data))
+        clear, secrets = fields.split(without_envelopes(data))
         if not secrets:
             return data  # nothing confidential in the clear: envelopes we did not open stay as they are
         if set(secrets) & set(existing):
@@ -215,6 +215,8 @@ class SealingCodec:
         data = dict(resource)
         if data.get("resourceType") == "Bundle":
             return self._decode_bundle(data)
+        if data.get("resourceType") == "CareTeam" and self.ring is not None:
+            return membership.without_unsigned(data, membership.verification_keys(self.ring))
         if not fields.kinds_of(data):
             return data
         found = envelopes(data)
@@ -222,7 +224,7 @@ class SealingCodec:
             out = copy.deepcopy(data)
             _set_status(out, PLAIN)
             return out
-        clear = _without_envelopes(data)
+        clear = without_envelopes(data)
         opened: dict[str, Any] = {}
         kept: list[str] = []
         problems: list[str] = []

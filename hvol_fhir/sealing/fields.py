@@ -41,6 +41,7 @@ KIND_AVAILABILITY: Final = "availability"
 KINDS: Final = (KIND_JOURNAL, KIND_CONTACT, KIND_ASSESSMENT, KIND_TRAJECT, KIND_DISCLOSURE, KIND_AVAILABILITY)
 _BUDDY_PARTICIPATION: Final = t.PARTICIPATION_PPRF
 _SEALED_ITEMS: Final = frozenset({"victim-category", "contra-indication"})
+_SEALED_ACTOR: Final = {"display": "Vertrouwelijk: alleen te zien in de programma-app"}
 
 
 def _profiled(resource: Json, profile_id: str) -> bool:
@@ -238,7 +239,12 @@ def _join_availability(r: Json, secret: Any) -> None:
 def _split_consent(r: Json) -> Any:
     taken: dict[str, Json] = {}
     for i, prov in enumerate((r.get("provision") or {}).get("provision") or []):
-        part = {k: prov.pop(k) for k in ("actor", "extension") if k in prov}
+        actors = [a for a in prov.get("actor") or [] if (a.get("reference") or {}) != _SEALED_ACTOR]
+        part: Json = {"extension": prov.pop("extension")} if "extension" in prov else {}
+        if actors:
+            part["actor"] = prov["actor"]
+            # The role stays (the profile asks for a recipient, IRCP); who it is goes in the envelope.
+            prov["actor"] = [{"role": a.get("role"), "reference": dict(_SEALED_ACTOR)} for a in actors]
         if part:
             taken[str(i)] = part
     return {"provision": taken} if taken else None

@@ -46,12 +46,12 @@ class Member(NamedTuple):
     end: str
 
 
-def _role_system() -> str:
+def role_system() -> str:
     return t.cs_url(c.CARETEAM_ROLE)
 
 
 def _codes(concepts: Any) -> list[str]:
-    system = _role_system()
+    system = role_system()
     if isinstance(concepts, dict):
         concepts = [concepts]
     return [
@@ -199,3 +199,22 @@ def verified_role_codes(role: Mapping[str, Any], keys: KeySet) -> list[str]:
 
 def is_signed(resource: Mapping[str, Any]) -> bool:
     return any(isinstance(e, dict) and e.get("url") == EXT_SIGNATURE for e in resource.get("extension") or [])
+
+
+def without_unsigned(careteam: Mapping[str, Any], keys: KeySet) -> Json:
+    """A signed CareTeam as the app works with it: programme participations its signature does not cover
+    are left out, so a coordinator who saves the team never signs what someone added by hand. A team that
+    was never signed (before the migration) is returned as it is; it grants nothing either way."""
+    if not is_signed(careteam):
+        return dict(careteam)
+    verified = set(verified_members(careteam, keys))
+    out = copy.deepcopy(dict(careteam))
+    kept = []
+    for p in careteam.get("participant") or []:
+        member = _ref(p.get("member"))
+        start, end = _period(p.get("period"))
+        codes = _codes(p.get("role"))
+        if all(Member(member, code, start, end) in verified for code in codes):
+            kept.append(p)
+    out["participant"] = kept
+    return out

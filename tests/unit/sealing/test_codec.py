@@ -234,3 +234,25 @@ def test_old_data_opens_after_rotation(ring: keys.KeyRing) -> None:
     assert cd.status_of(cd.SealingCodec(newer, ALL).decode(sealed)) == cd.SEALED
     fresh = cd.SealingCodec(newer, ALL).encode(example("Communication-hvol-ex-journal"))
     assert envelope.peek_kid(_token(fresh)) == newer.current("seal").kid != ring.current("seal").kid
+
+
+def test_a_coordinator_saving_a_padded_team_does_not_sign_the_padding(ring: keys.KeyRing) -> None:
+    team = example("CareTeam-hvol-ex-careteam")
+    signed = cd.SealingCodec(ring, ALL, signer="Practitioner/hvol-ex-coordinator").encode(team)
+    padded = copy.deepcopy(signed)
+    padded["participant"].append(
+        {
+            "role": [
+                {
+                    "coding": [
+                        {"system": "https://hvol-fhir.org/fhir/CodeSystem/careteam-role", "code": "buddy"}
+                    ]
+                }
+            ],
+            "member": {"reference": "Practitioner/intruder"},
+        }
+    )
+    coordinator = cd.SealingCodec(ring, ALL, signer="Practitioner/hvol-ex-coordinator")
+    resaved = coordinator.encode(coordinator.decode(padded))
+    assert "Practitioner/intruder" not in json.dumps(resaved)
+    assert len(resaved["participant"]) == len(team["participant"])
