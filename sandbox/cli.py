@@ -1,6 +1,7 @@
 """``hvol-sandbox``: run the sandbox EHR(s) with demo data, and mint tokens for exploring the FHIR API.
 
-hvol-sandbox demo              two organisations (A and B) with demo data; prints where to click
+hvol-sandbox demo              three organisations with demo data: A and B enforce the journal labels, C is an
+                               EHR that enforces none (tokens and scopes only); prints where to click
 hvol-sandbox token USER [--patient ID] [--scope S] [--org A]   prints an access token of a demo user
 """
 
@@ -18,6 +19,7 @@ from sandbox.org import Organisation
 
 STATE_DIR = Path(".sandbox")
 STATE_FILE = STATE_DIR / "running.json"
+OPEN_ORG = "C"  # the demo's EHR that enforces no labels (issue 12): privacy there rests on the app alone
 
 
 def _print_demo_help(orgs: list[Organisation], app_url: str | None) -> None:
@@ -30,8 +32,9 @@ def _print_demo_help(orgs: list[Organisation], app_url: str | None) -> None:
         "",
     ]
     for org in orgs:
+        kind = "" if org.enforce_journal else " (EPD dat geen labels afdwingt)"
         lines += [
-            f"  Organisatie {org.name}:",
+            f"  Organisatie {org.name}{kind}:",
             f"    Launcher (kies gebruiker en jongere, start de app): {org.launcher_url}",
             f"    FHIR-basis-URL: {org.fhir_base}",
             f"    Autorisatieserver: {org.auth_url}",
@@ -54,9 +57,19 @@ def _print_demo_help(orgs: list[Organisation], app_url: str | None) -> None:
         f"         '{a.fhir_base}/Communication?subject=Patient/hv-youth-06'",
         "     Met hv-buddy-1 (maatje van hv-youth-06) ziet u de journaalverslagen; met hv-mentor-1 of",
         "     hv-staff-1 (regulier personeel) een lege bundel.",
-        "",
-        "Stoppen: Ctrl+C.",
     ]
+    for c in (o for o in orgs if not o.enforce_journal):
+        lines += [
+            "",
+            f"Organisatie {c.name} is een EPD dat geen labels afdwingt, zoals veel echte EPD's: het",
+            "  controleert tokens en scopes, maar verbergt het journaal voor niemand. Daar houdt alleen de",
+            "  app zelf het journaal geheim. Vergelijk met stap 3:",
+            f"       TOKEN=$(.venv/bin/hvol-sandbox token hv-staff-1 --org {c.name})",
+            f'       curl -H "Authorization: Bearer $TOKEN" \\\n'
+            f"         '{c.fhir_base}/Communication?subject=Patient/hv-youth-06'",
+            "     Regulier personeel krijgt hier de journaalverslagen terug, zoals de server ze bewaart.",
+        ]
+    lines += ["", "Stoppen: Ctrl+C."]
     print("\n".join(lines), flush=True)
 
 
@@ -70,7 +83,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     app_port_hint = free_port(args.app_port)  # a taken port is replaced by a free one
     try:
-        orgs = start_organisations(["A", "B"], STATE_DIR, clients=app_clients(app_port_hint), demo_data=True)
+        orgs = start_organisations(
+            ["A", "B", OPEN_ORG],
+            STATE_DIR,
+            open_ehr=[OPEN_ORG],
+            clients=app_clients(app_port_hint),
+            demo_data=True,
+        )
     except HapiError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
         return 2
@@ -122,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="hvol-sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="start two organisations with demo data")
+    demo = sub.add_parser("demo", help="start three organisations with demo data (C enforces no labels)")
     demo.add_argument("--app-port", type=int, default=5000)
     demo.set_defaults(func=cmd_demo)
     token = sub.add_parser("token", help="print an access token of a demo user")

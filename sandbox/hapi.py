@@ -135,7 +135,15 @@ class HapiServer:
 
 
 def command(
-    *, port: int, host: str, issuer: str, audience: str, jwks_url: str, authorize_url: str, token_url: str
+    *,
+    port: int,
+    host: str,
+    issuer: str,
+    audience: str,
+    jwks_url: str,
+    authorize_url: str,
+    token_url: str,
+    enforce_journal: bool = True,
 ) -> list[str]:
     classpath = f"{TARGET / 'classes'}{os.pathsep}{TARGET / 'lib' / '*'}"
     return [
@@ -151,6 +159,7 @@ def command(
         f"--hvol.jwks-url={jwks_url}",
         f"--hvol.authorize-url={authorize_url}",
         f"--hvol.token-url={token_url}",
+        f"--hvol.enforce-journal={'true' if enforce_journal else 'false'}",
     ]
 
 
@@ -164,8 +173,13 @@ def start_hapi(
     port: int | None = None,
     log_path: Path,
     timeout: float = READY_TIMEOUT,
+    enforce_journal: bool = True,
 ) -> HapiServer:
     """Start the sandbox EHR and wait until ``/fhir/metadata`` answers 200.
+
+    ``enforce_journal=False`` starts an EHR that enforces no labels: bearer tokens and SMART scopes are still
+    checked, but nothing hides the journal or looks at the clearance claims (issue 12: privacy must then
+    hold by the app's sealing alone).
 
     The token audience is the FHIR base ``http://{audience_host}:{port}/fhir``; callers that mint tokens
     should choose ``port`` first (see :func:`free_port`) and check ``server.base_url`` afterwards, since a
@@ -184,6 +198,7 @@ def start_hapi(
         jwks_url=jwks_url,
         authorize_url=authorize_url,
         token_url=token_url,
+        enforce_journal=enforce_journal,
     )
     started = time.monotonic()
     proc = subprocess.Popen(

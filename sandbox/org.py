@@ -2,7 +2,8 @@
 
 :func:`start_organisation` starts both processes on free loopback ports, uploads the conformance resources of
 ``mappings/`` before any data and (optionally) loads the demo data. Several organisations can run side by side
-(transfer tests and the demo use two). Logs go to ``<workdir>/<name>/``.
+(transfer tests use two; the demo three, one of them an EHR that enforces no labels). Logs go to
+``<workdir>/<name>/``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Organisation:
     settings: dict[str, Any] = field(default_factory=dict)
     app_port: int | None = None  # where the registered app is served (tests and demo)
     scenario: Any = None  # the demo scenario loaded, if any (sandbox.demo_scenario.Scenario)
+    enforce_journal: bool = True  # False: an EHR that enforces no labels (tokens and scopes only)
 
     @property
     def fhir_base(self) -> str:
@@ -116,8 +118,14 @@ def start_organisation(
     today: Any = None,
     extra_conformance: Iterable[Mapping[str, Any]] = (),
     app_port: int | None = None,
+    enforce_journal: bool = True,
 ) -> Organisation:
-    """Start one organisation and wait until both servers answer; stops what it started on failure."""
+    """Start one organisation and wait until both servers answer; stops what it started on failure.
+
+    ``enforce_journal=False``: its HAPI checks tokens and scopes but hides nothing and ignores the clearance
+    claims, like an EHR that knows nothing of the programme's labels. Its authorization server, discovery and
+    CapabilityStatement are the same as an enforcing organisation's.
+    """
     home = (workdir / name).resolve()
     home.mkdir(parents=True, exist_ok=True)
     auth_port = free_port(auth_port)
@@ -162,6 +170,7 @@ def start_organisation(
             token_url=auth_url + "/token",
             port=hapi_port,
             log_path=home / "hapi.log",
+            enforce_journal=enforce_journal,
         )
     except BaseException:
         _stop_process(auth_proc)
@@ -176,6 +185,7 @@ def start_organisation(
         auth_log=auth_log,
         settings=settings,
         app_port=app_port,
+        enforce_journal=enforce_journal,
     )
     try:
         if hapi.base_url != fhir_base:  # port was taken between our check and the start: restart cleanly
@@ -191,11 +201,18 @@ def start_organisation(
     return org
 
 
-def start_organisations(names: Iterable[str], workdir: Path, **kwargs: Any) -> list[Organisation]:
-    """Start several organisations at once (their JVMs start in parallel)."""
+def start_organisations(
+    names: Iterable[str], workdir: Path, *, open_ehr: Iterable[str] = (), **kwargs: Any
+) -> list[Organisation]:
+    """Start several organisations at once (their JVMs start in parallel); those named in ``open_ehr`` are
+    EHRs that enforce no labels (``enforce_journal=False``)."""
     names = list(names)
+    unenforced = set(open_ehr)
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        futures = [pool.submit(start_organisation, n, workdir, **kwargs) for n in names]
+        futures = [
+            pool.submit(start_organisation, n, workdir, enforce_journal=n not in unenforced, **kwargs)
+            for n in names
+        ]
         orgs, errors = [], []
         for f in futures:
             try:

@@ -4,6 +4,9 @@
 FHIR server (conformance resources of mappings/ loaded before any data) and the demo data, with the app
 registered as client ``hvol-app`` on ``org.app_port``. Everything it starts is stopped at the end; its logs
 stay in ``.sandbox/test-runs/<pid>/A/`` for review (and for the leak checks of the proof suite).
+
+``open_org`` is organisation "C", the same but an EHR that enforces no labels (issue 12): its HAPI checks
+tokens and scopes and hides nothing. Only tests that ask for it start it (once per run).
 """
 
 from __future__ import annotations
@@ -49,6 +52,25 @@ def org() -> Iterator[Organisation]:
         demo_data=True,
         extra_conformance=_test_conformance(),
         app_port=app_port,
+    )
+    try:
+        yield organisation
+    finally:
+        organisation.stop()
+
+
+@pytest.fixture(scope="session")
+def open_org() -> Iterator[Organisation]:
+    """An EHR that enforces no labels, with the demo data and the app registered (issue 12)."""
+    app_port = free_port()
+    organisation = start_organisation(
+        "C",
+        RUN_DIR,
+        clients=app_clients(app_port),
+        demo_data=True,
+        extra_conformance=_test_conformance(),
+        app_port=app_port,
+        enforce_journal=False,
     )
     try:
         yield organisation

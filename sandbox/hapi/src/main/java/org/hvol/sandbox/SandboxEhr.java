@@ -53,7 +53,7 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 
 /**
  * Sandbox EHR: HAPI FHIR JPA server (R4, in-memory H2) behind SMART bearer tokens, with the buddy journal
- * hidden from everyone without clearance. Only the auto-configurations we need are imported (fast start).
+ * hidden from everyone without clearance (unless started with --hvol.enforce-journal=false). Only the auto-configurations we need are imported (fast start).
  */
 @SpringBootConfiguration
 @ImportAutoConfiguration({PropertyPlaceholderAutoConfiguration.class, ServletWebServerFactoryAutoConfiguration.class})
@@ -82,8 +82,9 @@ public class SandboxEhr {
             @Value("${hvol.audience}") String audience,
             @Value("${hvol.jwks-url}") String jwksUrl,
             @Value("${hvol.authorize-url:}") String authorizeUrl,
-            @Value("${hvol.token-url:}") String tokenUrl) {
-        return new SandboxSettings(issuer, audience, jwksUrl, authorizeUrl, tokenUrl);
+            @Value("${hvol.token-url:}") String tokenUrl,
+            @Value("${hvol.enforce-journal:true}") boolean enforceJournal) {
+        return new SandboxSettings(issuer, audience, jwksUrl, authorizeUrl, tokenUrl, enforceJournal);
     }
 
     @Bean
@@ -195,8 +196,12 @@ public class SandboxEhr {
         server.registerInterceptor(new BearerTokenInterceptor(settings));
         server.registerInterceptor(new ScopeInterceptor(ctx));
         server.registerInterceptor(new PatientCompartmentAuthorization(ctx));
-        server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
-        server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
+        if (settings.enforceJournal()) {
+            // Off only for the organisation that stands for an EHR enforcing no labels: the app's sealing
+            // must keep the journal private there on its own (issue 12).
+            server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
+            server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
+        }
         server.registerInterceptor(new SmartCapabilityInterceptor(settings));
         server.registerInterceptor(new ConformanceCacheInterceptor(validationChain));
 
