@@ -64,7 +64,7 @@ def entry(org: Org, open_org: Org) -> str:
     return ident
 
 
-@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("way", WAYS, ids=lambda w: w.split("&_count")[0].replace("{x}", "x"))
 def test_staff_reads_the_journal_on_the_open_ehr_and_not_on_the_enforcing_one(
     org: Org, open_org: Org, entry: str, way: str
 ) -> None:
