@@ -39,6 +39,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("canary_places", "canary_hits", "places searched for canaries, tokens, BSNs / hits"),
     ("concurrent_saves", "concurrency_errors", "concurrent saves / wrong record counts"),
     ("forgeries", "forgeries_accepted", "forged memberships and entries tried / accepted"),
+    (
+        "open_ehr_places",
+        "open_ehr_plaintext_hits",
+        "EHR that enforces nothing: places searched / plaintext hits",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,6 +64,12 @@ def app_logs() -> Iterator[_Keep]:
 
 @pytest.fixture(scope="package")
 def proxy(org: Any) -> Iterator[FaultProxy]:
+    with proxy_to(org) as running:
+        yield running
+
+
+@contextmanager
+def proxy_to(org: Any) -> Iterator[FaultProxy]:
     parts = urlsplit(org.fhir_base)
     with FaultProxy(f"{parts.scheme}://{parts.netloc}") as running:
         yield running
@@ -87,7 +94,13 @@ class SecApp:
 def sec_app(
     org: Any, proxy: FaultProxy, app_logs: _Keep, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SecApp]:
-    workdir = tmp_path_factory.mktemp("proof-app")
+    with secured_app(org, proxy, tmp_path_factory.mktemp("proof-app")) as app:
+        yield app
+
+
+@contextmanager
+def secured_app(org: Any, proxy: FaultProxy, workdir: Path) -> Iterator[SecApp]:
+    """The app on ``org``'s registered port, every FHIR request through ``proxy``."""
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(org.fhir_base))
     with serve_app(
         org, workdir, HVOL_HTTP=rerouted_session(origin, proxy), HVOL_FHIR_TIMEOUT=FHIR_TIMEOUT
@@ -126,6 +139,10 @@ class Canaries:
 
 @pytest.fixture(scope="package")
 def canaries(sec_app: SecApp, ident: str) -> Canaries:
+    return plant_canaries(sec_app, ident)
+
+
+def plant_canaries(sec_app: SecApp, ident: str) -> Canaries:
     """Planted through the app's own forms, by the roles that write them."""
     planted = Canaries(canary("maatje"), canary("coach"), canary("delen"), canary("gevaar"))
     buddy = sec_app.as_user("hv-buddy-1")

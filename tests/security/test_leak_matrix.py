@@ -61,6 +61,11 @@ def _admin(org: Any, path: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def journal(org: Any, canaries: Canaries) -> Journal:
+    return journal_of(org)
+
+
+def journal_of(org: Any) -> Journal:
+    """hv-youth-06's restricted resources at ``org``, read with the loader's token."""
     label = f"_security={COMPARTMENT}|buddy-programme&_count=500"
     comms = [
         e["resource"] for e in _admin(org, f"Communication?subject=Patient/{YOUTH}&{label}").get("entry", [])

@@ -1,0 +1,194 @@
+"""The journal on an EHR that enforces nothing (issue 12): organisation C (``open_org``) checks tokens and
+scopes but hides no labelled resource, so whatever the app stores there is read by every staff member with
+Communication read access. Canaries are typed through the app's own forms at C (journal, coaching journal,
+disclosure, danger override, a contact's place, an availability note); then a regular staff token and a broad
+system token walk the leak matrix's ways in (read, search, _include/_revinclude, _history, $everything,
+batch/transaction GET: test_leak_matrix.ways) and the canary suite's staff queries (test_canaries), and every
+response body, every page, is searched for them.
+
+On C the server is no layer at all: only the app's sealing can keep the canaries out. Until sealing is merged
+the journal is stored in plain text, so the canary assertions are marked xfail(strict=True); their hits are
+then left out of the proof table (it fails the run on any hit), and counted as soon as the mark is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from hvol_fhir import terminology as t
+from hvol_fhir.programme import codes
+from tests.conftest_proof import Proof
+from tests.integration.app_support import resources_in, traject_ident
+
+from .conftest import YOUTH, Canaries, SecApp, canary, plant_canaries, proxy_to, secured_app
+from .support import contact_form
+from .test_canaries import STAFF_QUERIES, _pages
+from .test_leak_matrix import Journal, _call, _follow, journal_of, ways
+
+pytestmark = [pytest.mark.integration, pytest.mark.proof]
+
+NOT_SEALED = pytest.mark.xfail(strict=True, reason="sealing not merged yet")
+STAFF = "hv-staff-1"  # regular staff: no journal clearance, not on the youth's team
+# Codes that say more about the girl than the card may (issue 12): they may sit in no resource in the clear.
+SENSITIVE_SYSTEMS = (t.cs_url(codes.VICTIM_CATEGORY), t.cs_url(codes.CLOSURE_REASON))
+CONFORMANCE = frozenset({"CodeSystem", "ValueSet", "StructureDefinition", "Questionnaire"})
+
+
+@dataclass(frozen=True)
+class OpenCanaries:
+    typed: Canaries  # journal, coaching journal, disclosure, danger override (the canary suite's four)
+    place: str  # a contact's free-text place
+    availability: str  # the buddy's availability note
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.typed.all, self.place, self.availability)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Every answer one token got at C: (way in, status, body) per page."""
+
+    answers: tuple[tuple[str, int, str], ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(body for _, _, body in self.answers)
+
+
+def plaintext_hits(text: str, canaries: Iterable[str]) -> list[str]:
+    """The kinds (``KANARIE-<kind>-…``) of the canaries found in ``text``: names only, never the text."""
+    return [c.split("-")[1] for c in canaries if c in text]
+
+
+def clear_sensitive_codings(walk: Walk) -> list[str]:
+    """Victim category or closure reason codings in any resource of the answers (conformance resources that
+    define the codes excepted), as ``Type/id system|code``."""
+    found = []
+    for _, _, body in walk.answers:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            continue
+        for res in resources_in(parsed):
+            if res.get("resourceType") in CONFORMANCE or res.get("resourceType") == "Bundle":
+                continue  # the codes' own definitions; a Bundle's entries are visited one by one
+            raw = json.dumps(res)
+            found += [f"{res.get('resourceType')}/{res.get('id')} {s}" for s in SENSITIVE_SYSTEMS if s in raw]
+    return sorted(set(found))
+
+
+@pytest.fixture(scope="module")
+def open_app(open_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecApp]:
+    with (
+        proxy_to(open_org) as proxy,
+        secured_app(open_org, proxy, tmp_path_factory.mktemp("open-app")) as app,
+    ):
+        yield app
+
+
+@pytest.fixture(scope="module")
+def open_canaries(open_app: SecApp) -> OpenCanaries:
+    ident = traject_ident(open_app.as_user("hv-coordinator"))
+    typed = plant_canaries(open_app, ident)
+    place, availability = canary("plaats"), canary("bereikbaarheid")
+    buddy = open_app.as_user("hv-buddy-1")
+    form = contact_form(buddy, ident, "Kort contact, niets bijzonders.", location=f"Bij {place}")
+    assert buddy.post(f"/t/{ident}/contact", form).status_code == 303
+    agreement = {
+        "version": buddy.hidden(f"/t/{ident}/bereikbaarheid", "version"),
+        "days": ["mon", "thu"],
+        "start": "16:00",
+        "end": "19:30",
+        "matters": ["crisis"],
+        "channels": ["phone"],
+        "note": f"Niet bellen als haar vader thuis is: {availability}",
+    }
+    assert buddy.post(f"/t/{ident}/bereikbaarheid", agreement).status_code == 303
+    return OpenCanaries(typed, place, availability)
+
+
+@pytest.fixture(scope="module")
+def open_journal(open_org: Any, open_canaries: OpenCanaries) -> Journal:
+    return journal_of(open_org)
+
+
+def _walk(base: str, token: str, journal: Journal) -> Walk:
+    answers: list[tuple[str, int, str]] = []
+    for name, method, path, body in ways(journal):
+        hidden = path.replace("{x}", journal.entry)
+        payload = json.loads(json.dumps(body).replace("{x}", journal.entry)) if body else None
+        resp = _call(base, token, method, hidden, payload)
+        pages = _follow(base, token, resp) if resp.status_code == 200 else [resp]
+        answers += [(name, p.status_code, p.text) for p in pages]
+    for query in STAFF_QUERIES:
+        answers += [(query, p.status_code, p.text) for p in _pages(token, query, base)]
+    return Walk(tuple(answers))
+
+
+@pytest.fixture(scope="module")
+def walks(open_org: Any, open_journal: Journal) -> dict[str, Walk]:
+    tokens = {
+        # a staff member's token with the sandbox's broad default scopes (user/*.cruds, patient/*.cruds)
+        "regular staff": open_org.token_for(STAFF, YOUTH),
+        # a report or export tool: signed by C's authorization server, system/*.*, no clearance claims
+        "system token": open_org.issuer.mint(sub=f"rapportage-{uuid.uuid4().hex[:6]}", scope="system/*.*"),
+    }
+    return {who: _walk(open_org.fhir_base, token, open_journal) for who, token in tokens.items()}
+
+
+WHO = ("regular staff", "system token")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_the_walk_reaches_the_journal_on_the_open_ehr(
+    walks: dict[str, Walk], open_journal: Journal, who: str
+) -> None:
+    """The control that makes the canary test mean something: at C every way in answers, and the journal
+    entries (by id, sealed or not) are in the answers."""
+    walk = walks[who]
+    errors = [(way, status) for way, status, _ in walk.answers if status >= 500]
+    assert not errors, errors
+    assert sum(status == 200 for _, status, _ in walk.answers) >= len(walk.answers) // 2
+    assert open_journal.entry in walk.text
+    assert sum(i in walk.text for i in open_journal.ids) == len(open_journal.ids)
+
+
+def _count(proof: Proof, request: pytest.FixtureRequest, places: int, hits: list[str], note: str) -> None:
+    proof.add("open_ehr_places", places)
+    # While the test is expected to fail (sealing not merged) its hits are known and not counted: the proof
+    # table fails the whole run on any non-zero "found".
+    if hits and request.node.get_closest_marker("xfail") is None:
+        proof.found("open_ehr_plaintext_hits", note, len(hits))
+
+
+@NOT_SEALED
+@pytest.mark.parametrize("who", WHO)
+def test_no_typed_text_in_any_answer_of_the_open_ehr(
+    walks: dict[str, Walk],
+    open_canaries: OpenCanaries,
+    proof: Proof,
+    request: pytest.FixtureRequest,
+    who: str,
+) -> None:
+    walk = walks[who]
+    hits = plaintext_hits(walk.text, open_canaries.all)
+    _count(proof, request, len(walk.answers), hits, f"{who} at C: {hits}")
+    assert not hits, hits
+
+
+@NOT_SEALED
+@pytest.mark.parametrize("who", WHO)
+def test_no_victim_category_or_closure_reason_in_the_clear(
+    walks: dict[str, Walk], proof: Proof, request: pytest.FixtureRequest, who: str
+) -> None:
+    walk = walks[who]
+    found = clear_sensitive_codings(walk)
+    _count(proof, request, len(walk.answers), found, f"{who} at C: {found[:3]}")
+    assert not found, found[:5]
