@@ -133,6 +133,18 @@ def test_no_canary_in_the_transfer_bundle(
     coordinator ticks entries the youth agreed to share with that organisation (none here)."""
     import json
 
+    for name, document in transfer_documents(sec_app, ident):
+        proof.add("canary_places")
+        hits = _hits(json.dumps(document, ensure_ascii=False), canaries)
+        if hits:
+            proof.found("canary_hits", f"{name}: {hits}")
+        assert not hits, name
+
+
+def transfer_documents(sec_app: SecApp, ident: str) -> list[tuple[str, dict[str, Any]]]:
+    """The transfer Bundle of hv-youth-06's traject (no entries ticked) and its offline export file."""
+    import json
+
     from hvol_fhir.ehr import FhirClient
     from hvol_fhir.smart.backend import BackendServicesClient
     from hvol_fhir.smart.keys import load_signing_key
@@ -158,12 +170,4 @@ def test_no_canary_in_the_transfer_bundle(
     plan = service.preview(service.request_for(careplan, "Practitioner/hv-coordinator", "Verhuizing"))
     sent = {e["resource"]["resourceType"] for e in plan.bundle["entry"]}
     assert {"Patient", "CarePlan", "Encounter"} <= sent  # a real traject with its contacts
-    for name, document in (
-        ("transfer Bundle", plan.bundle),
-        ("export file", export_bundle(plan, "2026-11-30")),
-    ):
-        proof.add("canary_places")
-        hits = _hits(json.dumps(document, ensure_ascii=False), canaries)
-        if hits:
-            proof.found("canary_hits", f"{name}: {hits}")
-        assert not hits, name
+    return [("transfer Bundle", plan.bundle), ("export file", export_bundle(plan, "2026-11-30"))]

@@ -4,7 +4,8 @@ Communication read access. Canaries are typed through the app's own forms at C (
 disclosure, danger override, a contact's place, an availability note); then a regular staff token and a broad
 system token walk the leak matrix's ways in (read, search, _include/_revinclude, _history, $everything,
 batch/transaction GET: test_leak_matrix.ways) and the canary suite's staff queries (test_canaries), and every
-response body, every page, is searched for them.
+response body, every page, is searched for them; so are the transfer Bundle and export file of the traject,
+and C's own server logs.
 
 On C the server is no layer at all: only the app's sealing can keep the canaries out. Until sealing is merged
 the journal is stored in plain text, so the canary assertions are marked xfail(strict=True); their hits are
@@ -28,7 +29,7 @@ from tests.integration.app_support import resources_in, traject_ident
 
 from .conftest import YOUTH, Canaries, SecApp, canary, plant_canaries, proxy_to, secured_app
 from .support import contact_form
-from .test_canaries import STAFF_QUERIES, _pages
+from .test_canaries import STAFF_QUERIES, _pages, transfer_documents
 from .test_leak_matrix import Journal, _call, _follow, journal_of, ways
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
@@ -94,8 +95,14 @@ def open_app(open_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def open_canaries(open_app: SecApp) -> OpenCanaries:
-    ident = traject_ident(open_app.as_user("hv-coordinator"))
+def open_ident(open_app: SecApp) -> str:
+    """The identifier of hv-youth-06's traject at C (as the app shows it)."""
+    return traject_ident(open_app.as_user("hv-coordinator"))
+
+
+@pytest.fixture(scope="module")
+def open_canaries(open_app: SecApp, open_ident: str) -> OpenCanaries:
+    ident = open_ident
     typed = plant_canaries(open_app, ident)
     place, availability = canary("plaats"), canary("bereikbaarheid")
     buddy = open_app.as_user("hv-buddy-1")
@@ -192,3 +199,40 @@ def test_no_victim_category_or_closure_reason_in_the_clear(
     found = clear_sensitive_codings(walk)
     _count(proof, request, len(walk.answers), found, f"{who} at C: {found[:3]}")
     assert not found, found[:5]
+
+
+@NOT_SEALED
+def test_no_typed_text_or_sensitive_code_in_the_transfer_bundle_from_the_open_ehr(
+    open_app: SecApp,
+    open_ident: str,
+    open_canaries: OpenCanaries,
+    proof: Proof,
+    request: pytest.FixtureRequest,
+) -> None:
+    """What a transfer from C would send and what its export file holds, with no entry ticked for sharing."""
+    documents = transfer_documents(open_app, open_ident)
+    answers = tuple((name, 200, json.dumps(doc, ensure_ascii=False)) for name, doc in documents)
+    walk = Walk(answers)
+    found = plaintext_hits(walk.text, open_canaries.all) + clear_sensitive_codings(walk)
+    _count(proof, request, len(answers), found, f"transfer from C: {found[:3]}")
+    assert not found, found[:5]
+
+
+def test_no_typed_text_in_the_open_ehrs_own_logs(
+    open_org: Any,
+    walks: dict[str, Walk],
+    open_canaries: OpenCanaries,
+    proof: Proof,
+    request: pytest.FixtureRequest,
+) -> None:
+    """C's HAPI and authorization server logs after the canaries were written and every way in was walked
+    (the app's own log records are searched by test_zz_logs)."""
+    lines = [
+        line
+        for path in open_org.log_paths()
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+    ]
+    assert len(lines) > 10  # the servers did log
+    hits = plaintext_hits("\n".join(lines), open_canaries.all)
+    _count(proof, request, len(lines), hits, f"C's server logs: {hits}")
+    assert not hits, hits
