@@ -81,7 +81,8 @@ def clear_sensitive_codings(walk: Walk) -> list[str]:
             if res.get("resourceType") in CONFORMANCE or res.get("resourceType") == "Bundle":
                 continue  # the codes' own definitions; a Bundle's entries are visited one by one
             raw = json.dumps(res)
-            found += [f"{res.get('resourceType')}/{res.get('id')} {s}" for s in SENSITIVE_SYSTEMS if s in raw]
+            where = "/".join(str(p) for p in (res.get("resourceType"), res.get("id")) if p)
+            found += [f"{where} {s}" for s in SENSITIVE_SYSTEMS if s in raw]
     return sorted(set(found))
 
 
