@@ -7,9 +7,9 @@ batch/transaction GET: test_leak_matrix.ways) and the canary suite's staff queri
 response body, every page, is searched for them; so are the transfer Bundle and export file of the traject,
 and C's own server logs.
 
-On C the server is no layer at all: only the app's sealing can keep the canaries out. Until sealing is merged
-the journal is stored in plain text, so the canary assertions are marked xfail(strict=True); their hits are
-then left out of the proof table (it fails the run on any hit), and counted as soon as the mark is removed.
+On C the server is no layer at all: only the app's sealing keeps the canaries out. (A canary test marked
+xfail, e.g. while a new kind of content is not sealed yet, keeps its known hits out of the proof table, which
+fails the run on any hit; they are counted again as soon as the mark is removed.)
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from .test_leak_matrix import Journal, _call, _follow, journal_of, ways
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
 
-NOT_SEALED = pytest.mark.xfail(strict=True, reason="sealing not merged yet")
 STAFF = "hv-staff-1"  # regular staff: no journal clearance, not on the youth's team
 # Codes that say more about the girl than the card may (issue 12): they may sit in no resource in the clear.
 SENSITIVE_SYSTEMS = (t.cs_url(codes.VICTIM_CATEGORY), t.cs_url(codes.CLOSURE_REASON))
@@ -176,7 +175,6 @@ def _count(proof: Proof, request: pytest.FixtureRequest, places: int, hits: list
         proof.found("open_ehr_plaintext_hits", note, len(hits))
 
 
-@NOT_SEALED
 @pytest.mark.parametrize("who", WHO)
 def test_no_typed_text_in_any_answer_of_the_open_ehr(
     walks: dict[str, Walk],
@@ -191,7 +189,6 @@ def test_no_typed_text_in_any_answer_of_the_open_ehr(
     assert not hits, hits
 
 
-@NOT_SEALED
 @pytest.mark.parametrize("who", WHO)
 def test_no_victim_category_or_closure_reason_in_the_clear(
     walks: dict[str, Walk], proof: Proof, request: pytest.FixtureRequest, who: str
@@ -202,7 +199,6 @@ def test_no_victim_category_or_closure_reason_in_the_clear(
     assert not found, found[:5]
 
 
-@NOT_SEALED
 def test_no_typed_text_or_sensitive_code_in_the_transfer_bundle_from_the_open_ehr(
     open_app: SecApp,
     open_ident: str,
