@@ -67,7 +67,9 @@ def _print_demo_help(orgs: list[Organisation], app_url: str | None) -> None:
             f"       TOKEN=$(.venv/bin/hvol-sandbox token hv-staff-1 --org {c.name})",
             f'       curl -H "Authorization: Bearer $TOKEN" \\\n'
             f"         '{c.fhir_base}/Communication?subject=Patient/hv-youth-06'",
-            "     Regulier personeel krijgt hier de journaalverslagen terug, zoals de server ze bewaart.",
+            "     Regulier personeel krijgt hier de journaalverslagen terug zoals de server ze bewaart:",
+            "     versleuteld, met alleen een korte melding dat ze vertrouwelijk zijn. In de app (launcher",
+            f"     van {c.name}) leest het maatje ze gewoon.",
         ]
     lines += ["", "Stoppen: Ctrl+C."]
     print("\n".join(lines), flush=True)
