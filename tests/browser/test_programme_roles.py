@@ -21,11 +21,18 @@ from .conftest import chromium, launch_from_ehr
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PROGRAMME = '[data-testid="programme-links"]'  # the app's home page after a launch
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SUFFIX = ""  # screenshots of the open organisation's run get their own names
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module", params=["enforcing", "open"], ids=["enforcing EHR", "EHR that enforces nothing"]
+)
 def prog_org(request: pytest.FixtureRequest) -> Any:
-    return org_or_external(request)
+    """Issue 12: every role sees what it saw before on both kinds of organisation (C enforces no labels,
+    so there the app's own sealing and role policy are all that stand between staff and the journal)."""
+    global SUFFIX
+    SUFFIX = "" if request.param == "enforcing" else "-open-ehr"
+    return org_or_external(request) if request.param == "enforcing" else request.getfixturevalue("open_org")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +49,7 @@ def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def shot(driver: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.save_screenshot(str(SHOTS / f"{name}{SUFFIX}.png"))
 
 
 def open_traject(driver: Any) -> None:

@@ -181,3 +181,19 @@ def plant_canaries(sec_app: SecApp, ident: str) -> Canaries:
     )
     assert resp.status_code == 303, visible_text(resp.text)[-1200:]
     return planted
+
+
+@pytest.fixture(scope="package")
+def open_app(open_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecApp]:
+    """The app on C, the organisation whose EHR enforces no labels (issue 12)."""
+    with (
+        proxy_to(open_org) as proxy,
+        secured_app(open_org, proxy, tmp_path_factory.mktemp("open-app")) as app,
+    ):
+        yield app
+
+
+@pytest.fixture(scope="package")
+def open_ident(open_app: SecApp) -> str:
+    """The identifier of hv-youth-06's traject at C (as the app shows it)."""
+    return traject_ident(open_app.as_user("hv-coordinator"))

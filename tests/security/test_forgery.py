@@ -31,6 +31,16 @@ from tests.conftest_proof import Proof
 from .conftest import YOUTH, SecApp, visible_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.proof]
+
+
+@pytest.fixture(params=["A", "C"], ids=["enforcing EHR", "EHR that enforces nothing"])
+def site(request: pytest.FixtureRequest) -> tuple[SecApp, str]:
+    """The app with the traject of hv-youth-06, on the enforcing organisation and on the open one."""
+    if request.param == "A":
+        return request.getfixturevalue("sec_app"), request.getfixturevalue("ident")
+    return request.getfixturevalue("open_app"), request.getfixturevalue("open_ident")
+
+
 INTRUDER = "hv-staff-1"  # regular staff who wants to read the journal
 ROLE_SYSTEM = t.cs_url("careteam-role")
 
@@ -148,7 +158,8 @@ def forged_memberships(org: Any) -> list[tuple[str, dict[str, Any], dict[str, An
     ]
 
 
-def test_a_membership_the_app_did_not_sign_grants_nothing(sec_app: SecApp, ident: str, proof: Proof) -> None:
+def test_a_membership_the_app_did_not_sign_grants_nothing(site: tuple[SecApp, str], proof: Proof) -> None:
+    sec_app, ident = site
     org = sec_app.org
     assert YOUTH not in _clearance(org, INTRUDER) and "*" not in _clearance(org, INTRUDER)
     for what, forged, restore in forged_memberships(org):
@@ -178,8 +189,9 @@ def _articles(page_html: str) -> list[str]:
 
 
 def test_an_entry_forged_in_a_buddys_name_is_shown_as_not_written_by_the_app(
-    sec_app: SecApp, ident: str, proof: Proof
+    site: tuple[SecApp, str], proof: Proof
 ) -> None:
+    sec_app, ident = site
     org = sec_app.org
     sealed = next(c for c in _journal_entries(org) if "contentAttachment" in json.dumps(c.get("payload")))
     n = uuid.uuid4().hex[:8]
@@ -211,8 +223,9 @@ def test_an_entry_forged_in_a_buddys_name_is_shown_as_not_written_by_the_app(
 
 
 def test_a_tampered_entry_does_not_open_is_audited_and_nothing_is_overwritten(
-    sec_app: SecApp, ident: str, proof: Proof
+    site: tuple[SecApp, str], proof: Proof
 ) -> None:
+    sec_app, ident = site
     org = sec_app.org
     entry = next(c for c in _journal_entries(org) if "contentAttachment" in json.dumps(c.get("payload")))
     token = base64.b64decode(entry["payload"][0]["contentAttachment"]["data"]).decode()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +25,9 @@ import pytest
 from hvol_fhir import terminology as t
 from hvol_fhir.programme import codes
 from tests.conftest_proof import Proof
-from tests.integration.app_support import resources_in, traject_ident
+from tests.integration.app_support import resources_in
 
-from .conftest import YOUTH, Canaries, SecApp, canary, plant_canaries, proxy_to, secured_app
+from .conftest import YOUTH, Canaries, SecApp, canary, plant_canaries
 from .support import contact_form
 from .test_canaries import STAFF_QUERIES, _pages, transfer_documents
 from .test_leak_matrix import Journal, _call, _follow, journal_of, ways
@@ -83,21 +83,6 @@ def clear_sensitive_codings(walk: Walk) -> list[str]:
             where = "/".join(str(p) for p in (res.get("resourceType"), res.get("id")) if p)
             found += [f"{where} {s}" for s in SENSITIVE_SYSTEMS if s in raw]
     return sorted(set(found))
-
-
-@pytest.fixture(scope="module")
-def open_app(open_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecApp]:
-    with (
-        proxy_to(open_org) as proxy,
-        secured_app(open_org, proxy, tmp_path_factory.mktemp("open-app")) as app,
-    ):
-        yield app
-
-
-@pytest.fixture(scope="module")
-def open_ident(open_app: SecApp) -> str:
-    """The identifier of hv-youth-06's traject at C (as the app shows it)."""
-    return traject_ident(open_app.as_user("hv-coordinator"))
 
 
 @pytest.fixture(scope="module")
