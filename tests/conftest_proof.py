@@ -38,6 +38,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("fuzz_examples", "server_errors", "fuzz examples run / server errors (500)"),
     ("canary_places", "canary_hits", "places searched for canaries, tokens, BSNs / hits"),
     ("concurrent_saves", "concurrency_errors", "concurrent saves / wrong record counts"),
+    (
+        "generated_probes",
+        "generated_leaks",
+        "generated probes (searches every way, conditional writes and references, paging) / leaks",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -164,7 +164,12 @@ public class JournalGuardInterceptor {
      * entry as one retry-safe transaction with a conditional create on the entry's identifier and subject.)
      */
     private void guardConditional(AccessToken token, String type, String condition) {
-        if (condition == null || !JournalLabels.RESTRICTED_TYPES.contains(type) || token.seesAllJournals()) {
+        if (condition == null || token.seesAllJournals()) {
+            return;
+        }
+        // On any type: "Encounter?_has:Communication:encounter:_id=..." as a condition is an existence oracle.
+        SearchExpressionGuard.checkQuery(ctx, type, condition);
+        if (!JournalLabels.RESTRICTED_TYPES.contains(type)) {
             return;
         }
         String confinedTo = confinedPatient(condition);
@@ -230,70 +235,68 @@ public class JournalGuardInterceptor {
 
     /**
      * Reverse chains (_has) and forward chains through a journal type test hidden resources without returning
-     * them: "Patient?_has:Communication:subject:status=completed" would reveal that a hidden entry exists.
+     * them: "Patient?_has:Communication:subject:status=completed" would reveal that a hidden entry exists. Every
+     * level and hop is checked (SearchExpressionGuard); POST _search bodies arrive here as parameters too, and
+     * batch/transaction GET entries as sub-requests.
      */
     private void guardSearchParameters(AccessToken token, RequestDetails request) {
         if (token.seesAllJournals()) {
             return;
         }
-        for (String name : request.getParameters().keySet()) {
-            if (name.startsWith("_has:")) {
-                String[] parts = name.split(":");
-                if (parts.length < 2 || JournalLabels.RESTRICTED_TYPES.contains(parts[1])) {
-                    throw chainRefused(name);
-                }
-                continue;
-            }
-            int dot = name.indexOf('.');
-            if (dot < 0 || name.startsWith("_")) {
-                continue;
-            }
-            String head = name.substring(0, dot);
-            int colon = head.indexOf(':');
-            if (colon >= 0) {
-                if (JournalLabels.RESTRICTED_TYPES.contains(head.substring(colon + 1))) {
-                    throw chainRefused(name);
-                }
-                continue;
-            }
-            RuntimeSearchParam sp = request.getResourceName() == null ? null
-                    : ctx.getResourceDefinition(request.getResourceName()).getSearchParam(head);
-            Set<String> targets = sp == null ? Set.of() : sp.getTargets();
-            if (targets.isEmpty() || targets.stream().anyMatch(JournalLabels.RESTRICTED_TYPES::contains)) {
-                throw chainRefused(name);
-            }
-        }
-    }
-
-    private static ForbiddenOperationException chainRefused(String name) {
-        return new ForbiddenOperationException("Zoekparameter " + name
-                + " (keten via een afgeschermd resourcetype) is niet toegestaan voor dit token.");
+        SearchExpressionGuard.check(ctx, request.getResourceName(), request.getParameters().keySet());
     }
 
     /**
-     * Inline match URLs ("Communication?identifier=...") are resolved by a search nobody filters: refuse them.
-     * A plain reference to a hidden resource at an indexed path gets the same 400 HAPI gives for a missing
-     * target (HAPI-1094), so referential-integrity checks do not reveal that it exists.
+     * Inline match URLs ("Communication?identifier=...", "Patient?_id=1&_has:Communication:subject:_id=2") are
+     * resolved by a search the consent service never sees: refuse them on journal types, and refuse every
+     * expression in them that reaches one (SearchExpressionGuard), whether or not anything matches.
      */
     private void guardReferences(AccessToken token, IBaseResource resource) {
         if (resource == null || token.seesAllJournals()) {
+            return;
+        }
+        for (String target : referencesByPath(resource).values()) {
+            int q = target.indexOf('?');
+            if (q <= 0) {
+                continue;
+            }
+            String type = target.substring(0, q);
+            if (JournalLabels.RESTRICTED_TYPES.contains(type)) {
+                throw new ForbiddenOperationException("Voorwaardelijke verwijzingen naar " + type
+                        + " zijn niet toegestaan voor dit token.");
+            }
+            SearchExpressionGuard.checkQuery(ctx, type, target.substring(q + 1));
+        }
+    }
+
+    /**
+     * A plain reference to a hidden resource at an indexed path gets the same 400 HAPI gives for a missing
+     * target (HAPI-1094), so referential-integrity checks do not reveal that it exists. Checked as the
+     * resource is stored, not when the request arrives: in a batch HAPI fails only the entry with a missing
+     * target, so the hidden one must fail only its entry too (issue 13 cause 8), and conditional and
+     * placeholder references are resolved by then.
+     */
+    @Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
+    public void hiddenReferencesOnCreate(IBaseResource resource, RequestDetails request) {
+        refuseHiddenReferences(AccessToken.of(request), resource);
+    }
+
+    @Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
+    public void hiddenReferencesOnUpdate(IBaseResource previous, IBaseResource updated, RequestDetails request) {
+        refuseHiddenReferences(AccessToken.of(request), updated);
+    }
+
+    private void refuseHiddenReferences(AccessToken token, IBaseResource resource) {
+        if (resource == null || token == null || token.seesAllJournals()) {
             return;
         }
         String type = resource.fhirType();
         Set<String> indexed = null;
         for (Map.Entry<String, String> ref : referencesByPath(resource).entrySet()) {
             String target = ref.getValue();
-            int q = target.indexOf('?');
-            if (q > 0) {
-                if (JournalLabels.RESTRICTED_TYPES.contains(target.substring(0, q))) {
-                    throw new ForbiddenOperationException("Voorwaardelijke verwijzingen naar " + target.substring(0, q)
-                            + " zijn niet toegestaan voor dit token.");
-                }
-                continue;
-            }
             IdType id = new IdType(target);
-            if (!id.hasResourceType() || !id.hasIdPart() || id.isAbsolute() || target.startsWith("#")
-                    || target.startsWith("urn:")) {
+            if (target.indexOf('?') >= 0 || !id.hasResourceType() || !id.hasIdPart() || id.isAbsolute()
+                    || target.startsWith("#") || target.startsWith("urn:")) {
                 continue;
             }
             if (indexed == null) {

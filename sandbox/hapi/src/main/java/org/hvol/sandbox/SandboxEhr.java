@@ -196,6 +196,7 @@ public class SandboxEhr {
         server.registerInterceptor(new ScopeInterceptor(ctx));
         server.registerInterceptor(new PatientCompartmentAuthorization(ctx));
         server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
+        server.registerInterceptor(new JournalSearchNarrowing(ctx));
         server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
         server.registerInterceptor(new SmartCapabilityInterceptor(settings));
         server.registerInterceptor(new ConformanceCacheInterceptor(validationChain));
