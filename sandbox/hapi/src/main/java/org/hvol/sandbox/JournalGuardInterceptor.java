@@ -22,6 +22,7 @@ import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.util.IModelVisitor2;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -291,7 +292,7 @@ public class JournalGuardInterceptor {
             return;
         }
         String type = resource.fhirType();
-        Set<String> indexed = null;
+        Map<String, Set<String>> indexed = null;
         for (Map.Entry<String, String> ref : referencesByPath(resource).entrySet()) {
             String target = ref.getValue();
             IdType id = new IdType(target);
@@ -303,8 +304,12 @@ public class JournalGuardInterceptor {
                 indexed = indexedReferencePaths(type);
             }
             String path = ref.getKey().substring(0, ref.getKey().lastIndexOf('#'));
-            if (!indexed.contains(path)) {
+            Set<String> targets = indexed.get(path);
+            if (targets == null) {
                 continue; // HAPI does not check this reference, so neither may we
+            }
+            if (!targets.isEmpty() && !targets.contains(id.getResourceType())) {
+                continue; // HAPI refuses the type itself (HAPI-0931, 422), whether or not the target exists
             }
             IBaseResource current = readAsSystem(id.getResourceType(), id.getIdPart());
             if (current != null && !JournalLabels.isDeletedTombstone(current)
@@ -336,8 +341,9 @@ public class JournalGuardInterceptor {
         return out;
     }
 
-    private Set<String> indexedReferencePaths(String type) {
-        Set<String> out = new HashSet<>();
+    /** Element path -> the types its reference search parameters allow (empty: any type). */
+    private Map<String, Set<String>> indexedReferencePaths(String type) {
+        Map<String, Set<String>> out = new HashMap<>();
         for (RuntimeSearchParam sp : ctx.getResourceDefinition(type).getSearchParams()) {
             if (sp.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {
                 continue;
@@ -345,7 +351,15 @@ public class JournalGuardInterceptor {
             for (String p : sp.getPathsSplitForResourceType(type)) {
                 String clean = p.trim().replaceAll("\\.where\\(.*$", "").replaceAll(" as .*$", "")
                         .replaceAll("^\\((.*)\\)$", "$1");
-                out.add(clean);
+                Set<String> known = out.get(clean);
+                if (known != null && known.isEmpty()) {
+                    continue; // already "any type"
+                }
+                if (sp.getTargets().isEmpty()) {
+                    out.put(clean, Set.of());
+                } else {
+                    out.computeIfAbsent(clean, k -> new HashSet<>()).addAll(sp.getTargets());
+                }
             }
         }
         return out;
