@@ -66,7 +66,7 @@ TRANSPORT_HEADERS = {
     "content-location",
 }
 VOLATILE_KEYS = {"id", "lastUpdated", "versionId", "source", "fullUrl", "location", "etag", "lastModified"}
-CAPS = {"searches": 120, "writes": 110}  # budget: about a minute on the 2-core machine
+CAPS = {"searches": 90, "writes": 80}  # budget: about a minute on the 2-core machine
 
 
 # --- the world: two youths built alike, one of them with hidden data --------------------------------------
@@ -656,7 +656,8 @@ def test_generated_batch_references_fail_alike(bench: Bench, admin: FhirClient, 
                 value = {"reference": v.fill(r["reference"])}
                 return {**b, p: [value] if p in ("derivedFrom", "reasonReference") else value}
 
-            for kind in ("single", "batch", "transaction"):
+            # Every kind for the journal entry; the batch (where the integrity oracle was) for the others.
+            for kind in ("single", "batch", "transaction") if target == "Communication" else ("batch",):
 
                 def send(
                     v: Variant, t: str = type_, k: str = kind, m: Callable = make, b: dict = body

@@ -56,14 +56,25 @@ public class JournalSearchNarrowing {
             return;
         }
         String youth = confinedYouth(map, request, type);
-        // Journal level (V): only with journal clearance for the one youth the search is confined to.
-        if (youth == null || !token.clearedFor(youth)) {
+        boolean hideJournal;
+        boolean hideProgramme;
+        if (youth != null) {
+            // Confined to one youth: her clearance decides for everything the search can match.
+            hideJournal = !token.clearedFor(youth);
+            hideProgramme = !token.programmeClearedFor(youth);
+        } else {
+            // Not confined. A token cleared for some youths must keep finding their entries here too (e.g.
+            // Communication?_id=...), and "labelled AND about one of them, OR unlabelled" cannot be written as a
+            // search, so such a token is left to the consent filter. Without any clearance the search is
+            // narrowed, which covers regular staff, mentors and the behavioural scientist's journal level.
+            hideJournal = token.journal().isEmpty();
+            hideProgramme = hideJournal && token.programme().isEmpty();
+        }
+        // Journal level: confidentiality V. Programme data below it: the compartment code without V.
+        if (hideJournal) {
             map.add("_security", not(JournalLabels.CONFIDENTIALITY, "V"));
         }
-        // Programme data below the journal (compartment without V): programme clearance for that youth, or
-        // for every youth ("*", e.g. the behavioural scientist).
-        boolean programme = youth == null ? token.programme().contains("*") : token.programmeClearedFor(youth);
-        if (!programme) {
+        if (hideProgramme) {
             map.add("_security", not(JournalLabels.COMPARTMENT, JournalLabels.COMPARTMENT_CODE));
         }
     }
