@@ -77,6 +77,7 @@ class Youth:
     patient: str
     ids: dict[str, str] = field(default_factory=dict)  # unrestricted type -> one instance in her record
     hidden: dict[str, str] = field(default_factory=dict)  # restricted type -> one hidden instance
+    extra: list[str] = field(default_factory=list)  # more hidden journal entries (paging attacks)
 
 
 def _created(resp: requests.Response) -> str:
@@ -271,7 +272,9 @@ class Probe:
     query: str  # with {pid}, {id:<Type>}, {hidden:<Type>} placeholders
 
 
-def generate_searches(edges: list[Edge], params: dict[str, list[str]], world_types: set[str]) -> list[Probe]:
+def generate_searches(
+    edges: list[Edge], params: dict[str, list[str]], world_types: set[str], live: set[Edge]
+) -> list[Probe]:
     rng = random.Random(SEED)
     into = [e for e in edges if e.source in RESTRICTED]  # source S can point at target
     out: list[Probe] = []
@@ -309,21 +312,30 @@ def generate_searches(edges: list[Edge], params: dict[str, list[str]], world_typ
     mid = [
         e for e in edges if e.source in world_types and e.source not in RESTRICTED and e.target in world_types
     ]
+    # Each deeper probe keeps the edges it walks: those her record actually populates ("live") are sent
+    # first, so the sample always holds the paths along which a leaking server would answer differently.
     depth2 = [
-        Probe(
-            "has-2",
-            b.target,
-            f"_id={{id:{b.target}}}&_has:{b.source}:{b.param}:_has:{a.source}:{a.param}:{ALWAYS}",
+        (
+            Probe(
+                "has-2",
+                b.target,
+                f"_id={{id:{b.target}}}&_has:{b.source}:{b.param}:_has:{a.source}:{a.param}:{ALWAYS}",
+            ),
+            (b, a),
         )
         for b in mid
         for a in into
         if a.target == b.source
     ]
     depth3 = [
-        Probe(
-            "has-3",
-            c.target,
-            f"_id={{id:{c.target}}}&_has:{c.source}:{c.param}:_has:{b.source}:{b.param}:_has:{a.source}:{a.param}:{ALWAYS}",
+        (
+            Probe(
+                "has-3",
+                c.target,
+                f"_id={{id:{c.target}}}&_has:{c.source}:{c.param}:_has:{b.source}:{b.param}"
+                f":_has:{a.source}:{a.param}:{ALWAYS}",
+            ),
+            (c, b, a),
         )
         for c in mid
         for b in mid
@@ -337,25 +349,32 @@ def generate_searches(edges: list[Edge], params: dict[str, list[str]], world_typ
     for e in edges:
         if e.target in RESTRICTED and e.source not in RESTRICTED:
             confine = f"_id={{id:{e.source}}}&" if e.source in world_types else ""
-            chains.append(Probe("chain-1", e.source, f"{confine}{e.param}:{e.target}.{ALWAYS}"))
-            chains.append(Probe("chain-1", e.source, f"{confine}{e.param}.{ALWAYS}"))
+            chains.append((Probe("chain-1", e.source, f"{confine}{e.param}:{e.target}.{ALWAYS}"), (e,)))
+            chains.append((Probe("chain-1", e.source, f"{confine}{e.param}.{ALWAYS}"), (e,)))
     chain2 = [
-        Probe(
-            "chain-2", b.source, f"_id={{id:{b.source}}}&{b.param}:{b.target}.{a.param}:{a.target}.{ALWAYS}"
+        (
+            Probe(
+                "chain-2",
+                b.source,
+                f"_id={{id:{b.source}}}&{b.param}:{b.target}.{a.param}:{a.target}.{ALWAYS}",
+            ),
+            (b, a),
         )
         for b in edges
         if b.source in world_types and b.target not in RESTRICTED and b.source not in RESTRICTED
         for a in edges
         if a.source == b.target and a.target in RESTRICTED
     ]
-    # Every group gets a share of the budget; within a group the probes are drawn with a fixed seed.
-    groups = {"direct/has-1": out, "has-2": depth2, "has-3": depth3, "chain-1": chains, "chain-2": chain2}
-    print("generated before sampling:", {k: len(v) for k, v in groups.items()})
-    shares = {"direct/has-1": 0.4, "has-2": 0.15, "has-3": 0.15, "chain-1": 0.15, "chain-2": 0.15}
-    picked: list[Probe] = []
-    for name, group in groups.items():
-        take = min(len(group), int(CAPS["searches"] * shares[name]))
-        picked += rng.sample(sorted(group, key=repr), take)
+    # Every group gets a share of the budget; live paths first, the rest drawn with a fixed seed.
+    groups = {"has-2": depth2, "has-3": depth3, "chain-1": chains, "chain-2": chain2}
+    print("generated before sampling:", {"direct/has-1": len(out)} | {k: len(v) for k, v in groups.items()})
+    picked: list[Probe] = rng.sample(out, min(len(out), int(CAPS["searches"] * 0.4)))
+    for group in groups.values():
+        take = min(len(group), int(CAPS["searches"] * 0.15))
+        alive = sorted((p for p, walked in group if set(walked) <= live), key=repr)
+        rest = sorted((p for p, walked in group if not set(walked) <= live), key=repr)
+        chosen = rng.sample(alive, min(take, len(alive)))
+        picked += chosen + rng.sample(rest, min(len(rest), take - len(chosen)))
     return picked
 
 
@@ -442,7 +461,7 @@ def first_difference(a: Any, b: Any, path: str = "") -> str:
 class Oracle:
     def __init__(self, proof: Any, hidden_youth: Youth) -> None:
         self.proof = proof
-        self.secrets = [CANARY, *hidden_youth.hidden.values()]
+        self.secrets = [CANARY, *hidden_youth.hidden.values(), *hidden_youth.extra]
         self.leaks: list[str] = []
         self.probes = 0
 
@@ -478,6 +497,7 @@ class Bench:
     missing: Variant
     edges: list[Edge]
     params: dict[str, list[str]]
+    live: set[Edge]
 
 
 @pytest.fixture(scope="module")
@@ -490,6 +510,9 @@ def bench(org: Any, fhir: Callable[[str | None], FhirClient], admin: FhirClient)
     edges, params = edges_and_params(admin.get("metadata").json())
     assert edges and params, "the CapabilityStatement lists no searchRevInclude / searchParam"
     missing_ids = {k: str(uuid.uuid4()) for k in with_hidden.hidden}
+    with_hidden.extra = more_hidden_entries(admin, org.fhir_base, with_hidden, 24)
+    live = live_edges(admin, edges, with_hidden)
+    print(f"\nedges from the CapabilityStatement: {len(edges)}, populated in her record: {len(live)}")
     return Bench(
         staff,
         token_scopes(token),
@@ -498,7 +521,45 @@ def bench(org: Any, fhir: Callable[[str | None], FhirClient], admin: FhirClient)
         Variant(without, missing_ids),
         edges,
         params,
+        live,
     )
+
+
+def more_hidden_entries(admin: FhirClient, base: str, y: Youth, n: int) -> list[str]:
+    """n more hidden journal entries between her visible ones (HAPI's filtered pages lose or add pages
+    once about twenty hidden matches lie between two visible ones)."""
+    labels = journal_labels(f"{base}/CareTeam/{y.ids['CareTeam']}")
+    body = {
+        "resourceType": "Communication",
+        "meta": {"security": labels},
+        "status": "completed",
+        "subject": {"reference": f"Patient/{y.patient}"},
+        "sent": f"{DAY}T10:00:00+02:00",
+        "payload": [{"contentString": CANARY}],
+    }
+    entries = [
+        {
+            "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+            "resource": body,
+            "request": {"method": "POST", "url": "Communication"},
+        }
+        for _ in range(n)
+    ]
+    resp = admin.post("", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    assert resp.status_code == 200, resp.text[:300]
+    return [e["response"]["location"].split("/")[1] for e in resp.json()["entry"]]
+
+
+def live_edges(admin: FhirClient, edges: list[Edge], y: Youth) -> set[Edge]:
+    """The edges her record populates: a resource of the source type points at her resource of the target."""
+    known = {**y.ids, **y.hidden}
+    live = set()
+    for e in edges:
+        if e.source in known and e.target in y.ids:
+            query = f"{e.source}?{e.param}={e.target}/{y.ids[e.target]}&_count=1&_elements=id"
+            if admin.get(query).json().get("entry"):
+                live.add(e)
+    return live
 
 
 def report(oracle: Oracle, what: str, started: float) -> None:
@@ -516,7 +577,7 @@ def report(oracle: Oracle, what: str, started: float) -> None:
 def test_generated_searches_every_way(bench: Bench, proof: Any) -> None:
     started = time.perf_counter()
     world_types = set(bench.hidden.youth.ids)
-    probes = generate_searches(bench.edges, bench.params, world_types)
+    probes = generate_searches(bench.edges, bench.params, world_types, bench.live)
     families = {f: sum(p.family == f for p in probes) for f in dict.fromkeys(p.family for p in probes)}
     print(f"\ngenerated search expressions: {len(probes)} {families}")
     oracle = Oracle(proof, bench.hidden.youth)
