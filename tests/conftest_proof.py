@@ -44,6 +44,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "open_ehr_plaintext_hits",
         "EHR that enforces nothing: places searched / plaintext hits",
     ),
+    (
+        "generated_probes",
+        "generated_leaks",
+        "generated probes (searches every way, conditional writes and references, paging) / leaks",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -8,9 +8,11 @@ import ca.uhn.fhir.rest.server.interceptor.consent.IConsentService;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
- * Silently filters restricted resources for tokens without clearance for their patient. Runs before paging, so
- * it covers reads (404), searches, includes, history, $everything and transaction/batch reads; HAPI then also
- * clears Bundle.total and refuses _summary=count and _total=accurate for such requests.
+ * Silently filters restricted resources for tokens without clearance for their patient: reads (404), searches,
+ * includes, history, $everything and transaction/batch reads; HAPI then also clears Bundle.total and refuses
+ * _summary=count and _total=accurate for such requests. For searches this is the second layer: it filters after
+ * the database has answered, so paging and timing would still depend on hidden rows; JournalSearchNarrowing
+ * keeps them out of the query itself.
  */
 public class JournalConsentService implements IConsentService {
 

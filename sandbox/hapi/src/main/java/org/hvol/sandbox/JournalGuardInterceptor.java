@@ -22,6 +22,7 @@ import ca.uhn.fhir.context.BaseRuntimeElementDefinition;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.util.IModelVisitor2;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,7 +165,12 @@ public class JournalGuardInterceptor {
      * entry as one retry-safe transaction with a conditional create on the entry's identifier and subject.)
      */
     private void guardConditional(AccessToken token, String type, String condition) {
-        if (condition == null || !JournalLabels.RESTRICTED_TYPES.contains(type) || token.seesAllJournals()) {
+        if (condition == null || token.seesAllJournals()) {
+            return;
+        }
+        // On any type: "Encounter?_has:Communication:encounter:_id=..." as a condition is an existence oracle.
+        SearchExpressionGuard.checkQuery(ctx, type, condition);
+        if (!JournalLabels.RESTRICTED_TYPES.contains(type)) {
             return;
         }
         String confinedTo = confinedPatient(condition);
@@ -230,78 +236,80 @@ public class JournalGuardInterceptor {
 
     /**
      * Reverse chains (_has) and forward chains through a journal type test hidden resources without returning
-     * them: "Patient?_has:Communication:subject:status=completed" would reveal that a hidden entry exists.
+     * them: "Patient?_has:Communication:subject:status=completed" would reveal that a hidden entry exists. Every
+     * level and hop is checked (SearchExpressionGuard); POST _search bodies arrive here as parameters too, and
+     * batch/transaction GET entries as sub-requests.
      */
     private void guardSearchParameters(AccessToken token, RequestDetails request) {
         if (token.seesAllJournals()) {
             return;
         }
-        for (String name : request.getParameters().keySet()) {
-            if (name.startsWith("_has:")) {
-                String[] parts = name.split(":");
-                if (parts.length < 2 || JournalLabels.RESTRICTED_TYPES.contains(parts[1])) {
-                    throw chainRefused(name);
-                }
-                continue;
-            }
-            int dot = name.indexOf('.');
-            if (dot < 0 || name.startsWith("_")) {
-                continue;
-            }
-            String head = name.substring(0, dot);
-            int colon = head.indexOf(':');
-            if (colon >= 0) {
-                if (JournalLabels.RESTRICTED_TYPES.contains(head.substring(colon + 1))) {
-                    throw chainRefused(name);
-                }
-                continue;
-            }
-            RuntimeSearchParam sp = request.getResourceName() == null ? null
-                    : ctx.getResourceDefinition(request.getResourceName()).getSearchParam(head);
-            Set<String> targets = sp == null ? Set.of() : sp.getTargets();
-            if (targets.isEmpty() || targets.stream().anyMatch(JournalLabels.RESTRICTED_TYPES::contains)) {
-                throw chainRefused(name);
-            }
-        }
-    }
-
-    private static ForbiddenOperationException chainRefused(String name) {
-        return new ForbiddenOperationException("Zoekparameter " + name
-                + " (keten via een afgeschermd resourcetype) is niet toegestaan voor dit token.");
+        SearchExpressionGuard.check(ctx, request.getResourceName(), request.getParameters().keySet());
     }
 
     /**
-     * Inline match URLs ("Communication?identifier=...") are resolved by a search nobody filters: refuse them.
-     * A plain reference to a hidden resource at an indexed path gets the same 400 HAPI gives for a missing
-     * target (HAPI-1094), so referential-integrity checks do not reveal that it exists.
+     * Inline match URLs ("Communication?identifier=...", "Patient?_id=1&_has:Communication:subject:_id=2") are
+     * resolved by a search the consent service never sees: refuse them on journal types, and refuse every
+     * expression in them that reaches one (SearchExpressionGuard), whether or not anything matches.
      */
     private void guardReferences(AccessToken token, IBaseResource resource) {
         if (resource == null || token.seesAllJournals()) {
             return;
         }
-        String type = resource.fhirType();
-        Set<String> indexed = null;
-        for (Map.Entry<String, String> ref : referencesByPath(resource).entrySet()) {
-            String target = ref.getValue();
+        for (String target : referencesByPath(resource).values()) {
             int q = target.indexOf('?');
-            if (q > 0) {
-                if (JournalLabels.RESTRICTED_TYPES.contains(target.substring(0, q))) {
-                    throw new ForbiddenOperationException("Voorwaardelijke verwijzingen naar " + target.substring(0, q)
-                            + " zijn niet toegestaan voor dit token.");
-                }
+            if (q <= 0) {
                 continue;
             }
+            String type = target.substring(0, q);
+            if (JournalLabels.RESTRICTED_TYPES.contains(type)) {
+                throw new ForbiddenOperationException("Voorwaardelijke verwijzingen naar " + type
+                        + " zijn niet toegestaan voor dit token.");
+            }
+            SearchExpressionGuard.checkQuery(ctx, type, target.substring(q + 1));
+        }
+    }
+
+    /**
+     * A plain reference to a hidden resource at an indexed path gets the same 400 HAPI gives for a missing
+     * target (HAPI-1094), so referential-integrity checks do not reveal that it exists. Checked as the
+     * resource is stored, not when the request arrives: in a batch HAPI fails only the entry with a missing
+     * target, so the hidden one must fail only its entry too (issue 13 cause 8), and conditional and
+     * placeholder references are resolved by then.
+     */
+    @Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
+    public void hiddenReferencesOnCreate(IBaseResource resource, RequestDetails request) {
+        refuseHiddenReferences(AccessToken.of(request), resource);
+    }
+
+    @Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
+    public void hiddenReferencesOnUpdate(IBaseResource previous, IBaseResource updated, RequestDetails request) {
+        refuseHiddenReferences(AccessToken.of(request), updated);
+    }
+
+    private void refuseHiddenReferences(AccessToken token, IBaseResource resource) {
+        if (resource == null || token == null || token.seesAllJournals()) {
+            return;
+        }
+        String type = resource.fhirType();
+        Map<String, Set<String>> indexed = null;
+        for (Map.Entry<String, String> ref : referencesByPath(resource).entrySet()) {
+            String target = ref.getValue();
             IdType id = new IdType(target);
-            if (!id.hasResourceType() || !id.hasIdPart() || id.isAbsolute() || target.startsWith("#")
-                    || target.startsWith("urn:")) {
+            if (target.indexOf('?') >= 0 || !id.hasResourceType() || !id.hasIdPart() || id.isAbsolute()
+                    || target.startsWith("#") || target.startsWith("urn:")) {
                 continue;
             }
             if (indexed == null) {
                 indexed = indexedReferencePaths(type);
             }
             String path = ref.getKey().substring(0, ref.getKey().lastIndexOf('#'));
-            if (!indexed.contains(path)) {
+            Set<String> targets = indexed.get(path);
+            if (targets == null) {
                 continue; // HAPI does not check this reference, so neither may we
+            }
+            if (!targets.isEmpty() && !targets.contains(id.getResourceType())) {
+                continue; // HAPI refuses the type itself (HAPI-0931, 422), whether or not the target exists
             }
             IBaseResource current = readAsSystem(id.getResourceType(), id.getIdPart());
             if (current != null && !JournalLabels.isDeletedTombstone(current)
@@ -333,8 +341,9 @@ public class JournalGuardInterceptor {
         return out;
     }
 
-    private Set<String> indexedReferencePaths(String type) {
-        Set<String> out = new HashSet<>();
+    /** Element path -> the types its reference search parameters allow (empty: any type). */
+    private Map<String, Set<String>> indexedReferencePaths(String type) {
+        Map<String, Set<String>> out = new HashMap<>();
         for (RuntimeSearchParam sp : ctx.getResourceDefinition(type).getSearchParams()) {
             if (sp.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {
                 continue;
@@ -342,7 +351,15 @@ public class JournalGuardInterceptor {
             for (String p : sp.getPathsSplitForResourceType(type)) {
                 String clean = p.trim().replaceAll("\\.where\\(.*$", "").replaceAll(" as .*$", "")
                         .replaceAll("^\\((.*)\\)$", "$1");
-                out.add(clean);
+                Set<String> known = out.get(clean);
+                if (known != null && known.isEmpty()) {
+                    continue; // already "any type"
+                }
+                if (sp.getTargets().isEmpty()) {
+                    out.put(clean, Set.of());
+                } else {
+                    out.computeIfAbsent(clean, k -> new HashSet<>()).addAll(sp.getTargets());
+                }
             }
         }
         return out;

@@ -1,0 +1,145 @@
+package org.hvol.sandbox;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.model.api.IQueryParameterType;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.param.TokenParamModifier;
+import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Narrows every JPA search of a token without clearance BEFORE it runs, so that it never matches a resource
+ * the token may not see. The consent service filters afterwards as a second layer, but filtering alone
+ * leaks through what the search did before the filter: HAPI sizes pages and builds `next` links from the
+ * raw matches (counts through paging, issue 13 cause 4) and spends time loading every hidden match (cause
+ * 10). A query that excludes the labels answers the same whether hidden entries exist or not.
+ *
+ * <p>STORAGE_PRESEARCH_REGISTERED also fires for the match searches of conditional creates, updates, patches,
+ * deletes and conditional references (single requests and bundle entries). There this class also confines
+ * the match to the token's patient compartment in patient mode, so a conditional create can neither find nor
+ * return another youth's resource (cause 9). Modelled on HAPI's SearchNarrowingInterceptor.
+ */
+@Interceptor
+public class JournalSearchNarrowing {
+
+    private static final Set<RestOperationTypeEnum> WRITES = Set.of(RestOperationTypeEnum.CREATE,
+            RestOperationTypeEnum.UPDATE, RestOperationTypeEnum.PATCH, RestOperationTypeEnum.DELETE,
+            RestOperationTypeEnum.TRANSACTION, RestOperationTypeEnum.BATCH);
+
+    private final FhirContext ctx;
+
+    public JournalSearchNarrowing(FhirContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Hook(Pointcut.STORAGE_PRESEARCH_REGISTERED)
+    public void narrow(RequestDetails request, SearchParameterMap map, ICachedSearchDetails search) {
+        AccessToken token = AccessToken.of(request);
+        if (token == null || token.admin()) {
+            return; // internal searches (no request token) and the loader
+        }
+        String type = search == null ? null : search.getResourceType();
+        if (request != null && WRITES.contains(request.getRestOperationType())
+                && Boolean.TRUE.equals(request.getUserData().get(ScopeInterceptor.PATIENT_MODE))) {
+            confineToPatient(map, type, token.patient());
+        }
+        if (token.seesAllJournals()) {
+            return;
+        }
+        String youth = confinedYouth(map, request, type);
+        boolean hideJournal;
+        boolean hideProgramme;
+        if (youth != null) {
+            // Confined to one youth: her clearance decides for everything the search can match.
+            hideJournal = !token.clearedFor(youth);
+            hideProgramme = !token.programmeClearedFor(youth);
+        } else {
+            // Not confined. A token cleared for some youths must keep finding their entries here too (e.g.
+            // Communication?_id=...), and "labelled AND about one of them, OR unlabelled" cannot be written as a
+            // search, so such a token is left to the consent filter. Without any clearance the search is
+            // narrowed, which covers regular staff, mentors and the behavioural scientist's journal level.
+            hideJournal = token.journal().isEmpty();
+            hideProgramme = hideJournal && token.programme().isEmpty();
+        }
+        // Journal level: confidentiality V. Programme data below it: the compartment code without V.
+        if (hideJournal) {
+            map.add("_security", not(JournalLabels.CONFIDENTIALITY, "V"));
+        }
+        if (hideProgramme) {
+            map.add("_security", not(JournalLabels.COMPARTMENT, JournalLabels.COMPARTMENT_CODE));
+        }
+    }
+
+    private static TokenParam not(String system, String code) {
+        TokenParam t = new TokenParam(system, code);
+        t.setModifier(TokenParamModifier.NOT);
+        return t;
+    }
+
+    /**
+     * The one youth a search is confined to: an AND clause of `subject`/`patient` naming exactly one Patient
+     * (no chain, no modifier), or the Patient of `$everything`. Null when not confined. Everything such a
+     * search can match is in her compartment, so her clearance decides for all of it.
+     */
+    static String confinedYouth(SearchParameterMap map, RequestDetails request, String type) {
+        if (map.getEverythingMode() != null && request != null && request.getId() != null
+                && "Patient".equals(request.getResourceName())) {
+            return request.getId().getIdPart();
+        }
+        for (String name : List.of("patient", "subject")) {
+            List<List<IQueryParameterType>> and = map.get(name);
+            if (and == null) {
+                continue;
+            }
+            for (List<IQueryParameterType> or : and) {
+                if (or.size() == 1 && or.get(0) instanceof ReferenceParam ref && ref.getMissing() == null
+                        && (ref.getChain() == null || ref.getChain().isEmpty())
+                        && (ref.getResourceType() == null || "Patient".equals(ref.getResourceType()))
+                        && ref.getIdPart() != null && !ref.getIdPart().isEmpty() && !ref.getIdPart().contains("/")
+                        && (ref.getBaseUrl() == null || ref.getBaseUrl().isEmpty())) {
+                    return ref.getIdPart();
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Adds the token's patient to a write's match search, on the type's Patient-compartment parameter
+     * (`_id` for Patient itself; `patient`, then `subject`, then the first one listed). Types outside the
+     * Patient compartment are readable to the token anyway (PatientCompartmentAuthorization).
+     */
+    private void confineToPatient(SearchParameterMap map, String type, String patient) {
+        if (type == null || patient == null) {
+            return;
+        }
+        if ("Patient".equals(type)) {
+            map.add("_id", new TokenParam(patient));
+            return;
+        }
+        if ("Task".equals(type)) {
+            map.add("subject", new ReferenceParam("Patient/" + patient));
+            return;
+        }
+        List<RuntimeSearchParam> params = ctx.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient");
+        if (params.isEmpty()) {
+            return;
+        }
+        String chosen = params.get(0).getName();
+        for (String preferred : List.of("subject", "patient")) {
+            if (params.stream().anyMatch(p -> p.getName().equals(preferred))) {
+                chosen = preferred;
+            }
+        }
+        map.add(chosen, new ReferenceParam("Patient/" + patient));
+    }
+}
