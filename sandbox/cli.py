@@ -70,7 +70,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     app_port_hint = free_port(args.app_port)  # a taken port is replaced by a free one
     try:
-        orgs = start_organisations(["A", "B"], STATE_DIR, clients=app_clients(app_port_hint), demo_data=True)
+        orgs = start_organisations(
+            ["A", "B"], STATE_DIR, clients=app_clients(app_port_hint), demo_data=True, dev_token=True
+        )
     except HapiError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
         return 2

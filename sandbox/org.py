@@ -94,6 +94,28 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise HapiError(f"De autorisatieserver was na {timeout:.0f} s niet klaar ({url}).\n{log_tail(log)}")
 
 
+def auth_settings_document(
+    name: str,
+    auth_url: str,
+    fhir_base: str,
+    auth_port: int,
+    clients: Iterable[Mapping[str, Any]] = (),
+    *,
+    dev_token: bool = False,
+) -> dict[str, Any]:
+    """Pure: the authorization server's settings file for one organisation (``/dev/token`` off by default)."""
+    return {
+        "issuer": auth_url,
+        "fhir_base": fhir_base,
+        "port": auth_port,
+        "host": "127.0.0.1",
+        "key_file": "auth-key.pem",
+        "clients": list(clients),
+        "enable_dev_token": bool(dev_token),
+        "organisation": name,
+    }
+
+
 def start_organisation(
     name: str,
     workdir: Path,
@@ -105,8 +127,13 @@ def start_organisation(
     today: Any = None,
     extra_conformance: Iterable[Mapping[str, Any]] = (),
     app_port: int | None = None,
+    dev_token: bool = False,
 ) -> Organisation:
-    """Start one organisation and wait until both servers answer; stops what it started on failure."""
+    """Start one organisation and wait until both servers answer; stops what it started on failure.
+
+    ``dev_token=True`` turns on the authorization server's unauthenticated ``/dev/token`` (tokens for any demo
+    user without a login): only the tests and ``make demo`` ask for it.
+    """
     home = (workdir / name).resolve()
     home.mkdir(parents=True, exist_ok=True)
     auth_port = free_port(auth_port)
@@ -115,16 +142,7 @@ def start_organisation(
         hapi_port = free_port(None)
     auth_url = f"http://127.0.0.1:{auth_port}"
     fhir_base = f"http://127.0.0.1:{hapi_port}/fhir"
-    settings = {
-        "issuer": auth_url,
-        "fhir_base": fhir_base,
-        "port": auth_port,
-        "host": "127.0.0.1",
-        "key_file": "auth-key.pem",
-        "clients": list(clients),
-        "enable_dev_token": True,
-        "organisation": name,
-    }
+    settings = auth_settings_document(name, auth_url, fhir_base, auth_port, clients, dev_token=dev_token)
     config = home / "auth.json"
     config.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     issuer = TokenIssuer(issuer=auth_url, audience=fhir_base, key=load_or_create_key(home / "auth-key.pem"))

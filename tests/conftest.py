@@ -49,6 +49,7 @@ def org() -> Iterator[Organisation]:
         demo_data=True,
         extra_conformance=_test_conformance(),
         app_port=app_port,
+        dev_token=True,  # tests ask /dev/token for the demo users' tokens
     )
     try:
         yield organisation

@@ -197,6 +197,7 @@ public class SandboxEhr {
         server.registerInterceptor(new PatientCompartmentAuthorization(ctx));
         server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
         server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
+        server.registerInterceptor(new ProgrammeWriteGuard(ctx));
         server.registerInterceptor(new SmartCapabilityInterceptor(settings));
         server.registerInterceptor(new ConformanceCacheInterceptor(validationChain));
 
