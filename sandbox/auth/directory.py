@@ -2,9 +2,9 @@
 
 Clearance (docs/sandbox-contract.md, ``hvol_journal``): ``["*"]`` for a practitioner with a current
 organisation-wide coordinator PractitionerRole (``active`` not false, ``period`` holding today); otherwise the
-Patient ids of the active CareTeams (status ``active``, team period holding today) on which the practitioner is
-buddy or coach with a participant ``period`` that holds today; nobody else (behavioural scientist, mentor,
-other staff) gets any. "Today" is read at every token, refreshes included.
+Patient ids of the active CareTeams (status ``active``, team period holding today) on which the
+practitioner is buddy or coach with a participant ``period`` that holds today; nobody else (behavioural
+scientist, mentor, other staff) gets any. "Today" is read at every token, refreshes included.
 
 Two implementations of :class:`Directory`: :class:`InMemoryDirectory` (unit tests, demo without HAPI) and
 :class:`FhirDirectory` (reads Practitioner, PractitionerRole, CareTeam and Patient from a FHIR server).

@@ -5,8 +5,8 @@
 - ``refresh_token``: rotation on every use; an optional ``scope`` may only narrow the grant.
 - ``client_credentials``: SMART Backend Services, ``private_key_jwt`` clients and ``system/`` scopes only.
 
-Journal clearance (``hvol_journal``) and the user's job scopes (:mod:`.jobs`) are derived from the directory at
-every issue, refreshes included: a user token never carries more than her job allows, whatever was asked.
+Journal clearance (``hvol_journal``) and the user's job scopes (:mod:`.jobs`) are derived from the directory
+at every issue, refreshes included: a user token never carries more than her job allows, whatever was asked.
 """
 
 from __future__ import annotations

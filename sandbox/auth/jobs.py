@@ -111,10 +111,11 @@ def _intersect(asked: ResourceScope, allowed: ResourceScope) -> str | None:
 def cap_to_job(requested: Iterable[str], user: User) -> tuple[str, ...]:
     """``requested`` cut down to what ``user``'s job allows.
 
-    Non-resource scopes (``launch``, ``openid``, ``fhirUser``, ``offline_access`` …) pass unchanged: the client
-    registration decides those. A resource scope the job covers whole is kept as asked (the app sees its own
-    syntax); one it covers in part becomes the covered parts in v2 syntax (``patient/*.cruds`` for a buddy
-    becomes ``patient/Encounter.crus``, ``patient/Communication.crus`` …); one it does not cover is dropped.
+    Non-resource scopes (``launch``, ``openid``, ``fhirUser``, ``offline_access`` …) pass unchanged: the
+    client registration decides those. A resource scope the job covers whole is kept as asked (the app sees
+    its own syntax); one it covers in part becomes the covered parts in v2 syntax (``patient/*.cruds`` for a
+    buddy becomes ``patient/Encounter.crus``, ``patient/Communication.crus`` …); one it does not cover is
+    dropped.
     """
     allowed = [parsed for parsed in map(parse_resource_scope, job_scopes(user)) if parsed]
     out: list[str] = []
@@ -124,6 +125,8 @@ def cap_to_job(requested: Iterable[str], user: User) -> tuple[str, ...]:
             out.append(scope)
             continue
         parts = [p for p in (_intersect(asked, a) for a in allowed) if p]
-        whole = f"{asked.context}/{asked.resource_type}.{''.join(c for c in _LETTERS if c in asked.permissions)}"
+        whole = (
+            f"{asked.context}/{asked.resource_type}.{''.join(c for c in _LETTERS if c in asked.permissions)}"
+        )
         out.extend([scope] if whole in parts and not asked.query else parts)
     return tuple(dict.fromkeys(out))

@@ -8,8 +8,8 @@ Built in code (tests) or read from a JSON file (``python -m sandbox.auth --confi
      "directory_fhir_base": "..." (optional, default fhir_base), "access_token_lifetime": 3600,
      "tenant": null, "smart_style_url": null, "enable_dev_token": false}
 
-``enable_dev_token`` turns on the unauthenticated ``POST /dev/token`` (a token for any demo user, no login): for
-tests and the demo only, off unless a settings file or the code says so.
+``enable_dev_token`` turns on the unauthenticated ``POST /dev/token`` (a token for any demo user, no login):
+for tests and the demo only, off unless a settings file or the code says so.
 
 Relative paths are resolved against the settings file's folder. The key file is created (mode 0600) when it
 does not exist, so HAPI and a restarted server see the same JWKS.

@@ -116,7 +116,9 @@ def test_dev_token_is_off_unless_asked_for(tmp_path: Path) -> None:
     assert AuthSettings.__dataclass_fields__["enable_dev_token"].default is False
     settings = make_settings()
     assert settings.enable_dev_token is False
-    assert create_auth_app(settings).test_client().post("/dev/token", json={"user": "coach"}).status_code == 404
+    assert (
+        create_auth_app(settings).test_client().post("/dev/token", json={"user": "coach"}).status_code == 404
+    )
     from_file = settings_from_dict({"fhir_base": "http://127.0.0.1:8802/fhir"}, tmp_path)
     assert from_file.enable_dev_token is False
     doc = auth_settings_document("A", "http://127.0.0.1:1", "http://127.0.0.1:2/fhir", 1)
@@ -135,7 +137,9 @@ def test_dev_token_function_for_the_cli() -> None:
 
 @responses.activate  # no URL registered: every FHIR call fails to connect
 def test_unreachable_fhir_directory_gives_a_dutch_503_page_and_json_error() -> None:
-    settings = make_settings(directory=FhirDirectory("http://fhir.test/fhir", "admin-token"), enable_dev_token=True)
+    settings = make_settings(
+        directory=FhirDirectory("http://fhir.test/fhir", "admin-token"), enable_dev_token=True
+    )
     client = create_auth_app(settings).test_client()
     page = client.get("/launcher")
     assert page.status_code == 503 and "niet bereikbaar" in page.get_data(as_text=True)

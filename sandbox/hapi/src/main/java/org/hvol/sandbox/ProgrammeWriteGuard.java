@@ -98,7 +98,10 @@ public class ProgrammeWriteGuard {
     }
 
     private void checkJournalWrite(AccessToken token, IBaseResource before, IBaseResource after) {
-        List<IIdType> youths = JournalLabels.patientsOf(ctx, after);
+        // The terser's compartment owners include the Practitioner sender: only the Patients are youths.
+        List<IIdType> youths = JournalLabels.patientsOf(ctx, after).stream()
+                .filter(id -> !id.hasResourceType() || "Patient".equals(id.getResourceType()))
+                .toList();
         Reference subject = after instanceof Communication c ? c.getSubject() : null;
         if (subject == null || !"Patient".equals(new IdType(subject.getReference()).getResourceType())
                 || youths.isEmpty()) {
