@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
+from sandbox.auth import create_auth_app
 from sandbox.auth.directory import (
     CARETEAM_ROLE_SYSTEM,
     InMemoryDirectory,
     Membership,
     User,
+    Youth,
     derive_clearance,
     derive_programme_clearance,
     period_is_current,
@@ -21,6 +23,7 @@ from sandbox.auth.grants import dev_token
 from sandbox.auth.jobs import STAFF, cap_to_job, job_scopes, jobs_of
 from sandbox.auth.scopes import parse_resource_scope
 from sandbox.auth.testing import make_settings
+from tests.unit.sandbox.test_auth_token import BASIC, claims_of, exchange, get_code
 
 TODAY = dt.date(2026, 6, 15)
 ME = {"resourceType": "Practitioner", "id": "p1", "name": [{"text": "Test Persoon"}]}
@@ -180,3 +183,62 @@ def test_dev_token_never_grants_beyond_the_job() -> None:
     assert "user/*.cruds" not in body["scope"].split()
     assert not allows(tuple(body["scope"].split()), "CareTeam", "c")
     assert allows(tuple(body["scope"].split()), "Communication", "r")
+
+
+# --- at token issue and on refresh --------------------------------------------------------------------------
+
+
+class ClockedFhirDirectory:
+    """The directory as FhirDirectory derives it (user_from_fhir on FHIR JSON), on a clock the test moves."""
+
+    def __init__(self, roles: list[dict[str, Any]], teams: list[dict[str, Any]], today: dt.date) -> None:
+        self.roles, self.teams, self.today = roles, teams, today
+
+    def users(self) -> list[User]:
+        return [self._user()]
+
+    def user(self, user_id: str) -> User | None:
+        return self._user() if user_id == "p1" else None
+
+    def _user(self) -> User:
+        return user_from_fhir(ME, self.roles, self.teams, self.today)
+
+    def youths(self) -> list[Youth]:
+        return [Youth("y1", "Test Jongere")]
+
+    def youth(self, patient_id: str) -> Youth | None:
+        return Youth("y1", "Test Jongere") if patient_id == "y1" else None
+
+
+def _code_then_refresh(
+    directory: ClockedFhirDirectory, later: dt.date
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    settings = make_settings(directory=directory)
+    client = create_auth_app(settings).test_client()
+    code, verifier = get_code(
+        client, user="p1", scope="launch openid fhirUser offline_access patient/Communication.rs"
+    )
+    first = exchange(client, code, verifier).get_json()
+    directory.today = later
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    second = client.post("/token", data=form, headers=BASIC).get_json()
+    return claims_of(client, first["access_token"]), claims_of(client, second["access_token"])
+
+
+def test_refresh_after_the_participation_ended_carries_no_clearance() -> None:
+    """Issue 13 cause 7: the buddy's period on the youth's CareTeam ends today; tomorrow's refresh of the same
+    grant carries no clearance and no buddy scopes, although the CareTeam itself is still active."""
+    careteam = team()
+    careteam["participant"][0]["period"] = {"start": "2026-01-01", "end": "2026-06-15"}
+    directory = ClockedFhirDirectory([], [careteam], TODAY)
+    first, second = _code_then_refresh(directory, TODAY + dt.timedelta(days=1))
+    assert first["hvol_journal"] == ["y1"] and "patient/Communication.rs" in first["scope"].split()
+    assert "hvol_journal" not in second and "hvol_programme" not in second
+
+
+def test_refresh_after_the_coordinator_role_ended_carries_no_clearance() -> None:
+    role = coordinator_role(period={"start": "2025-01-01", "end": "2026-06-15"})
+    directory = ClockedFhirDirectory([role], [], TODAY)
+    first, second = _code_then_refresh(directory, TODAY + dt.timedelta(days=1))
+    assert first["hvol_journal"] == ["*"]
+    assert "hvol_journal" not in second
