@@ -98,19 +98,8 @@ public class ProgrammeWriteGuard {
     }
 
     private void checkJournalWrite(AccessToken token, IBaseResource before, IBaseResource after) {
-        // The terser's compartment owners include the Practitioner sender: only the Patients are youths.
-        List<IIdType> youths = JournalLabels.patientsOf(ctx, after).stream()
-                .filter(id -> !id.hasResourceType() || "Patient".equals(id.getResourceType()))
-                .toList();
-        Reference subject = after instanceof Communication c ? c.getSubject() : null;
-        if (subject == null || !"Patient".equals(new IdType(subject.getReference()).getResourceType())
-                || youths.isEmpty()) {
-            throw refused("Een dagboekverslag moet over één jongere gaan (subject=Patient/...).");
-        }
-        for (IIdType youth : youths) {
-            if (!token.clearedFor(youth.getIdPart())) {
-                throw refused("Dit token mag het dagboek van deze jongere niet schrijven.");
-            }
+        if (!token.seesAllJournals()) {
+            checkYouthCleared(token, after);
         }
         if (token.fhirUser() == null) {
             if (!hasSystemScope(token)) {
@@ -123,6 +112,33 @@ public class ProgrammeWriteGuard {
         }
         if (isJournalEntry(before) && !isCaller(token, sender(before))) {
             throw refused("Een dagboekverslag van iemand anders mag niet worden overgenomen.");
+        }
+    }
+
+    /**
+     * Clearance for every youth the entry is about. The subject must be a literal Patient/id: inside a
+     * transaction HAPI stores an entry before it replaces urn:uuid placeholders and match URLs with ids, so
+     * such a subject cannot be checked here and is refused (only a token cleared for all youths may use one).
+     */
+    private void checkYouthCleared(AccessToken token, IBaseResource after) {
+        Reference subject = after instanceof Communication c ? c.getSubject() : null;
+        String ref = subject == null ? null : subject.getReference();
+        IdType subjectId = ref == null || ref.startsWith("urn:") || ref.contains("?") ? null : new IdType(ref);
+        if (subjectId == null || !"Patient".equals(subjectId.getResourceType()) || !subjectId.hasIdPart()) {
+            throw refused("Een dagboekverslag moet over één jongere gaan (subject=Patient/...).");
+        }
+        // The terser's compartment owners include the Practitioner sender: only the Patients are youths.
+        List<IIdType> youths = JournalLabels.patientsOf(ctx, after).stream()
+                .filter(id -> !id.hasResourceType() || "Patient".equals(id.getResourceType()))
+                .toList();
+        if (!token.clearedFor(subjectId.getIdPart())) {
+            throw refused("Dit token mag het dagboek van deze jongere niet schrijven.");
+        }
+        for (IIdType youth : youths) {
+            String id = youth.getValue() == null ? null : youth.getIdPart();
+            if (id == null || youth.getValue().startsWith("urn:") || !token.clearedFor(id)) {
+                throw refused("Dit token mag het dagboek van deze jongere niet schrijven.");
+            }
         }
     }
 
