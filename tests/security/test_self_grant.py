@@ -608,3 +608,42 @@ def test_ended_participation_gives_no_clearance(world: World, proof: Any) -> Non
     finally:
         current = w.admin.get(f"CareTeam/{w.team}").json()
         w.admin.put(f"CareTeam/{w.team}", {**current, "status": "active"})
+
+
+def test_journal_entry_about_a_placeholder_or_match_url_youth_is_refused(world: World, proof: Any) -> None:
+    """Inside a transaction HAPI stores an entry before it swaps ``urn:uuid`` placeholders and match URLs for
+    ids, so a buddy could name another youth through them: ``Patient?_id=Y``, or a conditional Patient create
+    that matches Y. Such a subject needs clearance for every youth; the buddy of Z has it for Z only."""
+    w = world
+    me = f"Practitioner/{w.other_buddy}"
+    client = w.fhir(w.broad_token(w.other_buddy))
+    placeholder = f"urn:uuid:{uuid.uuid4()}"
+    via_placeholder = journal_entry(w.youth, me)
+    via_placeholder["subject"] = {"reference": placeholder}
+    via_match_url = journal_entry(w.youth, me)
+    via_match_url["subject"] = {"reference": f"Patient?_id={w.youth}"}
+    conditional_patient = {
+        "fullUrl": placeholder,
+        "resource": {"resourceType": "Patient", "name": [{"text": "Test"}]},
+        "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"_id={w.youth}"},
+    }
+    bundles = [
+        [
+            conditional_patient,
+            {"resource": via_placeholder, "request": {"method": "POST", "url": "Communication"}},
+        ],
+        [{"resource": via_match_url, "request": {"method": "POST", "url": "Communication"}}],
+    ]
+    accepted = []
+    for entries, entry in zip(bundles, (via_placeholder, via_match_url), strict=True):
+        response = client.post("", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+        proof.add("self_grants")
+        if entry_ok(response) or stored_entries(w, entry):
+            proof.found("self_grants_accepted", "journal entry about a placeholder/match-URL youth")
+            accepted.append(response.status_code)
+    direct = client.post("Communication", via_match_url)
+    proof.add("self_grants")
+    if entry_ok(direct) or stored_entries(w, via_match_url):
+        proof.found("self_grants_accepted", "journal entry about a match-URL youth (POST)")
+        accepted.append(direct.status_code)
+    assert not accepted, accepted
