@@ -521,6 +521,7 @@ def forged_attempts(w: World) -> list[tuple[str, str, Attempt]]:
         (w.other_buddy, f"Practitioner/{w.other_buddy}", w.youth, "buddy writes in a youth not hers"),
         (w.coach, buddy_ref, w.youth, "coach (cleared) writes in the buddy's name"),
         (w.coordinator, buddy_ref, w.youth, "coordinator (cleared) writes in the buddy's name"),
+        (w.coach, f"http://elders.example/fhir/Practitioner/{w.coach}", w.youth, "coach, absolute sender"),
     ):
         for way in CREATE_WAYS:
             out.append((who, what, Attempt(way, journal_entry(youth, sender))))

@@ -32,7 +32,8 @@ import org.hl7.fhir.r4.model.Reference;
  *       Backend Services client registered with it, such as the transfer service), or the loader;</li>
  *   <li>a journal entry (a Communication with the restricted labels, a journal-kind category or the journal
  *       profile) may be created or changed only with journal clearance for every youth it is about, and only
- *       with {@code sender} = the caller's {@code fhirUser}: no entry in a buddy's name by someone else. An update
+ *       with {@code sender} = the caller's {@code fhirUser} (relative): no entry in a buddy's name by someone
+ *       else. An update
  *       may not take over another author's entry either. A token without {@code fhirUser} (Backend Services)
  *       needs a {@code system/} scope and clearance: a registered service copying entries keeps their author.</li>
  * </ul>
@@ -151,14 +152,20 @@ public class ProgrammeWriteGuard {
         return r instanceof Communication c && c.hasSender() ? c.getSender().getReference() : null;
     }
 
-    /** Is this reference the token's user? Relative or absolute, without version: Type/id must match. */
+    /**
+     * Is this reference the token's user? Only a relative Practitioner/id (a version suffix is ignored): an
+     * absolute URL could name the same id at another server, so it is never "the caller".
+     */
     static boolean isCaller(AccessToken token, String reference) {
         if (reference == null || token.fhirUser() == null || reference.startsWith("#") || reference.contains("?")) {
             return false;
         }
-        IdType ref = new IdType(reference).toUnqualifiedVersionless();
+        IdType ref = new IdType(reference);
+        if (ref.isAbsolute() || !ref.hasResourceType() || !ref.hasIdPart()) {
+            return false;
+        }
         IdType user = new IdType(token.fhirUser()).toUnqualifiedVersionless();
-        return ref.hasResourceType() && ref.hasIdPart() && ref.getValue().equals(user.getValue());
+        return ref.toUnqualifiedVersionless().getValue().equals(user.getValue());
     }
 
     /** A CareTeam or PractitionerRole that carries any programme code anywhere in it. */
