@@ -1,5 +1,5 @@
-"""``python -m bench [timeline|cohort|all]``: FHIR round trips and the app's own time against the bare FHIR
-requests, measured in the same run (design.md "Tests and figures"). Prints figures; asserts nothing.
+"""``python -m bench [timeline|cohort|sealing|all]``: FHIR round trips and the app's own time against the
+bare FHIR requests, measured in the same run (design.md "Tests and figures"). Prints figures; asserts nothing.
 
 Needs a sandbox organisation: ``HVOL_EXTERNAL_ORG=org.json`` (``fhir_base``, ``auth_url``, ``key_file``) uses
 a running one; without it one is started here (and stopped after).
@@ -26,9 +26,13 @@ from bench import data
 from hvol_fhir.ehr import FhirClient, RoundTripCounter
 from hvol_fhir.measurements.store import parse_responses
 from hvol_fhir.measurements.trend import lanes_for
+from hvol_fhir.privacy import access
 from hvol_fhir.programme.rules import traject_alerts
 from hvol_fhir.repository.cohort import cohort_page
 from hvol_fhir.repository.reads import TrajectReader, traject_token
+from hvol_fhir.sealing import fields
+from hvol_fhir.sealing.codec import SealingCodec
+from hvol_fhir.sealing.keys import generate as generate_ring
 from hvol_fhir.timeline import Row, render
 
 RUNS = 5
@@ -163,6 +167,54 @@ def bench_timeline(org: Any, now: datetime) -> None:
     )
 
 
+def _journal_page(client: FhirClient, youth: str, ident: str, now: datetime) -> int:
+    """What the journal page asks of the library: the traject, then its journal, opened and checked."""
+    reader = TrajectReader(client, youth)
+    entries, _ = reader.journal(reader.load(ident, now))
+    return len(entries)
+
+
+def bench_sealing(org: Any, now: datetime) -> None:
+    """Issue 12: the journal page of a ~295-entry traject, sealed against the same page unsealed, same run."""
+    ring = org.key_ring() if hasattr(org, "key_ring") else generate_ring("bench")
+    sealer = SealingCodec(ring, frozenset(fields.KINDS))
+    plain = data.traject_resources(301, now, weeks=96, per_week=3, journal=True, measurements=0)
+    sealed = [
+        sealer.encode(r)
+        for r in data.traject_resources(302, now, weeks=96, per_week=3, journal=True, measurements=0)
+    ]
+    data.load(org.fhir_base, org.admin_token(), [*data.people(), *plain, *sealed])
+    token = org.admin_token()
+    coordinator = SealingCodec(ring, access.sealed_kinds("coordinator"))
+    times: dict[str, list[float]] = {"plain": [], "sealed": []}
+    counts: dict[str, int] = {}
+    trips: dict[str, int] = {}
+    for _ in range(RUNS + 2):  # interleaved, so both see the same server and machine load
+        for name, n, codec in (("plain", 301, None), ("sealed", 302, coordinator)):
+            counter = RoundTripCounter()
+            client = FhirClient(org.fhir_base, token, counter=counter, codec=codec)
+            t0 = time.perf_counter()
+            counts[name] = _journal_page(client, f"Patient/bench-youth-{n:03d}", data.uid("tr", n), now)
+            times[name].append(time.perf_counter() - t0)
+            trips[name] = counter.total
+    # The opening alone, without the network: what sealing adds per page on this machine.
+    raw = [r for r in sealed if r["resourceType"] == "Communication"]
+    t0 = time.perf_counter()
+    for _ in range(RUNS):
+        for r in raw:
+            coordinator.decode(r)
+    open_ms = (time.perf_counter() - t0) / RUNS * 1000
+    plain_ms, sealed_ms = _median(times["plain"][2:]) * 1000, _median(times["sealed"][2:]) * 1000
+    print("sealing (issue 12): journal page of one traject, sealed vs the same page unsealed")
+    print(f"  entries: {counts['plain']} unsealed, {counts['sealed']} sealed; round trips {trips}")
+    print(f"  median page (library part): unsealed {plain_ms:.0f} ms, sealed {sealed_ms:.0f} ms")
+    print(f"  ratio sealed / unsealed: {sealed_ms / plain_ms:.3f} (target <= 1.05)")
+    print(
+        f"  opening {len(raw)} entries alone (dir + A256GCM, no public-key operation): {open_ms:.1f} ms "
+        f"= {open_ms / plain_ms * 100:.1f}% of the unsealed page"
+    )
+
+
 def bench_cohort(org: Any, now: datetime) -> None:
     resources = [*data.people()]
     for n in range(2, 202):
@@ -196,7 +248,7 @@ def bench_cohort(org: Any, now: datetime) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="?", default="all", choices=["timeline", "cohort", "all"])
+    parser.add_argument("which", nargs="?", default="all", choices=["timeline", "cohort", "sealing", "all"])
     args = parser.parse_args(argv)
     org, stop = _org()
     now = datetime.now(UTC)
@@ -205,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_timeline(org, now)
         if args.which in ("cohort", "all"):
             bench_cohort(org, now)
+        if args.which in ("sealing", "all"):
+            bench_sealing(org, now)
     finally:
         stop()
     return 0

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 
 from .errors import HvolError
 
-COMMANDS: tuple[tuple[str, str], ...] = (("transfer", "hvol_fhir.transfer.cli:register"),)
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("transfer", "hvol_fhir.transfer.cli:register"),
+    ("keys", "hvol_fhir.sealing.cli:register"),  # registers `keys` and `seal`
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -76,6 +76,8 @@ def start_demo_app(orgs: list[Any], port: int) -> DemoApp | None:
                     for o in orgs
                 ],
                 "HVOL_TRANSFER_SOURCE_NAME": "Jeugdzorg De Horizon (demo)",
+                # each organisation's own key ring, as if each ran its own copy of the app (issue 12)
+                "HVOL_VAULT_FILES": {o.fhir_base: str(o.vault_file) for o in orgs},
             }
         ),
         encoding="utf-8",

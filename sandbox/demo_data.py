@@ -2,7 +2,8 @@
 
 Programme resources go through the library's own mappers (`hvol_fhir.mapping`), so the demo data is exactly
 what the app would write; people and the organisation are plain R4 resources. Every resource has a fixed id,
-and every transaction entry is a PUT on that id, so loading twice changes nothing.
+and every transaction entry is a PUT on that id, so loading twice changes nothing but new versions (a fresh
+seal each time). Confidential elements are sealed and memberships signed with the organisation's key ring.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from hvol_fhir.mapping import (
 )
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import codes as c
+from hvol_fhir.sealing import membership
+from hvol_fhir.sealing.codec import SealingCodec
+from hvol_fhir.sealing.keys import KeyRing
 from sandbox import demo_measurements
 from sandbox.demo_scenario import Person, Scenario, Story, Youth, build
 
 Json = dict[str, Any]
 SID = "https://hvol-fhir.org/fhir/sid/"
 BSN = "http://fhir.nl/fhir/NamingSystem/bsn"
+COORDINATOR = "Practitioner/hv-coordinator"  # signs the demo's memberships, as she would in the app
 TRANSACTION_SIZE = 250  # entries; keeps one request well below HAPI's limits and validation time
 
 
@@ -172,8 +177,19 @@ def _errors(resp: requests.Response) -> str:
     return "\n".join(lines[:20]) or resp.text[:2000]
 
 
-def load(fhir_base: str, token: str, scenario: Scenario) -> int:
-    """Send the scenario as transactions; returns the number of resources written."""
+def sealed(items: Iterable[Json], ring: KeyRing, coordinator: str) -> Iterator[Json]:
+    """Issue 12: the demo data as the app writes it: confidential elements sealed, memberships signed by the
+    coordinator (CareTeams, and PractitionerRoles with a programme code)."""
+    codec = SealingCodec(ring, frozenset(), signer=coordinator)
+    for res in items:
+        if res["resourceType"] == "PractitionerRole" and membership.role_statement(res)["codes"]:
+            yield membership.sign_role(ring, res, coordinator)
+        else:
+            yield codec.encode(res)
+
+
+def load(fhir_base: str, token: str, scenario: Scenario, ring: KeyRing | None = None) -> int:
+    """Send the scenario as transactions (sealed and signed with ``ring``); returns the resources written."""
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/fhir+json",
@@ -182,7 +198,10 @@ def load(fhir_base: str, token: str, scenario: Scenario) -> int:
     }
     written = 0
     with requests.Session() as http:
-        for bundle in transactions(resources(scenario), fhir_base):
+        items = resources(scenario)
+        if ring is not None:
+            items = list(sealed(items, ring, COORDINATOR))
+        for bundle in transactions(items, fhir_base):
             resp = http.post(fhir_base, data=json.dumps(bundle), headers=headers, timeout=300)
             if resp.status_code != 200:
                 raise RuntimeError(f"Demodata laden mislukt ({resp.status_code}):\n{_errors(resp)}")
@@ -192,5 +211,5 @@ def load(fhir_base: str, token: str, scenario: Scenario) -> int:
 
 def load_demo_data(org: Any, today: date | None = None) -> Scenario:
     scenario = build(today)
-    load(org.fhir_base, org.admin_token(), scenario)
+    load(org.fhir_base, org.admin_token(), scenario, org.key_ring())
     return scenario

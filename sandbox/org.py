@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from hvol_fhir.sealing.keys import FileKeyStore
 from sandbox.auth.settings import load_or_create_key
 from sandbox.hapi import HapiError, HapiServer, free_port, load_conformance, log_tail, start_hapi
 from sandbox.tokens import TokenIssuer
@@ -46,6 +47,16 @@ class Organisation:
     @property
     def fhir_base(self) -> str:
         return self.hapi.base_url
+
+    @property
+    def vault_file(self) -> Path:
+        """The organisation's sealing and signing keys (issue 12), as the app that runs for it holds them."""
+        return self.workdir / "vault.json"
+
+    def key_ring(self) -> Any:
+        from hvol_fhir.sealing.keys import FileKeyStore
+
+        return FileKeyStore(self.vault_file).load_or_create(self.name)
 
     @property
     def launcher_url(self) -> str:
@@ -102,9 +113,10 @@ def auth_settings_document(
     clients: Iterable[Mapping[str, Any]] = (),
     *,
     dev_token: bool = False,
+    vault_file: Path | None = None,
 ) -> dict[str, Any]:
     """Pure: the authorization server's settings file for one organisation (``/dev/token`` off by default)."""
-    return {
+    doc: dict[str, Any] = {
         "issuer": auth_url,
         "fhir_base": fhir_base,
         "port": auth_port,
@@ -114,6 +126,10 @@ def auth_settings_document(
         "enable_dev_token": bool(dev_token),
         "organisation": name,
     }
+    if vault_file is not None:
+        # the app's key ring: the authorization server grants clearance only for signed memberships
+        doc["vault_file"] = str(vault_file)
+    return doc
 
 
 def start_organisation(
@@ -142,7 +158,10 @@ def start_organisation(
         hapi_port = free_port(None)
     auth_url = f"http://127.0.0.1:{auth_port}"
     fhir_base = f"http://127.0.0.1:{hapi_port}/fhir"
-    settings = auth_settings_document(name, auth_url, fhir_base, auth_port, clients, dev_token=dev_token)
+    settings = auth_settings_document(
+        name, auth_url, fhir_base, auth_port, clients, dev_token=dev_token, vault_file=home / "vault.json"
+    )
+    FileKeyStore(home / "vault.json").load_or_create(name)
     config = home / "auth.json"
     config.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     issuer = TokenIssuer(issuer=auth_url, audience=fhir_base, key=load_or_create_key(home / "auth-key.pem"))

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from hvol_fhir.smart import SmartLauncher
 
 from . import access_log, errors
-from .config import DEFAULTS, build_registry, from_environment, load_or_create_key, normalise
+from .config import DEFAULTS, build_registry, build_vaults, from_environment, load_or_create_key, normalise
 from .i18n import _
 from .launches import LaunchService
 from .programme import check_csrf, save_outcome
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     http = app.config.get("HVOL_HTTP") or requests.Session()
     launcher = SmartLauncher(registry, store, http=http, clock=clock)
+    vaults = app.config.get("HVOL_VAULTS") or build_vaults(app.config, app.instance_path)
     service = LaunchService(
         launcher,
         store,
@@ -54,8 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         today=app.config["HVOL_TODAY"],
         clock=clock,
         fhir_timeout=app.config["HVOL_FHIR_TIMEOUT"],
+        membership_keys=vaults.membership_keys,
     )
-    app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service)
+    app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service, vaults=vaults)
 
     app.jinja_env.globals["_"] = _
     app.jinja_env.globals["save_outcome"] = save_outcome

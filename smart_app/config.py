@@ -26,6 +26,9 @@ from typing import Any
 
 from joserfc.jwk import RSAKey
 
+from hvol_fhir.sealing.keys import FileKeyStore, KeyStore
+from hvol_fhir.sealing.keys import generate as generate_ring
+from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import (
     ClientRegistration,
     ClientSecretBasic,
@@ -45,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "HVOL_ISSUER_REGISTRATIONS": [],
     "HVOL_SANDBOX": False,
     "HVOL_KEY_FILE": "",  # default: <instance>/app-key.json
+    # The organisation's sealing and signing keys (issue 12); a registration may name its own "vault_file".
+    "HVOL_VAULT_FILE": "",  # default: <instance>/vault.json
+    "HVOL_VAULT_FILES": {},  # {FHIR base: key file}: an app that serves several organisations (the demo)
     "HVOL_SESSION_STORE": "",  # sqlite:///path, redis://host:port/db or memory; default: instance sqlite
     "HVOL_STANDALONE_ISSUER": "",  # default: the first issuer
     "HVOL_FRAME_ANCESTORS": "*",  # which EHR origins may frame the app (CSP frame-ancestors)
@@ -124,6 +130,22 @@ def _client_auth(entry: Mapping[str, Any], client_id: str, key: SigningKey) -> A
             raise ConfigurationError(f"issuer {entry.get('iss')}: client_secret_basic without a secret")
         return ClientSecretBasic(client_id, secret)
     raise ConfigurationError(f"issuer {entry.get('iss')}: unknown client authentication {method!r}")
+
+
+def build_vaults(config: Mapping[str, Any], instance_path: str) -> Vaults:
+    """One key ring per organisation: ``vault_file`` of its registration, else ``HVOL_VAULT_FILE``. Only the
+    sandbox makes a missing ring itself; a real deployment makes it once with ``hvol-fhir keys init``, so a
+    lost file is noticed instead of silently replaced by keys that open nothing."""
+    default = FileKeyStore(Path(config.get("HVOL_VAULT_FILE") or Path(instance_path) / "vault.json"))
+    files: dict[str, Any] = {
+        str(entry["iss"]): entry["vault_file"]
+        for entry in config.get("HVOL_ISSUER_REGISTRATIONS") or []
+        if entry.get("vault_file")
+    }
+    files.update(config.get("HVOL_VAULT_FILES") or {})
+    stores: dict[str, KeyStore] = {base.rstrip("/"): FileKeyStore(Path(str(p))) for base, p in files.items()}
+    sandbox = bool(config.get("HVOL_SANDBOX"))
+    return Vaults(stores, default, create_missing=(lambda base: generate_ring(base)) if sandbox else None)
 
 
 def build_registry(config: Mapping[str, Any], key: SigningKey) -> IssuerRegistry:

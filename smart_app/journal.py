@@ -21,7 +21,7 @@ from hvol_fhir.mapping import communication
 from hvol_fhir.privacy import access, audit, guard
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import end_of_day
-from hvol_fhir.programme.model import ConsentGrant, JournalEntry
+from hvol_fhir.programme.model import BROKEN, ConsentGrant, JournalEntry
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 
@@ -31,6 +31,16 @@ from .traject import common, failed, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("journal", __name__)
+# Issue 12: why a sealed entry does not open, for the coordinator (no content, no ids).
+SEAL_REASONS = {
+    "seal-tampered": "De versleutelde tekst is gewijzigd of beschadigd.",
+    "seal-malformed": "Er staat iets anders dan een verzegelde tekst.",
+    "seal-unknown-key": "Het is verzegeld met een sleutel die de app niet kent "
+    "(een andere organisatie of een verloren sleutel).",
+    "seal-other-youth": "De verzegelde tekst hoort bij een andere jongere en is hierheen gekopieerd.",
+    "seal-other-entry": "De verzegelde tekst hoort bij een ander verslag en is hierheen gekopieerd.",
+    "seal-author": "Schrijver of tijdstip is na het opslaan in het dossier gewijzigd.",
+}
 DANGER_REASONS = {
     "danger-self": "Direct gevaar voor de jongere zelf",
     "danger-others": "Direct gevaar voor anderen",
@@ -54,6 +64,18 @@ def read_journal(
             c_.user or "", patient, [f"Communication/{r['id']}" for r in raw], now(), purpose=purpose
         ),
     )
+    broken = [e for e in entries if e.authenticity == BROKEN]
+    if broken:
+        # Issue 12: entries whose seal does not open are recorded (which, never what) and shown as such.
+        log.warning(
+            "sealed entries did not open count=%d reasons=%s",
+            len(broken),
+            ",".join(sorted({e.broken_reason or "" for e in broken})),
+        )
+        writes.write_audit(
+            c_.client,
+            audit.seal_failure(c_.user or "", patient, [f"Communication/{e.id}" for e in broken], now()),
+        )
     return entries, raw
 
 
@@ -86,6 +108,8 @@ def index(launch_id: str, ident: str) -> Any:
             can_override=access.may_override(c_.role),
             new_uuid=str(uuid.uuid4()),
             saved=request.args.get("opgeslagen"),
+            is_coordinator=c_.role == c.ROLE_COORDINATOR,
+            seal_reasons=SEAL_REASONS,
         ),
     )
 
@@ -109,6 +133,10 @@ def amend(launch_id: str, ident: str, entry_id: str) -> Any:
     current = _find(raw, entry_id)
     entry = communication.from_fhir(current)
     require(entry.author == c_.user, "Alleen de schrijver van een verslag kan het wijzigen.")
+    # Issue 12: an entry the app did not seal is not hers to take over (amending would sign it as hers).
+    require(
+        entry.written_by_app, "Dit verslag is niet door de app geschreven en kan hier niet worden gewijzigd."
+    )
     form = (
         dict(request.form)
         if request.method == "POST"

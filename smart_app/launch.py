@@ -7,11 +7,13 @@ every failure is an ``HvolError`` that :mod:`smart_app.errors` turns into a Dutc
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from hvol_fhir.sealing.vaults import public_jwks
 from hvol_fhir.smart import public_jwks_json
 
 from . import browser
@@ -62,3 +64,17 @@ def callback() -> Response | tuple[str, int]:
 def jwks() -> Response:
     body, headers = public_jwks_json([state().key])
     return Response(body, headers=headers)
+
+
+@bp.get("/.well-known/hvol-keys.json")
+def organisation_keys() -> Response:
+    """Issue 12: the public halves of the organisation's membership-signing and transfer keys (current and
+    older ones, so a rotation has an overlap), for its authorization server and for sending organisations.
+    ``?iss=<FHIR base>`` picks the organisation when one app serves several (the demo)."""
+    iss = request.args.get("iss", "")
+    known = list(state().registry.issuers())
+    bases = [iss] if iss in known else known
+    body = json.dumps(public_jwks(state().vaults, bases))
+    return Response(
+        body, headers={"Content-Type": "application/jwk-set+json", "Cache-Control": "max-age=300"}
+    )

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import requests
+from joserfc.jwk import KeySet
 
 from hvol_fhir.errors import NotAllowed
 from hvol_fhir.smart import LaunchSession, RelaunchRequired, SmartLauncher, TokenRequestFailed, UnknownLaunch
@@ -77,8 +78,11 @@ class LaunchService:
         clock: Callable[[], float] = time.time,
         fhir_timeout: float = 10.0,
         refresh_margin: float = REFRESH_MARGIN,
+        membership_keys: Callable[[str], KeySet | None] = lambda _base: None,
     ) -> None:
         self.launcher = launcher
+        # The organisation's public signing keys per FHIR base: only signed memberships grant a role.
+        self.membership_keys = membership_keys
         self.store = store
         self.http = http or launcher.http
         self.today = today
@@ -137,7 +141,10 @@ class LaunchService:
             # A grant without these scopes cannot tell the role: regular staff, said on the page.
             log.info("role discovery incomplete launch=%s reason=%s", session.launch_id, type(exc).__name__)
             return RoleDecision("staff", "unknown"), name
-        return decide_role(user.reference, careteams, roles, self.today()), name
+        keys = self.membership_keys(session.fhir_base)
+        if keys is None:
+            log.warning("role discovery without keys launch=%s: no programme role", session.launch_id)
+        return decide_role(user.reference, careteams, roles, self.today(), keys=keys), name
 
     def _narrow(self, session: LaunchSession, decision: RoleDecision) -> tuple[LaunchSession, bool]:
         """Trade the broad first token for one with the role's scopes only (R107, R108)."""

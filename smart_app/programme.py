@@ -21,7 +21,10 @@ from flask import abort, current_app, g, request
 
 from hvol_fhir.ehr import EhrDown, FhirClient
 from hvol_fhir.errors import Conflict, HvolError, NotAllowed
+from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
+from hvol_fhir.sealing.codec import SealingCodec
+from hvol_fhir.sealing.keys import KeyRing, KeysUnavailable
 from hvol_fhir.smart import LaunchSession
 
 from . import browser
@@ -53,7 +56,24 @@ def now() -> datetime:
     return clock() if clock else datetime.now(UTC)
 
 
-def client_for(launch_id: str, sid: str, session: LaunchSession) -> FhirClient:
+def codec_for(fhir_base: str, role: str, user: str | None) -> SealingCodec:
+    """Issue 12: this role opens only its kinds of sealed content; the coordinator's CareTeam writes are
+    signed as hers. Without the organisation's keys nothing opens and every sealed write is refused."""
+    vaults = state().vaults
+    try:
+        ring: KeyRing | None = vaults.ring(fhir_base)
+        unavailable = None
+    except KeysUnavailable as exc:
+        ring, unavailable = None, exc
+    return SealingCodec(
+        ring,
+        access.sealed_kinds(role),
+        signer=user if access.may_sign_membership(role) else None,
+        unavailable=unavailable,
+    )
+
+
+def client_for(launch_id: str, sid: str, session: LaunchSession, role: str, user: str | None) -> FhirClient:
     service = state().service
 
     def refreshed(_rejected: str | None) -> str:
@@ -66,6 +86,7 @@ def client_for(launch_id: str, sid: str, session: LaunchSession) -> FhirClient:
         timeout=current_app.config["HVOL_FHIR_TIMEOUT"],
         counter=current_app.config.get("HVOL_ROUNDTRIP_COUNTER"),
         on_unauthorized=refreshed,
+        codec=codec_for(session.fhir_base, role, user),
     )
 
 
@@ -76,15 +97,16 @@ def ctx(launch_id: str) -> Ctx:
     view = service.view(launch_id)
     user = session.fhir_user.reference if session.fhir_user else None
     patient = f"Patient/{session.context.patient}" if session.context.patient else None
+    role = str(view.get("role") or STAFF)
     return Ctx(
         launch_id=launch_id,
         sid=sid,
         session=session,
-        role=str(view.get("role") or STAFF),
+        role=role,
         user=user,
         user_name=view.get("user_name"),
         patient=patient,
-        client=client_for(launch_id, sid, session),
+        client=client_for(launch_id, sid, session, role, user),
     )
 
 

@@ -27,7 +27,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from joserfc.jwk import KeySet
+
 from hvol_fhir.programme import codes
+from hvol_fhir.sealing import membership
 from hvol_fhir.smart import FEATURES, ROLE_FEATURES
 from hvol_fhir.terminology import cs_url
 
@@ -91,28 +94,35 @@ def _current(period: Mapping[str, Any] | None, today: dt.date) -> bool:
     return not end or dt.date.fromisoformat(str(end)[:10]) >= today
 
 
-def careteam_roles(careteams: Sequence[Mapping[str, Any]], user_ref: str, today: dt.date) -> set[str]:
-    """The user's current roles on the youth's active CareTeams."""
+def careteam_roles(
+    careteams: Sequence[Mapping[str, Any]], user_ref: str, today: dt.date, keys: KeySet | None
+) -> set[str]:
+    """The user's current roles on the youth's active CareTeams, as far as the app's signature covers them
+    (issue 12: a participant written into the CareTeam by hand grants nothing; ``keys`` None: no keys, no
+    role)."""
     roles: set[str] = set()
+    if keys is None:
+        return roles
     for team in careteams:
         if team.get("resourceType") != "CareTeam" or team.get("status") not in (None, "active"):
             continue
-        for participant in team.get("participant", []):
-            if _ref_matches(participant.get("member"), user_ref) and _current(
-                participant.get("period"), today
-            ):
-                roles |= _codes(participant.get("role", []))
+        for m in membership.verified_members(team, keys):
+            if m.role in APP_ROLE_FEATURES and _ref_matches({"reference": m.member}, user_ref):
+                if _current({"start": m.start, "end": m.end}, today):
+                    roles.add(m.role)
     return roles
 
 
-def is_coordinator(practitioner_roles: Sequence[Mapping[str, Any]], user_ref: str, today: dt.date) -> bool:
-    """An active organisation-wide PractitionerRole with the code ``coordinator``."""
-    return any(
+def is_coordinator(
+    practitioner_roles: Sequence[Mapping[str, Any]], user_ref: str, today: dt.date, keys: KeySet | None
+) -> bool:
+    """An active organisation-wide PractitionerRole with the code ``coordinator``, signed by the app."""
+    return keys is not None and any(
         pr.get("resourceType") == "PractitionerRole"
         and pr.get("active", True) is not False
         and _ref_matches(pr.get("practitioner"), user_ref)
         and _current(pr.get("period"), today)
-        and codes.ROLE_COORDINATOR in _codes(pr.get("code", []))
+        and codes.ROLE_COORDINATOR in membership.verified_role_codes(pr, keys)
         for pr in practitioner_roles
     )
 
@@ -122,13 +132,16 @@ def decide_role(
     careteams: Sequence[Mapping[str, Any]],
     practitioner_roles: Sequence[Mapping[str, Any]],
     today: dt.date,
+    *,
+    keys: KeySet | None,
 ) -> RoleDecision:
-    """Pure: the programme role of ``user_ref`` (``Practitioner/<id>``) for this youth."""
+    """Pure: the programme role of ``user_ref`` (``Practitioner/<id>``) for this youth, from memberships the
+    organisation's key (``keys``: its public signing keys) signed; None (keys unavailable) grants nothing."""
     if not user_ref:
         return RoleDecision(STAFF, "unknown")
-    if is_coordinator(practitioner_roles, user_ref, today):
+    if is_coordinator(practitioner_roles, user_ref, today, keys):
         return RoleDecision(codes.ROLE_COORDINATOR, "practitionerrole")
-    roles = careteam_roles(careteams, user_ref, today)
+    roles = careteam_roles(careteams, user_ref, today, keys)
     for role in PRECEDENCE:
         if role in roles:
             return RoleDecision(role, "careteam")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import IssuerRegistry
 from hvol_fhir.smart.keys import SigningKey
 
@@ -19,6 +20,7 @@ class AppState:
     registry: IssuerRegistry
     store: AppLaunchStore
     service: LaunchService
+    vaults: Vaults
 
 
 def state() -> AppState:

@@ -38,6 +38,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("fuzz_examples", "server_errors", "fuzz examples run / server errors (500)"),
     ("canary_places", "canary_hits", "places searched for canaries, tokens, BSNs / hits"),
     ("concurrent_saves", "concurrency_errors", "concurrent saves / wrong record counts"),
+    ("forgeries", "forgeries_accepted", "forged memberships and entries tried / accepted"),
     ("self_grants", "self_grants_accepted", "self-grant and forged-author writes tried / accepted"),
 )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import requests
 
@@ -67,6 +67,16 @@ def _same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}
 
 
+class Codec(Protocol):
+    """Turns resources on their way to the server (``encode``) and back (``decode``, also whole Bundles)."""
+
+    def encode(self, resource: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def encode_bundle(self, bundle: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def decode(self, resource: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
 class FhirClient:
     """One FHIR server, one identity. Safe to share between threads when ``auth`` and ``session`` are."""
 
@@ -82,9 +92,13 @@ class FhirClient:
         on_unauthorized: UnauthorizedHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        codec: Codec | None = None,
     ) -> None:
         check_transport(base_url, allow_loopback_http=True)  # a token never goes out over plain http
         self.base_url = base_url.rstrip("/")
+        # Sealing (hvol_fhir.sealing.codec): every resource sent is sealed, every one received is opened for
+        # the kinds the caller's role may read. None: the resources go and come as they are.
+        self.codec = codec
         self.transport = Transport(
             auth,
             session=session,
@@ -160,6 +174,7 @@ class FhirClient:
         Only a conditional create is retried after a lost answer; a plain one raises OutcomeUnknown then.
         """
         resource_type = _checked(resource.get("resourceType"), _TYPE, "type")
+        sent = self._encoded(resource)
         headers = {"Prefer": "return=representation"}
         if if_none_exist:
             headers["If-None-Exist"] = if_none_exist
@@ -168,11 +183,13 @@ class FhirClient:
             self._url(resource_type),
             resource_type=resource_type,
             repeatable=bool(if_none_exist),
-            body=resource,
+            body=sent,
             headers=headers,
         )
         self._raise_for_status(resp, conditional_create=bool(if_none_exist))
-        body = resp.body if resp.body and resp.body.get("resourceType") == resource_type else None
+        body = (
+            self._decoded(resp.body) if resp.body and resp.body.get("resourceType") == resource_type else None
+        )
         location = resp.location
         parsed = bundles.parse_reference(location) if location else None
         relative = (
@@ -202,7 +219,7 @@ class FhirClient:
             self._url(f"{resource_type}/{resource_id}"),
             resource_type=resource_type,
             repeatable="If-Match" in headers,
-            body=resource,
+            body=self._encoded(resource),
             headers=headers,
         )
         if resp.status in (409, 412):
@@ -214,7 +231,7 @@ class FhirClient:
             raise error
         self._raise_for_status(resp)
         if resp.body and resp.body.get("resourceType") == resource_type:
-            return resp.body
+            return self._decoded(resp.body)
         return self.read(resource_type, resource_id)  # the server sent no representation back
 
     def delete(self, resource_type: str, resource_id: str) -> None:
@@ -276,7 +293,7 @@ class FhirClient:
             self.base_url,
             resource_type="",
             repeatable=bundles.is_repeatable(bundle),
-            body=bundle,
+            body=self.codec.encode_bundle(bundle) if self.codec is not None else bundle,
             headers={"Prefer": "return=representation"},
         )
         self._raise_for_status(
@@ -315,8 +332,13 @@ class FhirClient:
             raise self._error(resp, **context)
         return resp
 
-    @staticmethod
-    def _expect(resp: FhirResponse, resource_type: str) -> dict[str, Any]:
+    def _expect(self, resp: FhirResponse, resource_type: str) -> dict[str, Any]:
         if resp.body is None or resp.body.get("resourceType") != resource_type:
             raise BadResponse(ehr_status=resp.status)
-        return resp.body
+        return self._decoded(resp.body)
+
+    def _decoded(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.codec.decode(body) if self.codec is not None else body
+
+    def _encoded(self, resource: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self.codec.encode(resource) if self.codec is not None else resource

@@ -17,7 +17,8 @@ from hvol_fhir.errors import InvalidInput, MissingElement
 from hvol_fhir.mapping import _fhir as f
 from hvol_fhir.privacy import labels
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.model import JournalEntry
+from hvol_fhir.programme.model import AUTHENTIC, BROKEN, UNVERIFIED, JournalEntry
+from hvol_fhir.sealing.codec import status_of as seal_status
 
 _KEYS = ("identifier", "basedOn", "status", "category", "subject", "encounter", "sent", "sender", "payload")
 
@@ -49,19 +50,33 @@ def to_fhir(entry: JournalEntry, *, care_team: str | None = None) -> Communicati
     return f.parse_as(Communication, _to_dict(entry, care_team))
 
 
+def _authenticity(data: f.Json) -> tuple[str, str | None]:
+    """From the seal status the sealing codec noted on reading (hvol_fhir.sealing.codec): only an entry that
+    opened under the app's key, bound to this author and time, is the named author's."""
+    status = seal_status(data) or ""
+    if status == "sealed":
+        return AUTHENTIC, None
+    if status.startswith("broken"):
+        return BROKEN, status.partition(":")[2] or "seal-broken"
+    return UNVERIFIED, None
+
+
 def from_fhir(model: Any) -> JournalEntry:
     data = f.as_dict("Communication", model)
     labels.require_full_label_set(data.get("meta"))
     based_on = f.need(data, "basedOn", "Communication")
-    payloads = f.need(data, "payload", "Communication")
-    if len(payloads) != 1:
-        raise InvalidInput("Een journaalverslag heeft precies één tekst.", field="Communication.payload")
-    text = payloads[0].get("contentString")
-    if not isinstance(text, str):
-        raise MissingElement(
-            "Het journaalverslag heeft geen leesbare tekst (versleuteld of een bijlage).",
-            field="Communication.payload[0].contentString",
-        )
+    authenticity, reason = _authenticity(data)
+    text = ""
+    if authenticity != BROKEN:
+        payloads = f.need(data, "payload", "Communication")
+        if len(payloads) != 1:
+            raise InvalidInput("Een journaalverslag heeft precies één tekst.", field="Communication.payload")
+        text = payloads[0].get("contentString")
+        if not isinstance(text, str):
+            raise MissingElement(
+                "Het journaalverslag heeft geen leesbare tekst (versleuteld of een bijlage).",
+                field="Communication.payload[0].contentString",
+            )
     encounter = data.get("encounter")
     return JournalEntry(
         identifier=f.identifier_value(data, "journal-entry", "Communication"),
@@ -73,6 +88,8 @@ def from_fhir(model: Any) -> JournalEntry:
         text=text,
         contact=f.ref_value(encounter, "Communication.encounter") if encounter else None,
         id=data.get("id"),
+        authenticity=authenticity,
+        broken_reason=reason,
     )
 
 

@@ -33,6 +33,27 @@ SHARE_PURPOSES_NL: Final = {
 }
 
 
+# Issue 12: which sealed kinds (hvol_fhir.sealing.fields) each role's app session opens. Everybody else
+# (mentor, regular staff) opens nothing: the card needs only what stays in the clear.
+SEALED_KINDS: Final[dict[str, frozenset[str]]] = {
+    c.ROLE_COORDINATOR: frozenset(
+        {"journal", "contact", "assessment", "traject", "disclosure", "availability"}
+    ),
+    c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure"}),
+    c.ROLE_COACH: frozenset({"journal", "contact", "availability"}),
+    c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject"}),
+}
+
+
+def sealed_kinds(role: str) -> frozenset[str]:
+    return SEALED_KINDS.get(role, frozenset())
+
+
+def may_sign_membership(role: str) -> bool:
+    """Only the coordinator makes or changes who belongs to the programme (the app signs it as her act)."""
+    return role == c.ROLE_COORDINATOR
+
+
 def may_read_journal(role: str) -> bool:
     return role in JOURNAL_READERS
 

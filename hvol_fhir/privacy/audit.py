@@ -65,3 +65,10 @@ def override(user: str, patient: str, entries: Iterable[str], at: datetime) -> J
 def denied(user: str, patient: str, at: datetime) -> Json:
     """A refused journal access (minor failure, outcome 4): who tried, for which youth."""
     return _event("search-type", user, patient, (), at, PURPOSE_ROUTINE, "4")
+
+
+def seal_failure(user: str, patient: str, entries: Iterable[str], at: datetime) -> Json:
+    """Issue 12: sealed entries that did not open (tampered, unknown key, bound elsewhere): a read with a
+    minor failure (outcome 4) naming the entries, so the coordinator can look into it. The reason codes stay
+    in the app's log; nothing of the content exists to record."""
+    return _event("read", user, patient, entries, at, PURPOSE_ROUTINE, "4")

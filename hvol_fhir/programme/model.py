@@ -196,6 +196,11 @@ class Contact:
         return utc(self.end) - utc(self.start)
 
 
+AUTHENTIC: Final = "app"
+UNVERIFIED: Final = "unverified"
+BROKEN: Final = "broken"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JournalEntry:
     """A buddy's contact journal entry or a coach's coaching journal entry (restricted Communication)."""
@@ -209,6 +214,15 @@ class JournalEntry:
     text: str = field(repr=False)  # never in logs or tracebacks
     contact: str | None = None
     id: str | None = None
+    # Issue 12: "app" = sealed by the app for this author and time (verified on reading); "unverified" = not
+    # written by the app (no seal: by hand, another app, or before the migration); "broken" = the seal does
+    # not open (`broken_reason` is the code), and `text` is empty.
+    authenticity: str = AUTHENTIC
+    broken_reason: str | None = None
+
+    @property
+    def written_by_app(self) -> bool:
+        return self.authenticity == AUTHENTIC
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "JournalEntry.identifier")
@@ -217,6 +231,10 @@ class JournalEntry:
         require_ref(self.author, "JournalEntry.author")
         require_code(c.JOURNAL_KIND, self.kind, "JournalEntry.kind")
         require_aware(self.written_at, "JournalEntry.written_at")
+        if self.authenticity not in (AUTHENTIC, UNVERIFIED, BROKEN):
+            raise InvalidInput("Onbekende herkomst van het verslag.", field="JournalEntry.authenticity")
+        if self.authenticity == BROKEN:
+            return  # nothing could be opened: there is no text to check
         require_text(
             self.text, "JournalEntry.text", max_chars=MAX_JOURNAL_CHARS, what_nl="Het journaalverslag"
         )

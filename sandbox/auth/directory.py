@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
+from joserfc.jwk import KeySet
 
 CARETEAM_ROLE_SYSTEM = "https://hvol-fhir.org/fhir/CodeSystem/careteam-role"
 BUDDY, COACH, COORDINATOR = "buddy", "coach", "coordinator"
@@ -288,8 +289,12 @@ class FhirDirectory:
         session: requests.Session | None = None,
         timeout: float = 10.0,
         today: Callable[[], dt.date] = dt.date.today,
+        membership_keys: Callable[[], KeySet | None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Issue 12: with the app's keys, only memberships it signed count (None: the pre-issue-12 behaviour,
+        # kept for directories without a programme app, e.g. unit tests of the launcher).
+        self._membership_keys = membership_keys
         self._token = token
         self._session = session or requests.Session()
         self._timeout = timeout
@@ -297,8 +302,9 @@ class FhirDirectory:
 
     def users(self) -> list[User]:
         practitioners = list(self._search("Practitioner", {}))
-        roles = list(self._search("PractitionerRole", {}))
-        careteams = list(self._search("CareTeam", {}))
+        roles, careteams = self._signed(
+            list(self._search("CareTeam", {})), list(self._search("PractitionerRole", {}))
+        )
         today = self._today()
         users = [user_from_fhir(p, roles, careteams, today) for p in practitioners]
         return sorted(users, key=lambda u: u.name)
@@ -308,9 +314,22 @@ class FhirDirectory:
         if practitioner is None:
             return None
         ref = f"Practitioner/{user_id}"
-        roles = list(self._search("PractitionerRole", {"practitioner": ref}))
-        careteams = list(self._search("CareTeam", {"participant": ref}))
+        roles, careteams = self._signed(
+            list(self._search("CareTeam", {"participant": ref})),
+            list(self._search("PractitionerRole", {"practitioner": ref})),
+        )
         return user_from_fhir(practitioner, roles, careteams, self._today())
+
+    def _signed(
+        self, careteams: list[dict[str, Any]], roles: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(roles, careteams), reduced to the signed memberships when the app's keys are configured."""
+        if self._membership_keys is None:
+            return roles, careteams
+        from sandbox.auth.signed import filter_directory
+
+        teams, kept = filter_directory(careteams, roles, self._membership_keys())
+        return kept, teams
 
     def youths(self) -> list[Youth]:
         return sorted((youth_from_fhir(p) for p in self._search("Patient", {})), key=lambda y: y.name)

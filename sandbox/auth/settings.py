@@ -26,6 +26,7 @@ from typing import Any
 
 from joserfc.jwk import RSAKey
 
+from sandbox.auth.signed import keys_from_vault
 from sandbox.tokens import TokenIssuer
 
 from .directory import Directory, FhirDirectory, InMemoryDirectory
@@ -163,8 +164,11 @@ def settings_from_dict(data: Mapping[str, Any], base_dir: Path = Path(".")) -> A
     if data.get("directory"):
         directory = InMemoryDirectory.from_dict(data["directory"])
     else:
+        vault = data.get("vault_file")
         directory = FhirDirectory(
-            str(data.get("directory_fhir_base") or fhir_base), lambda: token_issuer.admin_token(lifetime=300)
+            str(data.get("directory_fhir_base") or fhir_base),
+            lambda: token_issuer.admin_token(lifetime=300),
+            membership_keys=keys_from_vault(base_dir / str(vault)) if vault else None,
         )
     optional = {
         k: data[k]

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.integration.launch_support import Browser, RunningApp, ehr_launch
+from tests.sealing_support import journal_text
 
 MARKER_PREFIX = "GEHEIM-JOURNAAL-"
 
@@ -136,7 +137,7 @@ def journal_texts(org: Any, patient: str) -> list[str]:
         headers=headers,
         timeout=60,
     )
-    return [e["resource"]["payload"][0].get("contentString", "") for e in resp.json().get("entry", [])]
+    return [journal_text(org, e["resource"]) for e in resp.json().get("entry", [])]
 
 
 def resources_in(node: Any) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ def serve_app(org: Any, workdir: Path, **config: Any) -> Iterator[RunningApp]:
             "HVOL_ISSUERS": org.fhir_base,
             "HVOL_SANDBOX": True,
             "HVOL_KEY_FILE": str(workdir / "app-key.json"),
+            "HVOL_VAULT_FILES": {org.fhir_base: str(org.vault_file)},
             "HVOL_SESSION_STORE": "sqlite:///" + str(workdir / "sessions.sqlite3"),
             **config,
         }

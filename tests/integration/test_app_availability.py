@@ -6,6 +6,7 @@ they may, mentors and staff cannot write it even past CSRF, and a stale edit is 
 from __future__ import annotations
 
 import html
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import requests
 from hvol_fhir.mapping import availability as mapping
 from tests.integration.app_support import Page, launch, org_or_external, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
+from tests.sealing_support import opened
 
 pytestmark = pytest.mark.integration
 SID = "https://hvol-fhir.org/fhir/sid/"
@@ -51,7 +53,9 @@ def careplan(org: Any, ident: str) -> dict[str, Any]:
         timeout=60,
     )
     assert resp.status_code == 200, resp.text
-    return dict(resp.json()["entry"][0]["resource"])
+    raw = dict(resp.json()["entry"][0]["resource"])
+    assert "negen" not in json.dumps(raw) and "uur alleen" not in json.dumps(raw)  # notes sealed (issue 12)
+    return opened(org, raw)
 
 
 def form(page: Page, ident: str, note: str, **over: Any) -> dict[str, Any]:

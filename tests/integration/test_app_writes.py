@@ -7,6 +7,7 @@ token.
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from markupsafe import escape as jinja_escape
 from hvol_fhir.ehr import EhrDown
 from tests.integration.app_support import Page, journal_texts, launch, org_or_external, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
+from tests.sealing_support import journal_text
 
 pytestmark = pytest.mark.integration
 SID = "https://hvol-fhir.org/fhir/sid/"
@@ -185,7 +187,8 @@ def test_amend_keeps_history_and_a_stale_edit_shows_both_versions(
         0
     ]
     assert current["meta"]["versionId"] == "2"
-    assert current["payload"][0]["contentString"].endswith("Aanvulling een.")
+    assert "contentString" not in json.dumps(current)  # sealed at rest (issue 12)
+    assert journal_text(prog_org, current).endswith("Aanvulling een.")
 
 
 def test_coach_contact_and_planned_contact_are_written(buddy: tuple[Page, str], prog_org: Any) -> None:

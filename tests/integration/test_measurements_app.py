@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from hvol_fhir.measurements import questionnaire
+from hvol_fhir.sealing import membership
 from tests.integration.app_support import Page, launch, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
 
@@ -155,6 +156,8 @@ def buddy_on_closed_traject(measurement_org: Any) -> Iterator[tuple[str, str]]: 
         if any(c.get("code") == "buddy" for r in p.get("role", []) for c in r.get("coding", [])):
             p.get("period", {}).pop("end", None)
             buddy_id = p["member"]["reference"].split("/")[1]
+    # as the coordinator would change it in the app: signed (issue 12)
+    team = membership.sign_careteam(measurement_org.key_ring(), team, "Practitioner/hv-coordinator")
     assert requests.put(url, data=json.dumps(team), headers=headers, timeout=60).status_code == 200
     try:
         yield buddy_id, "hv-youth-10"

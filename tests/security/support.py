@@ -14,6 +14,7 @@ import requests
 from flask import Flask
 
 from tests.integration.app_support import Page
+from tests.sealing_support import opened
 
 
 @dataclass(frozen=True)
@@ -104,4 +105,5 @@ def count_marked(org: Any, kind: str, marker: str, patient: str) -> int:
     headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
     params = {"subject": f"Patient/{patient}", "_count": "200", "_sort": "-_lastUpdated"}
     body = requests.get(f"{org.fhir_base}/{kind}", params=params, headers=headers, timeout=120).json()
-    return sum(marker in str(e["resource"]) for e in body.get("entry", []))
+    # Opened with the organisation's keys: the server holds sealed content (issue 12).
+    return sum(marker in str(opened(org, e["resource"])) for e in body.get("entry", []))

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
 from tests.integration.app_support import traject_ident
+from tests.sealing_support import opened
 
 from .conftest import YOUTH, SecApp, canary, visible_text
 from .faultproxy import STANDARD_FAULTS, FaultProxy
@@ -157,7 +158,9 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
             again = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)
         assert again.status_code == 303, visible_text(again.text)[-400:]
     proof.add("fault_saves")
-    plan = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")
+    raw_plan = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}")
+    assert "youth-no-longer-needed" not in str(raw_plan)  # the closure reason is sealed (issue 12)
+    plan = opened(sec_app.org, raw_plan)
     history = ts.admin_get(sec_app.org, f"CarePlan/{careplan_id}/_history", _count="50")
     changes = int(plan["meta"]["versionId"]) - int(version)
     closed = plan["status"] == "completed" and "youth-no-longer-needed" in str(plan)

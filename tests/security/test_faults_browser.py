@@ -14,6 +14,7 @@ import pytest
 from tests.browser.conftest import chromium, launch_from_ehr
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
+from tests.sealing_support import opened
 
 from .conftest import SecApp
 from .faultproxy import FaultProxy
@@ -70,7 +71,7 @@ def test_coordinator_resends_a_closure_whose_answer_was_lost(
     resend.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
     phase = driver.find_element(By.CSS_SELECTOR, '[data-testid="phase"]').get_attribute("data-phase")
     proof.add("fault_saves")
-    plan = stored()
+    plan = opened(sec_app.org, stored())  # the closure reason is sealed (issue 12)
     changes = int(plan["meta"]["versionId"]) - int(version)
     if changes != 1:
         proof.found("lost" if changes == 0 else "duplicates", f"browser resend: {changes} CarePlan versions")

@@ -26,6 +26,7 @@ from hvol_fhir.smart.token import PrivateKeyJwt
 from tests.conftest_proof import Proof
 from tests.integration import transfer_support as ts
 from tests.integration.app_support import resources_in
+from tests.sealing_support import journal_text
 
 from .conftest import YOUTH, Canaries, SecApp
 from .support import ROLES, Role
@@ -71,12 +72,10 @@ def journal(org: Any, canaries: Canaries) -> Journal:
     assert comms and audits and consents
     others = audits + consents
     entry = next(c for c in comms if c.get("identifier"))
-    texts = tuple(
-        p["contentString"][:40]
-        for c in comms
-        for p in c.get("payload", [])
-        if len(p.get("contentString", "")) > 12
-    )
+    # The texts as the app opens them (issue 12: the server holds ciphertext), searched for in every answer.
+    plain = [journal_text(org, c) for c in comms]
+    texts = tuple(t[:40] for t in plain if len(t) > 12)
+    assert texts
     plan = _admin(org, f"CarePlan?subject=Patient/{YOUTH}")["entry"][0]["resource"]["id"]
     ids = tuple(c["id"] for c in comms) + tuple(others)
     return Journal(ids, audits[0], entry["id"], entry["identifier"][0]["value"], plan, texts)

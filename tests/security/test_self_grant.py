@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 import requests
 
+from hvol_fhir.sealing import membership
 from sandbox.org import Organisation
 from sandbox.tokens import JOURNAL_CLAIM, PROGRAMME_CLAIM
 from tests.integration.conftest import FhirClient
@@ -182,6 +183,12 @@ def _put(admin: FhirClient, resource: Json, created: list[str]) -> None:
 def world(org: Organisation) -> Iterator[World]:
     admin = FhirClient(org.fhir_base, org.admin_token())
     created: list[str] = []
+    ring = org.key_ring()  # the setup's memberships are signed as the app signs them (issue 12)
+
+    def signed(resource: Json) -> Json:
+        sign = membership.sign_careteam if resource["resourceType"] == "CareTeam" else membership.sign_role
+        return sign(ring, resource, f"Practitioner/{ids['coord']}")
+
     ids = {k: f"sg-{k}-{RUN}" for k in ("y", "z", "e", "staff", "gw", "buddy", "coach", "zbuddy", "coord")}
     for y in ("y", "z", "e"):
         _put(admin, patient(ids[y]), created)
@@ -195,7 +202,8 @@ def world(org: Organisation) -> Iterator[World]:
     }
     for key, code in roles.items():
         _put(admin, practitioner(ids[key]), created)
-        _put(admin, practitioner_role(f"{ids[key]}-role", ids[key], code), created)
+        role = practitioner_role(f"{ids[key]}-role", ids[key], code)
+        _put(admin, signed(role) if code else role, created)
     team_y = careteam(
         ids["y"],
         member(ids["coord"], "coordinator"),
@@ -203,8 +211,8 @@ def world(org: Organisation) -> Iterator[World]:
         member(ids["coach"], "coach", {"start": "2025-01-01"}),
         ct_id=f"sg-team-y-{RUN}",
     )
-    _put(admin, team_y, created)
-    _put(admin, careteam(ids["z"], member(ids["zbuddy"], "buddy"), ct_id=f"sg-team-z-{RUN}"), created)
+    _put(admin, signed(team_y), created)
+    _put(admin, signed(careteam(ids["z"], member(ids["zbuddy"], "buddy"), ct_id=f"sg-team-z-{RUN}")), created)
     yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
     ended = careteam(
         ids["e"],
@@ -212,7 +220,7 @@ def world(org: Organisation) -> Iterator[World]:
         member(ids["coach"], "coach", {"start": "2025-01-01", "end": yesterday}),
         ct_id=f"sg-team-e-{RUN}",
     )
-    _put(admin, ended, created)
+    _put(admin, signed(ended), created)
     w = World(
         org,
         admin,

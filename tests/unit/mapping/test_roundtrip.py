@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 
@@ -18,6 +19,7 @@ from hvol_fhir.mapping import (
 )
 from hvol_fhir.privacy import labels
 from hvol_fhir.programme.model import (
+    UNVERIFIED,
     CareTeam,
     ConsentGrant,
     Contact,
@@ -26,8 +28,12 @@ from hvol_fhir.programme.model import (
     Task,
     Traject,
 )
+from hvol_fhir.sealing.codec import SealingCodec
+from hvol_fhir.sealing.keys import generate as generate_ring
 
 from . import strategies as s
+
+CODEC = SealingCodec(generate_ring("roundtrip"), frozenset({"journal"}))
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -55,7 +61,12 @@ def test_contact(contact: Contact) -> None:
 def test_journal_entry(entry: JournalEntry) -> None:
     model = communication.to_fhir(entry, care_team="CareTeam/ct-1")
     assert labels.has_full_label_set(model.meta)
-    assert communication.from_fhir(_json(model)) == entry
+    # Through the sealing codec, as every app write and read goes: the same entry, and the app's own.
+    sealed = CODEC.encode(json.loads(_json(model)))
+    assert "contentString" not in json.dumps(sealed)
+    assert communication.from_fhir(CODEC.decode(sealed)) == entry
+    # Read without the codec's seal, the same text is no longer the named author's.
+    assert communication.from_fhir(_json(model)) == replace(entry, authenticity=UNVERIFIED)
 
 
 @SETTINGS

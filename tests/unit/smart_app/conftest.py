@@ -23,6 +23,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
+from hvol_fhir import terminology as t
+from hvol_fhir.sealing import keys as vault
+from hvol_fhir.sealing import membership
+from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import load_signing_key
 from sandbox.auth import make_auth_server
 from sandbox.auth.directory import COORDINATOR
@@ -191,21 +195,27 @@ class FakeFhir:
             team = {
                 "resourceType": "CareTeam",
                 "id": f"ct-{pid}",
+                "identifier": [{"system": t.sid("careteam"), "value": f"ct-{pid}"}],
                 "status": "active",
                 "subject": {"reference": f"Patient/{pid}"},
                 "participant": members,
             }
-            return _bundle([team] if members else [])
+            # memberships as the app writes them: signed by the coordinator (issue 12)
+            return _bundle([membership.sign_careteam(RING, team, "Practitioner/c")] if members else [])
         if rtype == "PractitionerRole":
             ref = query.get("practitioner", "")
             roles = [
-                {
-                    "resourceType": "PractitionerRole",
-                    "id": f"{u.id}-role",
-                    "active": True,
-                    "practitioner": {"reference": u.fhir_user},
-                    "code": [_role(COORDINATOR)],
-                }
+                membership.sign_role(
+                    RING,
+                    {
+                        "resourceType": "PractitionerRole",
+                        "id": f"{u.id}-role",
+                        "active": True,
+                        "practitioner": {"reference": u.fhir_user},
+                        "code": [_role(COORDINATOR)],
+                    },
+                    "Practitioner/c",
+                )
                 for u in d.users()
                 if u.coordinator and u.fhir_user == ref
             ]
@@ -275,6 +285,20 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+RING = vault.generate("unit")  # the organisation's key ring in these tests
+
+
+@dataclass
+class MemoryKeyStore:
+    ring: vault.KeyRing
+
+    def load(self) -> vault.KeyRing:
+        return self.ring
+
+    def save(self, ring: vault.KeyRing) -> None:
+        self.ring = ring
+
+
 def make_app(
     key: Any, tmp_path: Path, clock: FakeClock, store: AppLaunchStore | None = None, **overrides: Any
 ) -> Flask:
@@ -287,6 +311,7 @@ def make_app(
         "HVOL_STORE": store or MemoryAppStore(clock),
         "HVOL_CLOCK": clock,
         "HVOL_KEY_FILE": str(tmp_path / "unused-key.json"),
+        "HVOL_VAULTS": Vaults({FHIR_BASE: MemoryKeyStore(RING)}),
         **overrides,
     }
     return create_app(config)

@@ -7,12 +7,18 @@ from typing import Any
 
 import pytest
 
+from hvol_fhir import terminology as t
+from hvol_fhir.sealing import keys as vault
+from hvol_fhir.sealing import membership
 from hvol_fhir.smart.scopes import build_request
 from smart_app.launches import narrowing_candidates
 from smart_app.roles import APP_ROLE_FEATURES, CARETEAM_ROLE_SYSTEM, UNION_FEATURES, age_on, decide_role
 
 TODAY = dt.date(2026, 6, 1)
 ME = "Practitioner/me"
+COORDINATOR = "Practitioner/the-coordinator"
+RING = vault.generate("test")
+KEYS = membership.verification_keys(RING)
 
 
 def _coding(code: str) -> list[dict[str, Any]]:
@@ -20,7 +26,18 @@ def _coding(code: str) -> list[dict[str, Any]]:
 
 
 def _team(*participants: dict[str, Any], status: str = "active") -> dict[str, Any]:
-    return {"resourceType": "CareTeam", "status": status, "participant": list(participants)}
+    return {
+        "resourceType": "CareTeam",
+        "status": status,
+        "identifier": [{"system": t.sid("careteam"), "value": "team-1"}],
+        "subject": {"reference": "Patient/youth-1"},
+        "participant": list(participants),
+    }
+
+
+def _signed(resources: list[dict[str, Any]], ring: vault.KeyRing = RING) -> list[dict[str, Any]]:
+    sign = {"CareTeam": membership.sign_careteam, "PractitionerRole": membership.sign_role}
+    return [sign[r["resourceType"]](ring, r, COORDINATOR) for r in resources]
 
 
 def _member(ref: str, code: str, **period: str) -> dict[str, Any]:
@@ -57,12 +74,55 @@ def _coordinator_role(ref: str = ME, active: bool = True) -> dict[str, Any]:
     ],
 )
 def test_decide_role(teams: list[Any], roles: list[Any], expected: tuple[str, str]) -> None:
-    decision = decide_role(ME, teams, roles, TODAY)
+    decision = decide_role(ME, _signed(teams), _signed(roles), TODAY, keys=KEYS)
     assert (decision.role, decision.source) == expected
 
 
 def test_no_fhir_user_means_unknown_staff() -> None:
-    assert decide_role(None, [_team(_member(ME, "buddy"))], [], TODAY).role == "staff"
+    assert decide_role(None, _signed([_team(_member(ME, "buddy"))]), [], TODAY, keys=KEYS).role == "staff"
+
+
+def _self_grants() -> list[tuple[str, list[Any], list[Any]]]:
+    """Every way a staff member with write access to the EHR can try to give herself a programme role."""
+    signed_team = _signed([_team(_member("Practitioner/buddy", "buddy"))])[0]
+    added = {**signed_team, "participant": [*signed_team["participant"], _member(ME, "buddy")]}
+    swapped = {**signed_team, "participant": [_member(ME, "buddy")]}
+    widened = _signed([_team(_member(ME, "mentor"))])[0]
+    widened = {**widened, "participant": [_member(ME, "coordinator")]}
+    reopened = _signed([_team(_member(ME, "buddy", end="2026-01-01"))])[0]
+    reopened = {**reopened, "participant": [_member(ME, "buddy")]}
+    other_youth = {**_signed([_team(_member(ME, "buddy"))])[0], "subject": {"reference": "Patient/other"}}
+    copied_sig = {**_team(_member(ME, "buddy")), "extension": signed_team["extension"]}
+    role = _signed([_coordinator_role("Practitioner/someone-else")])[0]
+    stolen_role = {**role, "practitioner": {"reference": ME}}
+    return [
+        ("unsigned CareTeam", [_team(_member(ME, "buddy"))], []),
+        ("unsigned coordinator role", [], [_coordinator_role()]),
+        ("added to a signed team", [added], []),
+        ("swapped into a signed team", [swapped], []),
+        ("mentor made coordinator", [widened], []),
+        ("ended membership reopened", [reopened], []),
+        ("signed team moved to another youth", [other_youth], []),
+        ("signature copied to a new team", [copied_sig], []),
+        ("coordinator role taken over", [], [stolen_role]),
+        ("signed by another key", _signed([_team(_member(ME, "buddy"))], vault.generate("x")), []),
+        ("role signed by another key", [], _signed([_coordinator_role()], vault.generate("x"))),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("what", "teams", "roles"), _self_grants(), ids=lambda x: x if isinstance(x, str) else ""
+)
+def test_a_membership_not_signed_by_the_app_grants_nothing(
+    what: str, teams: list[Any], roles: list[Any]
+) -> None:
+    decision = decide_role(ME, teams, roles, TODAY, keys=KEYS)
+    assert decision.role == "staff", what
+
+
+def test_without_keys_nobody_gets_a_programme_role() -> None:
+    teams = _signed([_team(_member(ME, "buddy"))])
+    assert decide_role(ME, teams, _signed([_coordinator_role()]), TODAY, keys=None).role == "staff"
 
 
 def test_mentor_gets_the_programme_card_only() -> None:

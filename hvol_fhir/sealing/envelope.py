@@ -1,0 +1,149 @@
+"""Seal and open one piece of confidential JSON: a compact JWE (RFC 7516), ``dir`` + ``A256GCM``.
+
+The protected header is the GCM's associated data, so everything in it is authenticated: the key id and the
+:class:`Binding` (the youth, the resource's kind and identifier, and for a journal entry its author and
+time). After opening, the binding is compared with the resource the ciphertext sits in, so a ciphertext
+copied into another youth's record or another entry does not open, and an entry whose author or time was
+changed in the clear no longer verifies. Only the app holds the key, so an envelope that opens was written by
+the app: this is the entry's authorship seal, at 34 µs an entry instead of a public-key signature
+(../shared/reference/sealing.md). The header is readable (base64url): it holds only references and
+identifiers the resource already carries in the clear, never names or text.
+
+An envelope that another organisation sealed to our published ``wrap`` key (a transfer) uses
+``ECDH-ES+A256KW`` instead; :func:`open_json` accepts both and picks the key by ``kid``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.registry import HeaderParameter
+
+from hvol_fhir.errors import HvolError
+
+from .keys import KeyRing
+
+MEDIA_TYPE: Final = "application/jose"
+ALG_DIR: Final = "dir"
+ALG_WRAP: Final = "ECDH-ES+A256KW"
+ENC: Final = "A256GCM"
+HEADER: Final = "hvol"
+VERSION: Final = 1
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a sealed value belongs. ``patient``: the youth's reference as the resource holds it;
+    ``kind``: the resource type and what part of it (``Communication.payload``); ``identifier``: the
+    resource's business identifier (``system|value``); ``author`` and ``time``: for a journal entry."""
+
+    patient: str
+    kind: str
+    identifier: str
+    author: str = ""
+    time: str = ""
+
+    def header(self) -> dict[str, Any]:
+        return {"v": VERSION, **{k: v for k, v in asdict(self).items() if v}}
+
+
+class SealBroken(HvolError):
+    """A sealed value does not open: tampered, another key, or bound to another youth or entry.
+
+    ``reason`` is a short Dutch phrase for the coordinator; it never holds content."""
+
+    default_code = "seal-broken"
+    default_status = 422
+    issue_type = "security"
+
+    def __init__(self, reason: str, *, code: str = "seal-broken") -> None:
+        super().__init__(f"Kan niet worden geopend: {reason}.", code=code)
+        self.reason = reason
+
+
+def _binding_param(value: Any) -> None:
+    if not isinstance(value, dict) or value.get("v") != VERSION:
+        raise ValueError("bad hvol binding")
+    if not all(isinstance(v, (str, int)) for v in value.values()):
+        raise ValueError("bad hvol binding")
+
+
+_REGISTRY: Final = jwe.JWERegistry(
+    header_registry={HEADER: HeaderParameter("hvol-fhir binding", _binding_param, required=True)},
+    algorithms=[ALG_DIR, ALG_WRAP, ENC],
+)
+
+
+def seal_json(ring: KeyRing, value: Any, binding: Binding) -> str:
+    """``value`` (any JSON) sealed under the ring's current sealing key."""
+    key = ring.current("seal")
+    header = {"alg": ALG_DIR, "enc": ENC, "kid": key.kid, "cty": "json", HEADER: binding.header()}
+    plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return jwe.encrypt_compact(header, plaintext, key, registry=_REGISTRY)
+
+
+def seal_to(public_key: Any, value: Any, binding: Binding) -> str:
+    """``value`` sealed to another organisation's published ``wrap`` key (a transfer)."""
+    header = {"alg": ALG_WRAP, "enc": ENC, "kid": public_key.kid, "cty": "json", HEADER: binding.header()}
+    plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return jwe.encrypt_compact(header, plaintext, public_key, registry=_REGISTRY)
+
+
+def peek_header(token: str) -> dict[str, Any]:
+    """The protected header of an envelope, NOT verified (to route it; :func:`open_json` verifies)."""
+    try:
+        header = json.loads(_b64decode(token.split(".", 1)[0]))
+    except (ValueError, IndexError, UnicodeDecodeError, binascii.Error):
+        return {}
+    return header if isinstance(header, dict) else {}
+
+
+def peek_kid(token: str) -> str | None:
+    """The key id of an envelope (to count what a re-seal still has to move); None if not an envelope."""
+    kid = peek_header(token).get("kid")
+    return kid if isinstance(kid, str) else None
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def open_json(ring: KeyRing, token: Any, expected: Binding) -> Any:
+    """The sealed value, or :class:`SealBroken` with the reason (never with content)."""
+    if not isinstance(token, str) or token.count(".") != 4:
+        raise SealBroken("dit is geen verzegelde inhoud", code="seal-malformed")
+    kid = peek_kid(token)
+    if kid is None:
+        raise SealBroken("dit is geen verzegelde inhoud", code="seal-malformed")
+    key = ring.find("seal", kid) or ring.find("wrap", kid)
+    if key is None:
+        raise SealBroken("verzegeld met een onbekende sleutel", code="seal-unknown-key")
+    try:
+        opened = jwe.decrypt_compact(token, key, registry=_REGISTRY)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise SealBroken("de verzegeling is beschadigd of gewijzigd", code="seal-tampered") from exc
+    protected = opened.protected
+    if protected.get("alg") == ALG_DIR and not ring.find("seal", kid):
+        raise SealBroken("verzegeld met een onbekende sleutel", code="seal-unknown-key")
+    _check_binding(protected.get(HEADER) or {}, expected)
+    try:
+        return json.loads(opened.plaintext or b"null")
+    except ValueError as exc:
+        raise SealBroken("de verzegelde inhoud is beschadigd", code="seal-tampered") from exc
+
+
+def _check_binding(found: Mapping[str, Any], expected: Binding) -> None:
+    want = expected.header()
+    if found.get("patient") != want.get("patient"):
+        raise SealBroken("hoort bij een andere jongere", code="seal-other-youth")
+    if found.get("kind") != want.get("kind") or found.get("identifier") != want.get("identifier"):
+        raise SealBroken("hoort bij een ander verslag of gegeven", code="seal-other-entry")
+    if found.get("author", "") != want.get("author", "") or found.get("time", "") != want.get("time", ""):
+        raise SealBroken("schrijver of tijdstip komt niet overeen met wat de app schreef", code="seal-author")
