@@ -3,7 +3,7 @@
 ``create_app(test_config=None)``: defaults, then ``$HVOL_CONFIG`` and ``HVOL_*`` environment variables (or the
 test config instead), then the key, the issuer allowlist, the session store and the blueprints.
 Test configs may also pass objects: ``HVOL_SIGNING_KEY``, ``HVOL_STORE`` (an ``AppLaunchStore``),
-``HVOL_HTTP`` (a ``requests.Session``), ``HVOL_CLOCK`` and ``HVOL_TODAY``.
+``HVOL_HTTP`` (a ``requests.Session``), ``HVOL_CLOCK``, ``HVOL_TODAY`` and ``HVOL_PREVIOUS_SIGNING_KEY``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,17 @@ from werkzeug.wrappers import Response
 from hvol_fhir.smart import SmartLauncher
 
 from . import access_log, errors
-from .config import DEFAULTS, build_registry, build_vaults, from_environment, load_or_create_key, normalise
+from .config import (
+    DEFAULTS,
+    build_registry,
+    build_vaults,
+    frame_ancestors,
+    from_environment,
+    load_or_create_key,
+    load_previous_key,
+    normalise,
+    previous_key_path,
+)
 from .i18n import _
 from .launches import LaunchService
 from .programme import check_csrf, save_outcome
@@ -37,8 +47,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(normalise(app.config))
     app.config.setdefault("HVOL_TODAY", dt.date.today)
 
-    key = app.config.get("HVOL_SIGNING_KEY") or load_or_create_key(
-        Path(app.config["HVOL_KEY_FILE"] or Path(app.instance_path) / "app-key.json")
+    ancestors = frame_ancestors(app.config)  # refuses to start without an explicit list outside the sandbox
+    key_path = Path(app.config["HVOL_KEY_FILE"] or Path(app.instance_path) / "app-key.json")
+    key = app.config.get("HVOL_SIGNING_KEY") or load_or_create_key(key_path)
+    previous = app.config.get("HVOL_PREVIOUS_SIGNING_KEY") or load_previous_key(
+        previous_key_path(app.config, key_path)
     )
     registry = build_registry(app.config, key)
     clock = app.config.get("HVOL_CLOCK") or time.time
@@ -55,9 +68,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         today=app.config["HVOL_TODAY"],
         clock=clock,
         fhir_timeout=app.config["HVOL_FHIR_TIMEOUT"],
+        journal_idle=60.0 * app.config["HVOL_JOURNAL_IDLE_MINUTES"],
         membership_keys=vaults.membership_keys,
     )
-    app.extensions["hvol"] = AppState(key=key, registry=registry, store=store, service=service, vaults=vaults)
+    app.extensions["hvol"] = AppState(
+        key=key,
+        registry=registry,
+        store=store,
+        service=service,
+        vaults=vaults,
+        previous_keys=(previous,) if previous is not None and previous.kid != key.kid else (),
+    )
 
     app.jinja_env.globals["_"] = _
     app.jinja_env.globals["save_outcome"] = save_outcome
@@ -104,7 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
-            f"frame-ancestors {app.config['HVOL_FRAME_ANCESTORS']}"
+            f"frame-ancestors {ancestors}"
         )
         return response
 

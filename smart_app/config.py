@@ -8,7 +8,12 @@ JSON file named by ``$HVOL_CONFIG``, then ``HVOL_*`` environment variables, then
 issuers with their own registration::
 
     {"iss": "https://ehr.example.org/fhir", "client_id": "abc", "auth": "client_secret_basic",
-     "client_secret_env": "EHR_SECRET", "scope_syntax": "v1", "name": "Voorbeeldzorg"}
+     "client_secret_env": "EHR_SECRET", "basic_encoding": "form", "scope_syntax": "v1",
+     "name": "Voorbeeldzorg"}
+
+``basic_encoding``: ``form`` (RFC 6749 §2.3.1, default) or ``plain`` for servers that do not form-decode.
+``HVOL_FRAME_ANCESTORS`` is required outside sandbox/test mode (:func:`frame_ancestors`);
+``HVOL_JOURNAL_IDLE_MINUTES`` (default 30) ends an idle launch with journal access.
 
 Plain-http issuers are accepted only on a loopback host and only with ``HVOL_SANDBOX`` (the library checks).
 The private key is generated once into ``HVOL_KEY_FILE`` (mode 0600) when it does not exist yet, and its
@@ -53,11 +58,16 @@ DEFAULTS: dict[str, Any] = {
     "HVOL_VAULT_FILES": {},  # {FHIR base: key file}: an app that serves several organisations (the demo)
     "HVOL_SESSION_STORE": "",  # sqlite:///path, redis://host:port/db or memory; default: instance sqlite
     "HVOL_STANDALONE_ISSUER": "",  # default: the first issuer
-    "HVOL_FRAME_ANCESTORS": "*",  # which EHR origins may frame the app (CSP frame-ancestors)
+    # Which EHR origins may frame the app (CSP frame-ancestors): required outside sandbox/test mode.
+    "HVOL_FRAME_ANCESTORS": "",
+    "HVOL_PREVIOUS_KEY_FILE": "",  # default: <key file>.previous.json when it exists (published, not used)
+    "HVOL_JOURNAL_IDLE_MINUTES": 30.0,  # a journal page after this long without a request: relaunch
     "HVOL_FHIR_TIMEOUT": 10.0,
     "HVOL_TRANSFER_TIMEOUT": 120.0,  # a transfer is one Bundle of up to a few thousand entries
-    # The browser-session cookie (Flask's own setting names; the cookie holds only an opaque id).
-    "SESSION_COOKIE_NAME": "hvol_sid",
+    # The browser-session cookie (Flask's own setting names; the cookie holds only an opaque id). Empty name:
+    # ``__Host-hvol_sid`` when the app runs on https with Secure cookies (no Domain, Path=/, so no sibling
+    # host can set or shadow it), plain ``hvol_sid`` otherwise (the http sandbox and tests).
+    "SESSION_COOKIE_NAME": "",
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "None",
@@ -104,8 +114,54 @@ def normalise(config: Mapping[str, Any]) -> dict[str, Any]:
     out["HVOL_ISSUERS"] = list(issuers)
     out["HVOL_APP_URL"] = str(out["HVOL_APP_URL"]).rstrip("/")
     out["HVOL_FHIR_TIMEOUT"] = float(out["HVOL_FHIR_TIMEOUT"])
+    out["HVOL_JOURNAL_IDLE_MINUTES"] = float(out.get("HVOL_JOURNAL_IDLE_MINUTES") or 30.0)
+    if not out.get("SESSION_COOKIE_NAME"):
+        out["SESSION_COOKIE_NAME"] = cookie_name(out["HVOL_APP_URL"], bool(out.get("SESSION_COOKIE_SECURE")))
     out["HVOL_TRANSFER_TIMEOUT"] = float(out["HVOL_TRANSFER_TIMEOUT"])
     return out
+
+
+def cookie_name(app_url: str, secure: bool) -> str:
+    """``__Host-`` where browsers accept it: an https app with Secure cookies (RFC 6265bis §4.1.3.2)."""
+    return "__Host-hvol_sid" if secure and app_url.startswith("https://") else "hvol_sid"
+
+
+def frame_ancestors(config: Mapping[str, Any]) -> str:
+    """The CSP ``frame-ancestors`` list; outside sandbox/test mode an explicit list of origins is required.
+
+    ``*`` (or nothing) would let any site frame the journal pages (clickjacking); the sandbox and the tests
+    run the launcher on a loopback origin and may keep ``*``."""
+    value = " ".join(str(config.get("HVOL_FRAME_ANCESTORS") or "").replace(",", " ").split())
+    relaxed = bool(config.get("HVOL_SANDBOX")) or bool(config.get("TESTING"))
+    if relaxed:
+        return value or "*"
+    if not value or "*" in value.split():
+        raise ConfigurationError(
+            "HVOL_FRAME_ANCESTORS must list the EHR origins that may frame the app "
+            "(e.g. 'https://ehr.example.org'); '*' and an empty value are refused outside the sandbox"
+        )
+    return value
+
+
+def previous_key_path(config: Mapping[str, Any], key_path: Path) -> Path:
+    explicit = str(config.get("HVOL_PREVIOUS_KEY_FILE") or "")
+    return Path(explicit) if explicit else key_path.with_name(key_path.stem + ".previous.json")
+
+
+def load_previous_key(path: Path) -> SigningKey | None:
+    """The key rotated out last: its public half stays in the JWK Set so EHRs that cached it still verify
+    assertions signed just before the rotation (overlap); it never signs anything."""
+    return load_signing_key(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def rotate_key(path: Path, previous: Path | None = None) -> SigningKey:
+    """Key rotation: the current key becomes the previous one (still published), a new one is made.
+
+    ``python -m smart_app.config rotate-key [key file]``; restart the app afterwards."""
+    previous = previous or path.with_name(path.stem + ".previous.json")
+    if path.exists():
+        os.replace(path, previous)
+    return load_or_create_key(path)
 
 
 def load_or_create_key(path: Path) -> SigningKey:
@@ -128,7 +184,10 @@ def _client_auth(entry: Mapping[str, Any], client_id: str, key: SigningKey) -> A
         secret = entry.get("client_secret") or os.environ.get(str(entry.get("client_secret_env", "")), "")
         if not secret:
             raise ConfigurationError(f"issuer {entry.get('iss')}: client_secret_basic without a secret")
-        return ClientSecretBasic(client_id, secret)
+        encoding = str(entry.get("basic_encoding") or "form")
+        if encoding not in ("form", "plain"):
+            raise ConfigurationError(f"issuer {entry.get('iss')}: basic_encoding must be 'form' or 'plain'")
+        return ClientSecretBasic(client_id, secret, "plain" if encoding == "plain" else "form")
     raise ConfigurationError(f"issuer {entry.get('iss')}: unknown client authentication {method!r}")
 
 
@@ -168,3 +227,15 @@ def build_registry(config: Mapping[str, Any], key: SigningKey) -> IssuerRegistry
             )
         )
     return IssuerRegistry(registrations, sandbox=bool(config["HVOL_SANDBOX"]))
+
+
+if __name__ == "__main__":  # pragma: no cover - operator command
+    import sys
+
+    if len(sys.argv) >= 2 and sys.argv[1] == "rotate-key":
+        target = Path(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("HVOL_KEY_FILE", "app-key.json"))
+        new_key = rotate_key(target)
+        print(f"nieuwe sleutel {new_key.kid} in {target}; de vorige blijft gepubliceerd")
+    else:
+        print("gebruik: python -m smart_app.config rotate-key [sleutelbestand]", file=sys.stderr)
+        sys.exit(2)

@@ -56,13 +56,15 @@ def callback() -> Response | tuple[str, int]:
             log.info("launch callback without session cookie: cookies blocked kind=%s", pending.kind)
             new_tab = url_for("launch.standalone_launch", iss=pending.iss)
             return render_template("launch/cookies_blocked.html", new_tab_url=new_tab), 400
-    session = state().service.complete(request.args, sid or "")
-    return redirect(url_for("home.index", launch_id=session.launch_id), 303)
+    session, new_sid = state().service.complete(request.args, sid or "")
+    # A new browser-session id at every completed launch (fixation): the old one is dead from here on.
+    return browser.remember(redirect(url_for("home.index", launch_id=session.launch_id), 303), new_sid)
 
 
 @bp.get(JWKS_PATH)
 def jwks() -> Response:
-    body, headers = public_jwks_json([state().key])
+    # The previous key too, so EHRs that cached the JWK Set verify across a rotation (overlap).
+    body, headers = public_jwks_json([state().key, *state().previous_keys])
     return Response(body, headers=headers)
 
 

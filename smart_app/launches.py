@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -19,23 +20,47 @@ import requests
 from joserfc.jwk import KeySet
 
 from hvol_fhir.errors import NotAllowed
-from hvol_fhir.smart import LaunchSession, RelaunchRequired, SmartLauncher, TokenRequestFailed, UnknownLaunch
+from hvol_fhir.smart import (
+    LaunchSession,
+    NarrowingFailed,
+    RelaunchRequired,
+    SessionIdle,
+    SmartLauncher,
+    TokenRequestFailed,
+    UnknownLaunch,
+)
 from hvol_fhir.smart import token as tokens
+from hvol_fhir.smart.logsafe import escaped
 from hvol_fhir.smart.scopes import (
-    Permission,
     ScopeRequest,
+    as_permission,
     build_request,
     compare,
+    covered_by,
     granted_scopes,
     parse_resource_scope,
+    wider_than,
 )
 
 from .fhir import FhirReader, TokenRejected
 from .roles import UNION_FEATURES, RoleDecision, decide_role, display_name
-from .sessions import AppLaunchStore
+from .sessions import BROWSER_TTL, AppLaunchStore, browser_key, new_browser_record
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 60.0
+JOURNAL_IDLE = 30 * 60.0  # seconds without a request after which a launch with journal access ends
+TOUCH_EVERY = 20.0  # write "last seen" at most this often (a store write per page otherwise)
+EARLIER_IDS = 4  # rotated-away ids a browser record remembers, for launches begun before the rotation
+
+
+def user_key(session: LaunchSession) -> str | None:
+    """Who a launch's user is, for "same user in this browser?": the FHIR server plus her fhirUser, or the
+    id_token's ``sub`` when identity is off. ``None`` when the EHR named nobody: she is nobody's equal."""
+    if session.fhir_user is not None:
+        return f"{session.fhir_base}|{session.fhir_user.reference}"
+    if session.id_token_sub:
+        return f"{session.fhir_base}|sub:{session.id_token_sub}"
+    return None
 
 
 def narrowing_candidates(wanted: tuple[str, ...], granted: list[str]) -> list[tuple[str, ...]]:
@@ -53,9 +78,12 @@ def narrowing_candidates(wanted: tuple[str, ...], granted: list[str]) -> list[tu
         if scope in granted or need is None:
             covering.append(scope)
             continue
-        perm = Permission(need.context, need.resource, "".join(sorted(need.letters)))
+        perm = as_permission(need)
         covering.extend(g for g, p in parsed if p is not None and p.covers(perm) and g not in covering)
-    candidates = [tuple(wanted), tuple(dict.fromkeys(s for s in covering if s in granted or s in wanted))]
+    # R108: a refresh may only ask for a subset of the grant. What the grant does not cover is left out (the
+    # features needing it go off); asking for it anyway would be a request to widen the grant.
+    own = tuple(s for s in wanted if covered_by(s, granted))
+    candidates = [own, tuple(dict.fromkeys(s for s in covering if s in granted))]
     return [c for i, c in enumerate(candidates) if c and c not in candidates[:i]]
 
 
@@ -78,6 +106,7 @@ class LaunchService:
         clock: Callable[[], float] = time.time,
         fhir_timeout: float = 10.0,
         refresh_margin: float = REFRESH_MARGIN,
+        journal_idle: float = JOURNAL_IDLE,
         membership_keys: Callable[[str], KeySet | None] = lambda _base: None,
     ) -> None:
         self.launcher = launcher
@@ -89,6 +118,7 @@ class LaunchService:
         self.clock = clock
         self.fhir_timeout = fhir_timeout
         self.refresh_margin = refresh_margin
+        self.journal_idle = journal_idle
 
     # --- starting and finishing a launch ------------------------------------------------------------------
 
@@ -100,15 +130,33 @@ class LaunchService:
         url, _ = self.launcher.begin_standalone(iss, session_id, features=UNION_FEATURES)
         return url
 
-    def complete(self, params: Mapping[str, str], session_id: str) -> LaunchSession:
-        session = self.launcher.complete_launch(params, session_id)
+    def new_browser(self) -> str:
+        """Issue a browser-session id and keep its record: only ids issued here are ever accepted."""
+        sid = secrets.token_urlsafe(32)
+        self.store.put_browser(browser_key(sid), new_browser_record(), BROWSER_TTL)
+        return sid
+
+    def browser(self, session_id: str) -> dict[str, Any] | None:
+        return self.store.get_browser(browser_key(session_id)) if session_id else None
+
+    def complete(self, params: Mapping[str, str], session_id: str) -> tuple[LaunchSession, str]:
+        """Finish the launch, decide the role, narrow the grant, and rotate the browser-session id.
+
+        Returns the launch and the browser's *new* session id (the caller sets it as the cookie)."""
+        record = self.browser(session_id)
+        if record is None:
+            session_id = ""  # an id the app did not issue (or rotated away) binds nothing
+        earlier = tuple(record.get("previous") or ()) if record else ()
+        session = self.launcher.complete_launch(params, session_id, earlier_ids=earlier)
         decision, user_name = self._discover(session)
         session, narrowed = self._narrow(session, decision)
+        session, new_sid = self._rotate(session, session_id, record)
         view = {
             "role": decision.role,
             "role_source": decision.source,
             "user_name": user_name,
             "narrowed": narrowed,
+            "last_seen": self.clock(),
         }
         self.store.put_view(session.launch_id, view, self.launcher.session_ttl)
         log.info(
@@ -118,7 +166,42 @@ class LaunchService:
             decision.source,
             narrowed,
         )
-        return session
+        return session, new_sid
+
+    def _rotate(
+        self, session: LaunchSession, old_sid: str, record: dict[str, Any] | None
+    ) -> tuple[LaunchSession, str]:
+        """A new browser-session id at every callback (fixation, cause 6). Earlier launches in this browser
+        move to it when they are the same user's; a different user (or an unknown one) ends them all."""
+        user = user_key(session)
+        old = record or new_browser_record()
+        same_user = user is not None and old.get("user") == user
+        new_sid = secrets.token_urlsafe(32)
+        kept: list[str] = []
+        now = self.clock()
+        for launch_id in old.get("launches") or []:
+            earlier = self.store.get_session(launch_id)
+            if earlier is None or launch_id == session.launch_id:
+                continue
+            if same_user:
+                left = earlier.created_at + self.launcher.session_ttl - now
+                if left > 0:
+                    self.store.put_session(replace(earlier, session_id=new_sid), left)
+                    kept.append(launch_id)
+                    continue
+            self.store.delete_session(launch_id)
+            log.info("earlier launch ended: another user launched in this browser launch=%s", launch_id)
+        session = replace(session, session_id=new_sid)
+        self.store.put_session(session, self.launcher.session_ttl)
+        fresh = new_browser_record(user)
+        if same_user:
+            fresh["csrf"] = old.get("csrf") or fresh["csrf"]  # open forms of her other tabs stay valid
+        fresh["launches"] = [*kept, session.launch_id]
+        fresh["previous"] = [i for i in (old_sid, *(old.get("previous") or ())) if i][:EARLIER_IDS]
+        self.store.put_browser(browser_key(new_sid), fresh, BROWSER_TTL)
+        if old_sid:
+            self.store.delete_browser(browser_key(old_sid))
+        return session, new_sid
 
     def reader(self, session: LaunchSession) -> FhirReader:
         return FhirReader(self.http, session.fhir_base, session.access_token, self.fhir_timeout)
@@ -147,17 +230,31 @@ class LaunchService:
         return decide_role(user.reference, careteams, roles, self.today(), keys=keys), name
 
     def _narrow(self, session: LaunchSession, decision: RoleDecision) -> tuple[LaunchSession, bool]:
-        """Trade the broad first token for one with the role's scopes only (R107, R108)."""
+        """Trade the broad first token for one with the role's scopes only (R107, R108).
+
+        Policy when that fails (cause 13), fail-closed: the launch is deleted, broad token and refresh token
+        included, and the user gets a Dutch page (:class:`NarrowingFailed`). Keeping the broad token with
+        features switched off would leave a token in the store that could read journal types this role
+        must never see, only one bug away from being used; the journal is worth a refused launch. A first
+        grant that is already within the role's set needs no refresh and is used as it is.
+        """
         request = build_request(
             decision.features,
             _syntax(session.scope_syntax),
             ehr_launch=session.kind == "ehr",
             standalone_context=("patient",),
         )
-        result = None
+        granted = session.granted_scope.split()
+        if not wider_than(granted, request.scopes):
+            log.info("scope narrowing not needed launch=%s: first grant within the role", session.launch_id)
+            # Later refreshes ask for exactly this grant (R108), never the union that was asked first.
+            updated = self._apply(session, request, None, " ".join(granted))
+            self.store.put_session(updated, self.launcher.session_ttl)
+            return updated, True
+        reason = "no refresh token"
         if session.refresh_token:
             registration = self.launcher.registry.lookup(session.fhir_base)
-            for candidate in narrowing_candidates(request.scopes, session.granted_scope.split()):
+            for candidate in narrowing_candidates(request.scopes, granted):
                 try:
                     result = tokens.refresh(
                         self.http,
@@ -169,40 +266,65 @@ class LaunchService:
                         clock=self.clock,
                     )
                 except TokenRequestFailed as exc:
+                    reason = f"refused: {exc.oauth_error}"
                     log.warning(
-                        "scope narrowing refused launch=%s error=%s", session.launch_id, exc.oauth_error
+                        "scope narrowing refused launch=%s error=%s",
+                        session.launch_id,
+                        escaped(exc.oauth_error),
                     )
                     if exc.oauth_error != "invalid_scope":
                         break
                     continue
-                request = ScopeRequest(request.features, candidate, request.syntax)
-                break
-        if result is None:
-            # Keep the first token; the app switches off whatever the role may not use.
-            enabled = tuple(f for f in session.enabled_features if f in decision.features)
-            disabled = tuple(f for f in session.disabled_features if f in decision.features)
-            updated = replace(
-                session, features=decision.features, enabled_features=enabled, disabled_features=disabled
-            )
-            self.store.put_session(updated, self.launcher.session_ttl)
-            return updated, False
-        updated = self._apply(session, request, result, request.scope)
-        self.store.put_session(updated, self.launcher.session_ttl)
-        return updated, True
+                asked = ScopeRequest(request.features, candidate, request.syntax)
+                wider = wider_than(granted_scopes(result.scope, asked), candidate)
+                if wider:
+                    # A server that ignores the scope on refresh hands the first grant back: not narrowed.
+                    reason = "grant came back wider than asked"
+                    log.warning(
+                        "scope narrowing ignored launch=%s wider=%s",
+                        session.launch_id,
+                        escaped(" ".join(wider), 300),
+                    )
+                    break
+                updated = self._apply(session, asked, result, asked.scope)
+                self.store.put_session(updated, self.launcher.session_ttl)
+                log.info("scope narrowed launch=%s scope=%s", session.launch_id, escaped(asked.scope, 400))
+                return updated, True
+        self.store.delete_session(session.launch_id)
+        log.warning(
+            "launch refused: not narrowed launch=%s role=%s reason=%s",
+            session.launch_id,
+            decision.role,
+            reason,
+        )
+        raise NarrowingFailed(f"not narrowed ({reason})")
 
     def _apply(
-        self, session: LaunchSession, request: ScopeRequest, result: tokens.TokenResponse, requested: str
+        self,
+        session: LaunchSession,
+        request: ScopeRequest,
+        result: tokens.TokenResponse | None,
+        requested: str,
     ) -> LaunchSession:
-        granted = granted_scopes(result.scope, request)
+        """The launch with ``result``'s token (``None``: the one it has) and the features its grant allows."""
+        granted = (
+            granted_scopes(result.scope, request)
+            if result is not None
+            else tuple(session.granted_scope.split())
+        )
         report = compare(request, granted)
         disabled = report.disabled
         if "identity" in session.disabled_features and "identity" not in disabled:
             disabled = (*disabled, "identity")  # identity comes from the launch's id_token only
+        if result is not None:
+            session = replace(
+                session,
+                access_token=result.access_token,
+                expires_at=result.expires_at,
+                refresh_token=result.refresh_token or session.refresh_token,  # rotation (R117)
+            )
         return replace(
             session,
-            access_token=result.access_token,
-            expires_at=result.expires_at,
-            refresh_token=result.refresh_token or session.refresh_token,  # rotation (R117)
             requested_scope=requested,
             granted_scope=" ".join(granted),
             features=request.features,
@@ -216,11 +338,35 @@ class LaunchService:
         return self.store.get_view(launch_id) or {}
 
     def current(self, launch_id: str, session_id: str) -> LaunchSession:
-        """The launch of this tab, its token refreshed first when it expires within the margin."""
+        """The launch of this tab, its token refreshed first when it expires within the margin.
+
+        Only for the browser session that holds it, only while that browser's user is still the launch's
+        user, and, for a launch with journal access, only when it was used within ``journal_idle``."""
         session = self._load(launch_id, session_id)
+        self._check_idle(session)
         if session.expires_at - self.refresh_margin > self.clock():
             return session
         return self._refresh(launch_id, session_id, session.access_token, force=False)
+
+    def _check_idle(self, session: LaunchSession) -> None:
+        view = self.store.get_view(session.launch_id)
+        if view is None:
+            return
+        now = self.clock()
+        last = float(view.get("last_seen") or session.created_at)
+        if "journal" in session.features and now - last > self.journal_idle:
+            self._drop(session)
+            log.info("journal session idle, ended launch=%s idle_s=%d", session.launch_id, now - last)
+            raise SessionIdle("journal session idle too long")
+        if now - last >= TOUCH_EVERY:
+            self.store.put_view(session.launch_id, {**view, "last_seen": now}, self.launcher.session_ttl)
+
+    def _drop(self, session: LaunchSession) -> None:
+        self.store.delete_session(session.launch_id)
+        record = self.browser(session.session_id)
+        if record is not None and session.launch_id in (record.get("launches") or []):
+            record["launches"] = [i for i in record["launches"] if i != session.launch_id]
+            self.store.put_browser(browser_key(session.session_id), record, BROWSER_TTL)
 
     def after_unauthorized(self, launch_id: str, session_id: str, rejected_token: str) -> LaunchSession:
         """After a 401: one refresh, unless another request already did it (§1.12)."""
@@ -230,6 +376,15 @@ class LaunchService:
         session = self.store.get_session(launch_id) if launch_id and session_id else None
         if session is None or not _same(session.session_id, session_id):
             raise UnknownLaunch("no such launch for this browser session")
+        # Belt and braces for the shared workstation: the browser record must list this launch and name
+        # its user (a launch by someone else ended the earlier ones; this holds even if that failed).
+        record = self.browser(session_id)
+        if (
+            record is None
+            or launch_id not in (record.get("launches") or [])
+            or record.get("user") != user_key(session)
+        ):
+            raise UnknownLaunch("launch is not the current user's in this browser")
         return session
 
     def _refresh(self, launch_id: str, session_id: str, stale: str, *, force: bool) -> LaunchSession:
@@ -265,6 +420,15 @@ class LaunchService:
                 self.store.delete_session(launch_id)
                 log.info("refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
                 raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
+            asked = session.requested_scope.split() if narrowed else session.granted_scope.split()
+            wider = wider_than(granted_scopes(result.scope, request), asked)
+            if wider:
+                # The refresh came back wider than the narrowed grant: never used (cause 13).
+                self._drop(session)
+                log.warning(
+                    "refresh came back wider launch=%s wider=%s", launch_id, escaped(" ".join(wider), 300)
+                )
+                raise NarrowingFailed("refresh grant wider than the narrowed one")
             updated = self._apply(session, request, result, session.requested_scope)
             if not narrowed:  # the role's features stay the only ones, whatever the grant says
                 updated = replace(
@@ -278,4 +442,4 @@ class LaunchService:
     def end(self, launch_id: str, session_id: str) -> None:
         session = self.store.get_session(launch_id)
         if session is not None and _same(session.session_id, session_id):
-            self.store.delete_session(launch_id)
+            self._drop(session)

@@ -29,6 +29,7 @@ from hvol_fhir.smart import LaunchSession
 
 from . import browser
 from .roles import STAFF
+from .sessions import browser_key
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -135,14 +136,22 @@ def _secret() -> bytes:
 
 
 def csrf_token(launch_id: str) -> str:
+    # Keyed by the browser record's own secret, not the cookie value: the id rotates at every launch, and
+    # the open forms of the same user's other tabs must stay valid (the secret moves with her launches; a
+    # different user gets a new one). No browser record: a token that never matches.
     sid = browser.session_id() or ""
-    return hmac.new(_secret(), f"{sid}:{launch_id}".encode(), hashlib.sha256).hexdigest()
+    record = state().store.get_browser(browser_key(sid)) if sid else None
+    if record is None:
+        return ""
+    salt = str(record.get("csrf") or "")
+    return hmac.new(_secret(), f"{salt}:{launch_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_valid(launch_id: str) -> bool:
     """True when this POST carries the CSRF token of this browser session and launch."""
     sent = request.form.get(CSRF_FIELD, "")
-    return bool(sent) and hmac.compare_digest(sent, csrf_token(launch_id))
+    expected = csrf_token(launch_id)
+    return bool(sent) and bool(expected) and hmac.compare_digest(sent, expected)
 
 
 def check_csrf(launch_id: str) -> None:

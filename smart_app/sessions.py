@@ -10,8 +10,10 @@ Two stores with the semantics of :class:`hvol_fhir.smart.store.LaunchStore`, plu
 Both also keep a small per-launch *view* (role, names) and can peek at a pending launch without taking it
 (to tell "cookies blocked" from "unknown state" at the callback).
 
-The browser holds only an opaque random id in a cookie (``hvol_sid``); tokens never leave the server (R7), and
-on disk or in Redis every record is sealed with a key derived from the app's own key (:mod:`.sealing`).
+The browser holds only an opaque random id in a cookie (``__Host-hvol_sid`` on https, ``hvol_sid`` in the
+http sandbox); the store keeps a *browser record* per id (issued ids only, see :mod:`.browser`). Tokens never
+leave the server (R7), and on disk or in Redis every record is sealed with a key derived from the app's own
+key (:mod:`.sealing`).
 Each launch has its own ``launch_id``, carried in the URL path of every page, so two tabs never mix.
 """
 
@@ -21,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -34,6 +37,18 @@ from hvol_fhir.smart import LaunchSession, MemoryLaunchStore, PendingLaunch
 from .sealing import Sealer
 
 Clock = Callable[[], float]
+BROWSER_TTL = 12 * 3600.0  # a browser record (and its cookie) lives as long as a working day
+
+
+def browser_key(sid: str) -> str:
+    """Where a browser record lives in the store: a hash, so the store holds no value to put in a cookie."""
+    return hashlib.sha256(b"hvol-browser:" + sid.encode()).hexdigest()
+
+
+def new_browser_record(user: str | None = None) -> dict[str, Any]:
+    """A browser's server-side record: its user (``None`` before the first launch completes), her launches,
+    the CSRF secret of its pages and the ids it had before the last rotation (pending launches only)."""
+    return {"user": user, "launches": [], "csrf": secrets.token_hex(32), "previous": []}
 
 
 class AppLaunchStore(Protocol):
@@ -48,6 +63,9 @@ class AppLaunchStore(Protocol):
     def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]: ...
     def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None: ...
     def get_view(self, launch_id: str) -> dict[str, Any] | None: ...
+    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None: ...
+    def get_browser(self, sid: str) -> dict[str, Any] | None: ...
+    def delete_browser(self, sid: str) -> None: ...
 
 
 class MemoryAppStore(MemoryLaunchStore):
@@ -56,6 +74,17 @@ class MemoryAppStore(MemoryLaunchStore):
     def __init__(self, clock: Clock = time.time) -> None:
         super().__init__(clock)
         self._views: dict[str, tuple[dict[str, Any], float]] = {}
+        self._browsers: dict[str, tuple[dict[str, Any], float]] = {}
+
+    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
+        self._browsers[sid] = (json.loads(json.dumps(record)), self._clock() + ttl)
+
+    def get_browser(self, sid: str) -> dict[str, Any] | None:
+        item = self._browsers.get(sid)
+        return json.loads(json.dumps(item[0])) if item and item[1] > self._clock() else None
+
+    def delete_browser(self, sid: str) -> None:
+        self._browsers.pop(sid, None)
 
     def peek_pending(self, state: str) -> PendingLaunch | None:
         item = self._pending.get(state)
@@ -75,10 +104,11 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (state TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS launch (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS view (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS browser (id TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 """
 
 
-_KEY = {"pending": "state", "launch": "id", "view": "id"}
+_KEY = {"pending": "state", "launch": "id", "view": "id", "browser": "id"}
 
 
 class SqliteLaunchStore:
@@ -155,6 +185,16 @@ class SqliteLaunchStore:
 
     def get_view(self, launch_id: str) -> dict[str, Any] | None:
         return self._get("view", launch_id)
+
+    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
+        self._put("browser", sid, record, ttl)
+
+    def get_browser(self, sid: str) -> dict[str, Any] | None:
+        return self._get("browser", sid)
+
+    def delete_browser(self, sid: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM browser WHERE id = ?", (sid,))
 
     def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]:
         with self._mutex:
@@ -237,6 +277,15 @@ class RedisLaunchStore:
 
     def get_view(self, launch_id: str) -> dict[str, Any] | None:
         return self._get("view", launch_id)
+
+    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
+        self._put("browser", sid, record, ttl)
+
+    def get_browser(self, sid: str) -> dict[str, Any] | None:
+        return self._get("browser", sid)
+
+    def delete_browser(self, sid: str) -> None:
+        self.redis.delete(self._key("browser", sid))
 
     def refresh_lock(self, launch_id: str) -> AbstractContextManager[None]:
         # A distributed lock: one refresh per launch across all instances (rotating refresh tokens, §1.12).

@@ -21,6 +21,7 @@ class AppState:
     store: AppLaunchStore
     service: LaunchService
     vaults: Vaults
+    previous_keys: tuple[SigningKey, ...] = ()  # published in the JWK Set, never used to sign
 
 
 def state() -> AppState:

@@ -30,6 +30,7 @@ from hvol_fhir.smart.registration import ClientRegistration
 from hvol_fhir.smart.token import PrivateKeyJwt
 from hvol_fhir.transfer import MODES, TransferPlan, TransferRequest, TransferService
 from hvol_fhir.transfer.model import MODE_NL
+from hvol_fhir.transfer.scopes import source_scope, target_scope
 
 from . import browser
 from .i18n import _
@@ -46,14 +47,29 @@ def _auth(client_id: str, key: Any) -> Any:
     return PrivateKeyJwt(client_id, key)
 
 
+def backend_auth(base: str, client_id: str, scope: str) -> BackendServicesClient:
+    """One Backend Services client per (server, client, scope) for the app's life: its token is reused by
+    every transfer page until it expires, instead of a new token request per page (cause 14)."""
+    clients: dict[tuple[str, str, str], BackendServicesClient] = current_app.extensions.setdefault(
+        "hvol_backend_clients", {}
+    )
+    key = (base, client_id, scope)
+    if key not in clients:
+        registration = ClientRegistration(
+            base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, state().key)
+        )
+        clients[key] = BackendServicesClient(
+            registration,
+            scope.split(),
+            http=state().service.http,  # the app's one configured session (HVOL_HTTP)
+            sandbox=bool(current_app.config.get("HVOL_SANDBOX")),
+        )
+    return clients[key]
+
+
 def _backend(base: str, client_id: str, scope: str) -> FhirClient:
-    registration = ClientRegistration(
-        base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, state().key)
-    )
     http = state().service.http  # the app's one configured session (HVOL_HTTP), as for every other request
-    auth = BackendServicesClient(
-        registration, scope.split(), http=http, sandbox=bool(current_app.config.get("HVOL_SANDBOX"))
-    )
+    auth = backend_auth(base, client_id, scope)
     return FhirClient(
         base,
         auth,
@@ -66,11 +82,11 @@ def _backend(base: str, client_id: str, scope: str) -> FhirClient:
 def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> TransferService:
     client_id = str(current_app.config.get("HVOL_TRANSFER_CLIENT_ID") or "hvol-transfer")
     return TransferService(
-        source=_backend(session.fhir_base, client_id, "system/*.*"),
+        source=_backend(session.fhir_base, client_id, source_scope()),
         target=_backend(
             str(target["fhir_base"]),
             str(target.get("client_id") or client_id),
-            str(target.get("scope") or "system/*.*"),
+            str(target.get("scope") or target_scope()),
         ),
         source_name=str(current_app.config.get("HVOL_TRANSFER_SOURCE_NAME") or _("deze organisatie")),
         target_name=str(target.get("name") or target["fhir_base"]),

@@ -50,6 +50,8 @@ COUNTED: tuple[tuple[str, str, str], ...] = (
     ("tests/integration/test_app_journal_leaks.py", "server_matrix_cells", "server_matrix_failed"),
     ("tests/unit/smart_app/test_launch_attacks.py", "attacks", "attacks_accepted"),
     ("tests/unit/smart/test_idtoken.py", "attacks", "attacks_accepted"),
+    ("tests/unit/smart/test_client_hardening.py", "attacks", "attacks_accepted"),
+    ("tests/browser/test_shared_browser.py", "attacks", "attacks_accepted"),
 )
 
 

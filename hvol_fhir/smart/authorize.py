@@ -2,7 +2,8 @@
 
 ``new_pending`` draws ``state`` (256 bits from ``secrets``, R2, R40), the PKCE verifier and, with ``openid``,
 a ``nonce``; ``authorize_url`` turns the pending record into the redirect. ``launch`` goes back exactly as
-received (R35) and ``aud`` is the ``iss`` byte-for-byte (R41).
+received (R35) and ``aud`` is the FHIR base byte-for-byte (R41): the allowlisted registration's ``issuer``,
+which the launcher passes as ``iss`` (never the raw launch parameter, issue 13 cause 11).
 """
 
 from __future__ import annotations

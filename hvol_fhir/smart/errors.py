@@ -176,6 +176,33 @@ class UnknownLaunch(RelaunchRequired):
     error = "unknown_launch"
 
 
+class SessionIdle(RelaunchRequired):
+    """A launch with journal access was idle longer than its limit; it has been ended (issue 13, cause 6)."""
+
+    error = "session_idle"
+    default_user_message = (
+        "U was een tijd niet actief in de app. Om het dagboek te beschermen is uw sessie beëindigd. "
+        "Start de app opnieuw vanuit het dossier; wat u al had opgeslagen blijft bewaard."
+    )
+
+
+class NarrowingFailed(SmartError):
+    """The EHR would not trade the broad first token for the role's narrow one (issue 13, cause 13).
+
+    Fail-closed: the launch is dropped, broad token included, rather than run with more rights than the
+    role needs (a token that could read every journal type the app may ever use)."""
+
+    error = "narrowing_failed"
+    status_code = 403
+    issue_type = "security"
+    relaunch = False
+    default_user_message = (
+        "Het dossiersysteem gaf de app meer rechten dan uw rol nodig heeft en kon die niet beperken. "
+        "Om het dagboek te beschermen start de app daarom niet. Neem contact op met de beheerder van het "
+        "dossiersysteem: de app moet bij het vernieuwen van de toegang om minder rechten kunnen vragen."
+    )
+
+
 class ScopeSyntaxError(SmartError):
     """A scope string is not valid SMART v1 or v2 syntax where one was required."""
 

@@ -40,6 +40,7 @@ from .errors import (
     UnknownLaunch,
 )
 from .idtoken import IdTokenExpectations, IdTokenValidator
+from .logsafe import escaped
 from .models import LaunchKind, LaunchSession, PendingLaunch
 from .registration import IssuerRegistry
 from .scopes import (
@@ -64,6 +65,26 @@ def _syntax(value: str) -> ScopeSyntax:
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _practitioner(claim: object, fhir_base: str) -> FhirUser | None:
+    """The user when ``fhirUser`` names a Practitioner; ``None`` (identity off) for anything else.
+
+    PractitionerRole, RelatedPerson, Patient, Person, Device or a malformed claim in a *validly signed*
+    id_token is not an attack, only a user the programme cannot place: she gets what needs no identity (the
+    programme card), never a refusal of the whole launch and never someone else's role (cause 14).
+    """
+    if not claim:
+        return None
+    try:
+        user = resolve_fhir_user(claim, fhir_base)
+    except IdTokenInvalid:
+        log.warning("fhirUser is not a user reference: identity off claim=%s", escaped(claim, 80))
+        return None
+    if user.resource_type != "Practitioner":
+        log.info("fhirUser of type %s: identity off", escaped(user.resource_type, 40))
+        return None
+    return user
 
 
 class SmartLauncher:
@@ -149,7 +170,9 @@ class SmartLauncher:
         )
         pending = new_pending(
             kind=kind,
-            iss=iss,
+            # The FHIR base (and aud) is the allowlisted registration's, never the parameter: a lookalike
+            # ``iss`` that matched the allowlist must not become the place tokens are sent (cause 11).
+            iss=registration.issuer,
             launch=launch,
             registration=registration,
             request=request,
@@ -164,18 +187,27 @@ class SmartLauncher:
 
     # --- step 2: back from the authorization server ------------------------------------------------------
 
-    def complete_launch(self, params: Mapping[str, str], session_id: str) -> LaunchSession:
-        """Handle the redirect (``GET /callback?code=…&state=…`` or ``?error=…``); store the new session."""
+    def complete_launch(
+        self, params: Mapping[str, str], session_id: str, *, earlier_ids: Iterable[str] = ()
+    ) -> LaunchSession:
+        """Handle the redirect (``GET /callback?code=…&state=…`` or ``?error=…``); store the new session.
+
+        ``earlier_ids``: ids the same browser session had before the web layer rotated it (a launch started
+        in another tab before that may still finish); never ids of another browser."""
         state = params.get("state") or ""
         pending = self.store.pop_pending(state) if state else None  # single use from here on
-        valid = pending is not None and _same(pending.session_id, session_id)
+        owners = [i for i in (session_id, *earlier_ids) if i]
+        valid = pending is not None and any(_same(pending.session_id, i) for i in owners)
         if params.get("error"):
-            log.info("smart authorization error=%s state_valid=%s", params["error"][:64], valid)
-            raise AuthorizationDenied(params["error"][:64], (params.get("error_description") or "")[:500])
+            log.info("smart authorization error=%s state_valid=%s", escaped(params["error"], 64), valid)
+        # State first, for errors too (cause 12): an error redirect without our state is anyone's link, and
+        # its text (``error_description``) is not the EHR's word until the state says it came back from it.
         if pending is None:
             raise InvalidState("redirect with missing, unknown or already used state")
         if not valid:
             raise InvalidState("state belongs to another browser session")
+        if params.get("error"):
+            raise AuthorizationDenied(params["error"][:64], (params.get("error_description") or "")[:500])
         if self.clock() - pending.created_at > self.pending_ttl:
             raise LaunchExpired("pending launch older than its time limit")
         code = params.get("code")
@@ -216,9 +248,11 @@ class SmartLauncher:
             )
             sub = str(claims.get("sub")) if claims.get("sub") is not None else None
             user_claim = claims.get("fhirUser") or claims.get("profile")  # profile: v1 fallback only
-            fhir_user = resolve_fhir_user(user_claim, pending.iss) if user_claim else None
+            fhir_user = _practitioner(user_claim, pending.iss)
         elif "openid" in granted:
-            raise IdTokenInvalid("openid granted but no id_token returned")
+            # No id_token although openid was granted: nobody to attribute anything to. Identity goes off
+            # (programme card only) rather than the whole launch (cause 14); a forged one is still refused.
+            log.warning("smart launch without id_token although openid was granted: identity off")
         report = compare(request, granted)
         if fhir_user is None and "identity" in report.enabled:
             report = replace(

@@ -7,6 +7,7 @@ has its own registration (client id, redirect URI, client authentication, option
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,27 @@ from .token import ClientAuth
 from .transport import check_transport
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+# Characters that make parsers disagree about the host (issue 13, cause 11): Python's urlsplit reads
+# ``https://evil.example\\@ehr.example.org/fhir`` as host ehr.example.org, requests connects to evil.example.
+_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+def check_iss_shape(iss: str) -> None:
+    """Refuse an ``iss`` that parsers could read differently: userinfo (``@``), a backslash, a fragment, a
+    query, whitespace or control characters. Checked on the raw value, before any parsing or matching."""
+    reason = None
+    if _CONTROL.search(iss):
+        reason = "control character or whitespace"
+    elif "\\" in iss:
+        reason = "backslash"
+    elif "@" in iss:
+        reason = "userinfo"
+    elif "#" in iss:
+        reason = "fragment"
+    elif "?" in iss:
+        reason = "query"
+    if reason:
+        raise IssuerNotAllowed(f"iss refused ({reason}): {ascii(iss[:200])}")
 
 
 def normalise_issuer(url: str) -> str:
@@ -52,6 +74,7 @@ class IssuerRegistry:
         self.sandbox = sandbox
         self._by_issuer: dict[str, ClientRegistration] = {}
         for reg in registrations:
+            check_iss_shape(reg.issuer)
             check_transport(reg.issuer, allow_loopback_http=sandbox)
             check_transport(reg.redirect_uri, allow_loopback_http=sandbox)
             key = normalise_issuer(reg.issuer)
@@ -60,14 +83,18 @@ class IssuerRegistry:
             self._by_issuer[key] = reg
 
     def lookup(self, iss: str) -> ClientRegistration:
-        """Return the registration for ``iss`` or raise before anything is sent anywhere."""
+        """Return the registration for ``iss`` or raise before anything is sent anywhere.
+
+        Callers use the *registration's* ``issuer`` as FHIR base and ``aud`` from here on, never ``iss``
+        itself: the parameter only selects an entry of the allowlist."""
         if not iss:
             raise IssuerNotAllowed("launch without iss")
+        check_iss_shape(iss)
         # Transport first: an http iss outside the sandbox is refused even if someone allowlisted it.
         check_transport(iss, allow_loopback_http=self.sandbox)
         reg = self._by_issuer.get(normalise_issuer(iss))
         if reg is None:
-            raise IssuerNotAllowed(f"issuer not on the allowlist: {iss[:200]!r}")
+            raise IssuerNotAllowed(f"issuer not on the allowlist: {ascii(iss[:200])}")
         return reg
 
     def issuers(self) -> Mapping[str, ClientRegistration]:

@@ -321,6 +321,41 @@ def disabled_message(disabled: Iterable[str]) -> str | None:
     )
 
 
+def as_permission(scope: ResourceScope) -> Permission:
+    return Permission(scope.context, scope.resource, "".join(c for c in LETTERS if c in scope.letters))
+
+
+def covered_by(scope: str, grant: Iterable[str]) -> bool:
+    """Whether asking for ``scope`` stays within ``grant`` (R108): a resource scope some granted scope
+    covers, or a non-resource scope (launch, openid, ...) granted as the same string."""
+    grant = tuple(grant)
+    parsed = parse_resource_scope(scope)
+    if parsed is None:
+        return scope in grant
+    if parsed.query:
+        return scope in grant
+    perm = as_permission(parsed)
+    return any(g is not None and g.covers(perm) for g in (parse_resource_scope(x) for x in grant))
+
+
+def wider_than(granted: Iterable[str], asked: Iterable[str]) -> tuple[str, ...]:
+    """The granted resource scopes that nothing in ``asked`` covers; empty when the grant is within it.
+
+    A query-restricted grant counts as its unrestricted permission (a server that ignores queries would give
+    that). Non-resource scopes (``launch``, ``openid``, ``online_access``) give no data and are not counted.
+    """
+    asked_parsed = [a for a in (parse_resource_scope(x) for x in asked) if a is not None]
+    out: list[str] = []
+    for scope in granted:
+        parsed = parse_resource_scope(scope)
+        if parsed is None:
+            continue
+        perm = as_permission(parsed)
+        if not any(a.covers(perm) for a in asked_parsed):
+            out.append(scope)
+    return tuple(out)
+
+
 def compare(requested: ScopeRequest, granted: Iterable[str]) -> ScopeReport:
     """Switch off every feature whose permissions the grant does not cover (R147)."""
     granted_set = set(granted)

@@ -9,11 +9,12 @@ included (R319), with ``exp`` at most five minutes ahead (R330, R331) and a fres
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import requests
@@ -21,12 +22,14 @@ from joserfc import jwt
 
 from .errors import InvalidGrant, InvalidTokenResponse, TokenRequestFailed
 from .keys import SigningKey, algorithm_for
+from .logsafe import escaped
 from .transport import FetchError, post_form
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 300  # R331
 DEFAULT_EXPIRES_IN = 300  # expires_in may be missing: assume a short lifetime (§1.11)
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
 
 
 class ClientAuth(Protocol):
@@ -47,16 +50,33 @@ class PublicClient:
         data["client_id"] = self.client_id
 
 
+BasicEncoding = Literal["form", "plain"]
+
+
 @dataclass(frozen=True)
 class ClientSecretBasic:
-    """Symmetric fallback: HTTP Basic, and no ``client_id`` in the body (R345, R72)."""
+    """Symmetric fallback: HTTP Basic, and no ``client_id`` in the body (R345, R72).
+
+    ``encoding="form"`` (default) follows RFC 6749 §2.3.1: both parts are form-urlencoded (Appendix B) before
+    they are joined and Base64-encoded. Some servers do not decode that and compare the raw secret; for
+    them an issuer's registration sets ``"basic_encoding": "plain"`` (RFC 7617 as is). Only secrets with
+    characters outside ``[A-Za-z0-9._~-]`` tell the two apart.
+    """
 
     client_id: str
     client_secret: str = field(repr=False)
+    encoding: BasicEncoding = "form"
+
+    def __post_init__(self) -> None:
+        if self.encoding not in ("form", "plain"):
+            raise ValueError(f"unknown client_secret_basic encoding {self.encoding!r}")
 
     def apply(self, data: dict[str, str], headers: dict[str, str], token_endpoint: str) -> None:
-        # RFC 6749 §2.3.1: form-urlencode both parts before joining them.
-        raw = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        if self.encoding == "plain":
+            raw = f"{self.client_id}:{self.client_secret}"
+        else:
+            # Every octet but the unreserved ones escaped; a space as %20, which form decoders read as well.
+            raw = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
         headers["Authorization"] = "Basic " + base64.b64encode(raw.encode()).decode("ascii")
         data.pop("client_id", None)
 
@@ -162,12 +182,28 @@ def token_request(
     try:
         resp = post_form(http, token_endpoint, form, headers, allow_loopback_http=allow_loopback_http)
     except FetchError as exc:
+        log.warning(
+            "token endpoint unreachable grant=%s endpoint=%s reason=%s",
+            escaped(data.get("grant_type"), 40),
+            escaped(token_endpoint, 200),
+            escaped(exc, 200),
+        )
         raise TokenRequestFailed("temporarily_unavailable", str(exc)) from exc
     if resp.status == 200:
         return parse_token_response(resp.body, now=clock())
     body = resp.body if isinstance(resp.body, dict) else {}
     error = str(body.get("error") or "server_error")[:64]
     description = str(body.get("error_description") or "")[:300]
+    # The server's own words, escaped: a wrong key, a wrong secret and a refused client must not look alike
+    # in the log (cause 14). The request's form (assertion, code, refresh token) is never logged.
+    log.warning(
+        "token endpoint refused grant=%s status=%s error=%s error_description=%s auth=%s",
+        escaped(data.get("grant_type"), 40),
+        resp.status,
+        escaped(body.get("error") or "-", 64),
+        escaped(body.get("error_description") or "", 300),
+        type(auth).__name__,
+    )
     cls = InvalidGrant if error == "invalid_grant" else TokenRequestFailed
     raise cls(error, description, server_status=resp.status)
 

@@ -4,9 +4,11 @@ Configuration (``--config FILE`` or ``$HVOL_TRANSFER_CONFIG``), paths relative t
 
     {"sandbox": false,
      "source": {"name": "Jeugdzorg De Horizon", "fhir_base": "https://a.example/fhir",
-                "client_id": "hvol-transfer", "key_file": "transfer-key.json", "scope": "system/*.*"},
+                "client_id": "hvol-transfer", "key_file": "transfer-key.json"},
      "target": {"name": "Jeugdzorg Het Anker", "fhir_base": "https://b.example/fhir",
-                "client_id": "hvol-transfer", "key_file": "transfer-key.json", "scope": "system/*.*"}}
+                "client_id": "hvol-transfer", "key_file": "transfer-key.json"}}
+
+``scope`` per side is optional: the default is the narrow v2 set the transfer needs (:mod:`.scopes`).
 
 Both sides authenticate with SMART Backend Services (``private_key_jwt``, a JWK with private part in
 ``key_file``); ``"token"`` instead of ``client_id``/``key_file`` uses a fixed bearer token. ``sandbox`` allows
@@ -34,6 +36,7 @@ from ..smart.registration import ClientRegistration
 from ..smart.token import PrivateKeyJwt
 from . import offline
 from .model import MODES, TransferRequest
+from .scopes import source_scope, target_scope
 from .service import TransferService, summary_lines
 
 ENV = "HVOL_TRANSFER_CONFIG"
@@ -73,7 +76,8 @@ def _client(config: dict[str, Any], side: str, folder: Path) -> tuple[FhirClient
         ) from None
     client_id = str(entry.get("client_id") or "hvol-transfer")
     registration = ClientRegistration(base, client_id, "urn:ietf:wg:oauth:2.0:oob", _auth(client_id, key))
-    scopes = str(entry.get("scope") or "system/*.*").split()
+    default = source_scope() if side == "source" else target_scope()
+    scopes = str(entry.get("scope") or default).split()
     auth = BackendServicesClient(
         registration, scopes, http=requests.Session(), sandbox=bool(config.get("sandbox"))
     )

@@ -90,11 +90,11 @@ def test_standalone_launch(launcher: SmartLauncher, ehr: FakeEhr) -> None:
     assert session.enabled_features == ("identity", "youth", "programme-card")
 
 
-def test_aud_is_iss_byte_for_byte(launcher: SmartLauncher, ehr: FakeEhr) -> None:
-    # R41: the trailing slash and upper-case host as the EHR sent them; matching the allowlist normalises.
-    iss = "https://EHR.example.org/fhir/"
-    url, _ = launcher.begin_launch(iss, "x", SID)
-    assert query(url)["aud"] == iss
+def test_aud_is_the_registered_base_byte_for_byte(launcher: SmartLauncher, ehr: FakeEhr) -> None:
+    # R41 with issue 13 cause 11: the parameter only picks the allowlist entry (matching normalises case and
+    # trailing slash); aud and the FHIR base are the registered base, never the parameter's spelling.
+    url, pending = launcher.begin_launch("https://EHR.example.org/fhir/", "x", SID)
+    assert query(url)["aud"] == BASE and pending.iss == BASE
 
 
 def test_every_launch_gets_fresh_state_and_verifier(launcher: SmartLauncher, ehr: FakeEhr) -> None:

@@ -57,6 +57,7 @@ def test_jwks_publishes_the_public_key_only(tmp_path: Path) -> None:
             "HVOL_APP_URL": "https://app.example.org",
             "HVOL_KEY_FILE": str(tmp_path / "k.json"),
             "HVOL_SESSION_STORE": "memory",
+            "HVOL_FRAME_ANCESTORS": "https://ehr.example.org",
         }
     )
     resp = app.test_client().get("/.well-known/jwks.json")
@@ -72,6 +73,7 @@ def test_http_issuer_needs_sandbox_mode(tmp_path: Path) -> None:
         "HVOL_APP_URL": "https://app.example",
         "HVOL_KEY_FILE": str(tmp_path / "k.json"),
         "HVOL_SESSION_STORE": "memory",
+        "HVOL_FRAME_ANCESTORS": "https://ehr.example",
     }
     with pytest.raises(InsecureTransport):
         create_app(config)

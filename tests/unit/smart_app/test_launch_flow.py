@@ -116,6 +116,7 @@ def test_expired_access_token_is_refreshed(
 ) -> None:
     page = ehr_launch(client, auth, "buddy-y1", "y1")
     store = _state(client).store
+    _state(client).service.journal_idle = 3 * 3600  # about token expiry, not the idle limit
     before = store.get_session(launch_id_of(page))
     clock.advance(2 * 3600)  # the app now sees the access token as expired
     resp = client.get(page)
@@ -155,6 +156,7 @@ def test_refused_refresh_shows_the_relaunch_page(
         refresh_token=session.refresh_token,
         allow_loopback_http=True,
     )
+    _state(client).service.journal_idle = 3 * 3600  # about the refused refresh, not the idle limit
     clock.advance(2 * 3600)
     resp = client.get(page)
     html = resp.get_data(as_text=True)

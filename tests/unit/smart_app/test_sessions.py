@@ -254,12 +254,14 @@ def test_launch_and_page_load_across_two_instances_with_redis(
     redis_url: str, key: Any, tmp_path: Path, clock: FakeClock, auth: AuthServer, fhir: FakeFhir
 ) -> None:
     """Behind a load balancer: /launch on instance 1, the callback on 2, pages on both (issue 4)."""
-    one = make_app(key, tmp_path, clock, HVOL_STORE=None, HVOL_SESSION_STORE=redis_url).test_client()
-    two = make_app(key, tmp_path, clock, HVOL_STORE=None, HVOL_SESSION_STORE=redis_url).test_client()
+    overrides = {"HVOL_STORE": None, "HVOL_SESSION_STORE": redis_url, "HVOL_JOURNAL_IDLE_MINUTES": 600}
+    one = make_app(key, tmp_path, clock, **overrides).test_client()
+    two = make_app(key, tmp_path, clock, **overrides).test_client()
     callback = authorize(to_authorize(one, auth.launch_url("buddy-y1", "y1")))
     _share_cookie(one, two)
     landing = two.get(path_of(callback))
     assert landing.status_code == 303, landing.get_data(as_text=True)
+    _share_cookie(two, one)  # the callback rotated the browser-session id
     page = landing.headers["Location"]
     for instance in (one, two):
         html = instance.get(page).get_data(as_text=True)

@@ -19,7 +19,7 @@ from hvol_fhir.ehr.outcome import parse_outcome
 from hvol_fhir.smart import load_signing_key
 from hvol_fhir.transfer import TargetRefused, TransferPlan, TransferRequest, TransferResult, build_plan
 from smart_app import create_app
-from smart_app.sessions import MemoryAppStore
+from smart_app.sessions import MemoryAppStore, browser_key, new_browser_record
 
 from .conftest import CAREPLAN, CONSENTED, NOW, disclosure, snapshot
 
@@ -119,6 +119,8 @@ def app(tmp_path: Path, fake: FakeTransfer) -> Flask:
         }
     )
     app.extensions["hvol"].service = FakeLaunches()
+    # SID is an id the app issued (a browser record exists); "o" * 40 below is not.
+    app.extensions["hvol"].store.put_browser(browser_key(SID), new_browser_record(), 3600)
     app.extensions["hvol_transfer"] = lambda session, target: fake
     return app
 
