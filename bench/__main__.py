@@ -47,7 +47,7 @@ def _org() -> tuple[Any, Callable[[], None]]:
     from sandbox.org import start_organisation
 
     # Demo data for the people (the coordinator whose token the app uses); the bench adds its own trajects.
-    org = start_organisation("bench", Path(tempfile.mkdtemp()), demo_data=True)
+    org = start_organisation("bench", Path(tempfile.mkdtemp()), demo_data=True, dev_token=True)
     return org, org.stop
 
 

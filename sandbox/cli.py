@@ -91,6 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             open_ehr=[OPEN_ORG],
             clients=app_clients(app_port_hint),
             demo_data=True,
+            dev_token=True,
         )
     except HapiError as exc:
         print(f"Fout: {exc}", file=sys.stderr)

@@ -107,6 +107,33 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise HapiError(f"De autorisatieserver was na {timeout:.0f} s niet klaar ({url}).\n{log_tail(log)}")
 
 
+def auth_settings_document(
+    name: str,
+    auth_url: str,
+    fhir_base: str,
+    auth_port: int,
+    clients: Iterable[Mapping[str, Any]] = (),
+    *,
+    dev_token: bool = False,
+    vault_file: Path | None = None,
+) -> dict[str, Any]:
+    """Pure: the authorization server's settings file for one organisation (``/dev/token`` off by default)."""
+    doc: dict[str, Any] = {
+        "issuer": auth_url,
+        "fhir_base": fhir_base,
+        "port": auth_port,
+        "host": "127.0.0.1",
+        "key_file": "auth-key.pem",
+        "clients": list(clients),
+        "enable_dev_token": bool(dev_token),
+        "organisation": name,
+    }
+    if vault_file is not None:
+        # the app's key ring: the authorization server grants clearance only for signed memberships
+        doc["vault_file"] = str(vault_file)
+    return doc
+
+
 def start_organisation(
     name: str,
     workdir: Path,
@@ -119,12 +146,16 @@ def start_organisation(
     extra_conformance: Iterable[Mapping[str, Any]] = (),
     app_port: int | None = None,
     enforce_journal: bool = True,
+    dev_token: bool = False,
 ) -> Organisation:
     """Start one organisation and wait until both servers answer; stops what it started on failure.
 
     ``enforce_journal=False``: its HAPI checks tokens and scopes but hides nothing and ignores the clearance
     claims, like an EHR that knows nothing of the programme's labels. Its authorization server, discovery and
     CapabilityStatement are the same as an enforcing organisation's.
+
+    ``dev_token=True`` turns on the authorization server's unauthenticated ``/dev/token`` (tokens for any demo
+    user without a login): only the tests and ``make demo`` ask for it.
     """
     home = (workdir / name).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -134,18 +165,9 @@ def start_organisation(
         hapi_port = free_port(None)
     auth_url = f"http://127.0.0.1:{auth_port}"
     fhir_base = f"http://127.0.0.1:{hapi_port}/fhir"
-    settings = {
-        "issuer": auth_url,
-        "fhir_base": fhir_base,
-        "port": auth_port,
-        "host": "127.0.0.1",
-        "key_file": "auth-key.pem",
-        "clients": list(clients),
-        "enable_dev_token": True,
-        "organisation": name,
-        # the app's key ring: the authorization server grants clearance only for signed memberships
-        "vault_file": str(home / "vault.json"),
-    }
+    settings = auth_settings_document(
+        name, auth_url, fhir_base, auth_port, clients, dev_token=dev_token, vault_file=home / "vault.json"
+    )
     FileKeyStore(home / "vault.json").load_or_create(name)
     config = home / "auth.json"
     config.write_text(json.dumps(settings, indent=2), encoding="utf-8")

@@ -52,6 +52,7 @@ def org() -> Iterator[Organisation]:
         demo_data=True,
         extra_conformance=_test_conformance(),
         app_port=app_port,
+        dev_token=True,  # tests ask /dev/token for the demo users' tokens
     )
     try:
         yield organisation
@@ -71,6 +72,7 @@ def open_org() -> Iterator[Organisation]:
         extra_conformance=_test_conformance(),
         app_port=app_port,
         enforce_journal=False,
+        dev_token=True,
     )
     try:
         yield organisation

@@ -49,6 +49,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "generated_leaks",
         "generated probes (searches every way, conditional writes and references, paging) / leaks",
     ),
+    ("self_grants", "self_grants_accepted", "self-grant and forged-author writes tried / accepted"),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

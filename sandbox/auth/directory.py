@@ -1,8 +1,10 @@
 """Who the users and youths are, and whose journal each user is cleared for.
 
-Clearance (docs/sandbox-contract.md, ``hvol_journal``): ``["*"]`` for a practitioner with an active
-organisation-wide coordinator PractitionerRole; otherwise the Patient ids of the active CareTeams on which the
-practitioner is buddy or coach; nobody else (behavioural scientist, mentor, other staff) gets any.
+Clearance (docs/sandbox-contract.md, ``hvol_journal``): ``["*"]`` for a practitioner with a current
+organisation-wide coordinator PractitionerRole (``active`` not false, ``period`` holding today); otherwise the
+Patient ids of the active CareTeams (status ``active``, team period holding today) on which the
+practitioner is buddy or coach with a participant ``period`` that holds today; nobody else (behavioural
+scientist, mentor, other staff) gets any. "Today" is read at every token, refreshes included.
 
 Two implementations of :class:`Directory`: :class:`InMemoryDirectory` (unit tests, demo without HAPI) and
 :class:`FhirDirectory` (reads Practitioner, PractitionerRole, CareTeam and Patient from a FHIR server).
@@ -187,18 +189,54 @@ def _programme_roles(concepts: Sequence[Mapping[str, Any]]) -> set[str]:
     }
 
 
+def _day(value: Any) -> dt.date | None:
+    """The date part of a FHIR date or dateTime; None when it is not a full date (``2025``, ``2025-03``)."""
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def period_is_current(period: Mapping[str, Any] | None, today: dt.date) -> bool:
+    """Whether ``today`` lies in a FHIR Period (both ends inclusive, open ends open).
+
+    A bound that is not a full date fails closed: clearance is never derived from a period we cannot read.
+    """
+    period = period or {}
+    start, end = period.get("start"), period.get("end")
+    if start:
+        day = _day(start)
+        if day is None or day > today:
+            return False
+    if end:
+        day = _day(end)
+        if day is None or day < today:
+            return False
+    return True
+
+
 def _role_is_current(role: Mapping[str, Any], today: dt.date) -> bool:
-    end = (role.get("period") or {}).get("end")
-    return role.get("active", True) is not False and (not end or dt.date.fromisoformat(end[:10]) >= today)
+    """An organisation role counts while ``active`` is not false and its period holds today."""
+    return role.get("active", True) is not False and period_is_current(role.get("period"), today)
 
 
-def memberships_from_careteam(careteam: Mapping[str, Any], practitioner_id: str) -> list[Membership]:
+def careteam_is_current(careteam: Mapping[str, Any], today: dt.date) -> bool:
+    """A CareTeam grants anything only while its status is ``active`` and its own period holds today."""
+    return careteam.get("status") == "active" and period_is_current(careteam.get("period"), today)
+
+
+def memberships_from_careteam(
+    careteam: Mapping[str, Any], practitioner_id: str, today: dt.date
+) -> list[Membership]:
+    """The practitioner's programme roles on one CareTeam; ``active`` only while the team is active and the
+    participant's own period (start and end) holds ``today`` (a buddy whose participation ended is no longer
+    cleared, issue 13 cause 7)."""
     patient_id = _reference_id(careteam.get("subject"), "Patient")
     if not patient_id:
         return []
-    active = careteam.get("status") == "active"
+    team_current = careteam_is_current(careteam, today)
     return [
-        Membership(patient_id, role, active)
+        Membership(patient_id, role, team_current and period_is_current(participant.get("period"), today))
         for participant in careteam.get("participant", [])
         if _reference_id(participant.get("member"), "Practitioner") == practitioner_id
         for role in sorted(_programme_roles(participant.get("role", [])))
@@ -217,7 +255,7 @@ def user_from_fhir(
     for role in practitioner_roles:
         if _reference_id(role.get("practitioner"), "Practitioner") == pid and _role_is_current(role, today):
             org_roles |= _programme_roles(role.get("code", []))
-    memberships = tuple(m for ct in careteams for m in memberships_from_careteam(ct, pid))
+    memberships = tuple(m for ct in careteams for m in memberships_from_careteam(ct, pid, today))
     return User(
         pid,
         human_name(practitioner),

@@ -5,7 +5,8 @@
 - ``refresh_token``: rotation on every use; an optional ``scope`` may only narrow the grant.
 - ``client_credentials``: SMART Backend Services, ``private_key_jwt`` clients and ``system/`` scopes only.
 
-Journal clearance (``hvol_journal``) is derived from the directory at every issue, refreshes included.
+Journal clearance (``hvol_journal``) and the user's job scopes (:mod:`.jobs`) are derived from the directory
+at every issue, refreshes included: a user token never carries more than her job allows, whatever was asked.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from .jobs import cap_to_job, job_scopes
 from .scopes import grant_scopes, is_system_scope, split_scope, wants_refresh
 from .settings import PRIVATE_KEY_JWT, AuthSettings, ClientRegistration
 from .store import AuthStore, Grant, LaunchContext, new_secret
@@ -136,7 +138,8 @@ def exchange_code(
     if not hmac.compare_digest(create_s256_code_challenge(verifier), record.code_challenge):
         raise InvalidGrant("code_verifier past niet bij de code_challenge")
     user = _user_of(settings, grant)
-    return token_response(settings, store, grant, grant.scope, user, derive_clearance(user), grant.nonce)
+    scope = cap_to_job(grant.scope, user)
+    return token_response(settings, store, grant, scope, user, derive_clearance(user), grant.nonce)
 
 
 def refresh(
@@ -153,8 +156,8 @@ def refresh(
             raise InvalidScope("een refresh mag de scope alleen versmallen")
 
     grant = store.use_refresh_token(token, client.client_id, narrower_only)
-    scope = tuple(requested) if requested else grant.scope
     user = _user_of(settings, grant)
+    scope = cap_to_job(tuple(requested) if requested else grant.scope, user)
     return token_response(settings, store, grant, scope, user, derive_clearance(user))
 
 
@@ -192,15 +195,17 @@ def dev_token(
 ) -> dict[str, Any]:
     """Sandbox only: an access token as if ``user_id`` had launched (with ``patient``), clearance derived.
 
-    Default scope: ``user/*.cruds`` (plus ``launch/patient patient/*.cruds`` with a patient).
+    Scopes: those asked, cut down to the user's job (:func:`.jobs.cap_to_job`); by default the job's own
+    scopes (plus ``launch/patient`` with a patient). Never more than the job: tests that need a broader token
+    for a user mint it themselves with the organisation's :class:`~sandbox.tokens.TokenIssuer`.
     """
     user = _lookup_user(settings, user_id)
     if user is None:
         raise NotFound(f"onbekende gebruiker {user_id}")
     if patient and settings.directory.youth(patient) is None:
         raise NotFound(f"onbekende patiënt {patient}")
-    default = "launch/patient patient/*.cruds user/*.cruds" if patient else "user/*.cruds"
-    granted = tuple(split_scope(scope or default))
+    asked = split_scope(scope) if scope else [*(["launch/patient"] if patient else []), *job_scopes(user)]
+    granted = cap_to_job(asked, user)
     journal = derive_clearance(user)
     token, _ = access_token(settings, DEV_CLIENT_ID, granted, user, LaunchContext(patient=patient), journal)
     response: dict[str, Any] = {

@@ -6,7 +6,10 @@ Built in code (tests) or read from a JSON file (``python -m sandbox.auth --confi
      "key_file": "var/org-a-key.pem", "clients": [...] or "clients_file": "clients.json",
      "directory": {"users": [...], "youths": [...]}  (optional: in memory instead of reading FHIR),
      "directory_fhir_base": "..." (optional, default fhir_base), "access_token_lifetime": 3600,
-     "tenant": null, "smart_style_url": null, "enable_dev_token": true}
+     "tenant": null, "smart_style_url": null, "enable_dev_token": false}
+
+``enable_dev_token`` turns on the unauthenticated ``POST /dev/token`` (a token for any demo user, no login):
+for tests and the demo only, off unless a settings file or the code says so.
 
 Relative paths are resolved against the settings file's folder. The key file is created (mode 0600) when it
 does not exist, so HAPI and a restarted server see the same JWKS.
@@ -107,7 +110,7 @@ class AuthSettings:
     refresh_token_lifetime: int = 30 * 24 * 3600
     tenant: str | None = None
     smart_style_url: str | None = None  # default: {issuer}/smart-style.json
-    enable_dev_token: bool = True
+    enable_dev_token: bool = False  # tests and the demo only: a token for anyone, no login
     _by_id: dict[str, ClientRegistration] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -41,7 +41,11 @@ def test_conditional_create_confined_to_a_cleared_youth_is_allowed_and_idempoten
     org: Org, fhir: Callable[[str | None], FhirClient], youths: tuple[str, str, str], labels: list
 ) -> None:
     youth, _, prac = youths
-    buddy = fhir(org.issuer.mint(sub="cond-buddy", scope="user/Communication.cruds", journal=[youth]))
+    buddy = fhir(
+        org.issuer.mint(
+            sub=prac, scope="user/Communication.cruds", fhir_user=f"Practitioner/{prac}", journal=[youth]
+        )
+    )
     ident = str(uuid.uuid4())
     body = journal_entry(youth, prac, labels, ident)
     crit = f"identifier={SID}journal-entry|{ident}&subject=Patient/{youth}"

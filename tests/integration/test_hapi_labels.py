@@ -46,7 +46,11 @@ def entry(admin: FhirClient, youth: str, labels: list[dict[str, Any]]) -> dict[s
 
 @pytest.fixture
 def buddy(org: Org, fhir: Callable[[str | None], FhirClient], youth: str) -> FhirClient:
-    return fhir(org.issuer.mint(sub="buddy", scope="user/*.cruds", journal=[youth]))
+    # The entries' author: only she may change them (issue 13 cause 5), so the label checks run as her.
+    token = org.issuer.mint(
+        sub="labels-buddy", scope="user/*.cruds", fhir_user="Practitioner/labels-buddy", journal=[youth]
+    )
+    return fhir(token)
 
 
 def _without_meta(res: dict[str, Any], text: str = "Bijgewerkt.") -> dict[str, Any]:

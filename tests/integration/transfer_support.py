@@ -213,7 +213,12 @@ def start_two(workdir: Path, key: RSAKey) -> Iterator[list[Any]]:
     port = free_port()
     app = [c for c in app_clients(port) if c["client_id"] == APP_CLIENT_ID]
     orgs = start_organisations(
-        ["A", "B"], workdir, clients=[*app, client_registration(key)], demo_data=True, app_port=port
+        ["A", "B"],
+        workdir,
+        clients=[*app, client_registration(key)],
+        demo_data=True,
+        app_port=port,
+        dev_token=True,
     )
     try:
         yield orgs

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from inspect import signature
+from pathlib import Path
+
 import pytest
 import responses
 from flask.testing import FlaskClient
@@ -9,7 +12,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from sandbox.auth import FhirDirectory, create_auth_app, dev_token
+from sandbox.auth.settings import AuthSettings, settings_from_dict
 from sandbox.auth.testing import app_client, make_settings
+from sandbox.org import auth_settings_document, start_organisation
 
 
 @pytest.fixture
@@ -17,7 +22,8 @@ def client() -> FlaskClient:
     standalone_only = app_client(
         client_id="viewer", name="Alleen-lezen", launch_url=None, standalone_url="http://127.0.0.1:5001/start"
     )
-    return create_auth_app(make_settings([app_client(), standalone_only])).test_client()
+    settings = make_settings([app_client(), standalone_only], enable_dev_token=True)
+    return create_auth_app(settings).test_client()
 
 
 def test_launcher_lists_users_with_roles_youths_with_age_and_apps(client: FlaskClient) -> None:
@@ -83,7 +89,10 @@ def test_dev_token_carries_derived_clearance(
     assert claims["sub"] == user and claims["fhirUser"] == f"Practitioner/{user}"
     assert claims["patient"] == "y1"
     assert claims.get("hvol_journal") == journal
-    assert claims["scope"] == body["scope"] == "launch/patient patient/*.cruds user/*.cruds"
+    # The job's own scopes, never user/*.cruds (issue 13): e.g. regular staff read, the buddy no wider record.
+    scopes = claims["scope"].split()
+    assert claims["scope"] == body["scope"] and scopes[0] == "launch/patient"
+    assert not {"user/*.cruds", "patient/*.cruds", "user/*.*"} & set(scopes)
 
 
 def test_dev_token_scope_and_errors(client: FlaskClient) -> None:
@@ -101,8 +110,26 @@ def test_dev_token_can_be_switched_off() -> None:
     assert client.post("/dev/token", json={"user": "coach"}).status_code == 404
 
 
-def test_dev_token_function_for_the_cli() -> None:
+def test_dev_token_is_off_unless_asked_for(tmp_path: Path) -> None:
+    """The unauthenticated /dev/token is for tests and the demo only: off in the defaults of the settings,
+    of a settings file that does not mention it, and of an organisation started without ``dev_token``."""
+    assert AuthSettings.__dataclass_fields__["enable_dev_token"].default is False
     settings = make_settings()
+    assert settings.enable_dev_token is False
+    assert (
+        create_auth_app(settings).test_client().post("/dev/token", json={"user": "coach"}).status_code == 404
+    )
+    from_file = settings_from_dict({"fhir_base": "http://127.0.0.1:8802/fhir"}, tmp_path)
+    assert from_file.enable_dev_token is False
+    doc = auth_settings_document("A", "http://127.0.0.1:1", "http://127.0.0.1:2/fhir", 1)
+    assert doc["enable_dev_token"] is False
+    assert signature(start_organisation).parameters["dev_token"].default is False
+    asked = auth_settings_document("A", "http://127.0.0.1:1", "http://127.0.0.1:2/fhir", 1, dev_token=True)
+    assert asked["enable_dev_token"] is True
+
+
+def test_dev_token_function_for_the_cli() -> None:
+    settings = make_settings(enable_dev_token=True)
     body = dev_token(settings, "buddy-y1")
     assert settings.token_issuer.decode(body["access_token"])["hvol_journal"] == ["y1"]
     assert body["hvol_journal"] == ["y1"] and body["fhirUser"] == "Practitioner/buddy-y1"
@@ -110,7 +137,9 @@ def test_dev_token_function_for_the_cli() -> None:
 
 @responses.activate  # no URL registered: every FHIR call fails to connect
 def test_unreachable_fhir_directory_gives_a_dutch_503_page_and_json_error() -> None:
-    settings = make_settings(directory=FhirDirectory("http://fhir.test/fhir", "admin-token"))
+    settings = make_settings(
+        directory=FhirDirectory("http://fhir.test/fhir", "admin-token"), enable_dev_token=True
+    )
     client = create_auth_app(settings).test_client()
     page = client.get("/launcher")
     assert page.status_code == 503 and "niet bereikbaar" in page.get_data(as_text=True)

@@ -23,6 +23,7 @@ def settings_file(tmp_path: Path, **extra: Any) -> Path:
             {
                 "port": 8811,
                 "fhir_base": FHIR_BASE,
+                "enable_dev_token": True,
                 "key_file": "keys/org-a.pem",
                 "clients": [
                     {

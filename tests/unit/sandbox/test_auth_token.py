@@ -67,13 +67,16 @@ def claims_of(client: FlaskClient, token: str) -> dict[str, Any]:
 
 
 def test_code_exchange_gives_a_bearer_token_with_launch_context(client: FlaskClient) -> None:
-    code, verifier = get_code(client, encounter="enc-1", intent="journal", fhir_context="CarePlan/cp-1")
+    scope = "launch openid fhirUser offline_access patient/CarePlan.rs"  # within the buddy's job
+    code, verifier = get_code(
+        client, scope=scope, encounter="enc-1", intent="journal", fhir_context="CarePlan/cp-1"
+    )
     response = exchange(client, code, verifier)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
     assert body["token_type"] == "Bearer" and body["expires_in"] > 0
-    assert body["scope"] == "launch openid fhirUser offline_access patient/*.rs"
+    assert body["scope"] == scope
     assert body["patient"] == "y1" and body["encounter"] == "enc-1"
     assert body["need_patient_banner"] is True
     assert body["smart_style_url"] == f"{ISSUER}/smart-style.json"
@@ -88,7 +91,9 @@ def test_code_exchange_gives_a_bearer_token_with_launch_context(client: FlaskCli
 
 
 def test_scope_granted_is_narrower_than_requested(client: FlaskClient) -> None:
-    code, verifier = get_code(client, scope="launch patient/*.rs patient/*.cruds system/*.rs profile")
+    code, verifier = get_code(
+        client, user="staff", scope="launch patient/*.rs patient/*.cruds system/*.rs profile"
+    )
     body = exchange(client, code, verifier).get_json()
     assert body["scope"] == "launch patient/*.rs"
     assert "refresh_token" not in body and "id_token" not in body
@@ -168,7 +173,7 @@ def test_unknown_refresh_token_is_invalid_grant(client: FlaskClient) -> None:
 
 
 def test_refresh_may_narrow_but_not_widen(client: FlaskClient) -> None:
-    code, verifier = get_code(client)
+    code, verifier = get_code(client, user="staff")  # regular staff's job reads everything: patient/*.rs
     first = exchange(client, code, verifier).get_json()
     wider = client.post(
         "/token",

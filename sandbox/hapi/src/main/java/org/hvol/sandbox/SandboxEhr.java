@@ -198,10 +198,11 @@ public class SandboxEhr {
         server.registerInterceptor(new PatientCompartmentAuthorization(ctx));
         if (settings.enforceJournal()) {
             // Off only for the organisation that stands for an EHR enforcing no labels: the app's sealing
-            // must keep the journal private there on its own (issue 12).
+            // and signatures must keep the journal private there on their own (issue 12).
             server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
             server.registerInterceptor(new JournalSearchNarrowing(ctx));
             server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
+            server.registerInterceptor(new ProgrammeWriteGuard(ctx));
         }
         server.registerInterceptor(new SmartCapabilityInterceptor(settings));
         server.registerInterceptor(new ConformanceCacheInterceptor(validationChain));
