@@ -33,7 +33,7 @@ from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
 
 from . import fields, membership
-from .envelope import HEADER, MEDIA_TYPE, Binding, SealBroken, open_json, peek_header, seal_json
+from .envelope import ALG_WRAP, HEADER, MEDIA_TYPE, Binding, SealBroken, open_json, peek_header, seal_json
 from .keys import KeyRing, KeysUnavailable
 
 Json = dict[str, Any]
@@ -62,6 +62,38 @@ def binding_for(resource: Json, kind: str) -> Binding:
     )
 
 
+def _identifier_of_reference(node: Any) -> str:
+    ident = node.get("identifier") if isinstance(node, dict) else None
+    if isinstance(ident, dict) and ident.get("system") and ident.get("value"):
+        return f"{ident['system']}|{ident['value']}"
+    return ""
+
+
+def transfer_binding_for(resource: Json, kind: str) -> Binding:
+    """What a part sealed by another organisation on a transfer is bound to. The sender cannot know the
+    receiver's server ids, so the binding names what the transfer keeps: the youth's identifier and the
+    author's identifier as the references carry them (``Reference.identifier`` beside the conditional
+    reference the receiver resolves), the resource's own identifier, and the time. Still enforced: a copy
+    into another entry (other identifier) or under another youth or author identifier does not open."""
+    patient = ""
+    for key in ("subject", "patient", "for"):
+        if isinstance(resource.get(key), dict):
+            patient = _identifier_of_reference(resource[key])
+            break
+    journal = kind == fields.KIND_JOURNAL
+    return Binding(
+        patient=f"identifier:{patient}" if patient else "",
+        kind="Communication.payload" if journal else f"{resource.get('resourceType')}.{kind}",
+        identifier=fields.identifier_token(resource),
+        author=f"identifier:{_identifier_of_reference(resource.get('sender'))}" if journal else "",
+        time=str(resource.get("sent") or "") if journal else "",
+    )
+
+
+def is_transfer_envelope(token: str) -> bool:
+    return peek_header(token).get("alg") == ALG_WRAP
+
+
 def status_of(resource: Mapping[str, Any]) -> str | None:
     """The in-memory seal status :meth:`SealingCodec.decode` left on ``resource`` (None: not decoded)."""
     for ext in (resource.get("meta") or {}).get("extension") or []:
@@ -87,6 +119,18 @@ def _strip_status(resource: Json) -> None:
             meta["extension"] = exts
         else:
             del meta["extension"]
+
+
+def without_status(resource: Mapping[str, Any]) -> Json:
+    """A copy without the in-memory seal status (before anything leaves: a transfer, an export)."""
+    out = copy.deepcopy(dict(resource))
+    _strip_status(out)
+    return out
+
+
+def with_envelopes(resource: Json, tokens: Iterable[str]) -> Json:
+    """``resource`` with these envelopes in their places and the placeholder narrative."""
+    return _with_envelopes(copy.deepcopy(resource), tokens)
 
 
 def _attachment(token: str) -> Json:
@@ -162,13 +206,15 @@ class SealingCodec:
     """``ring``: the organisation's keys (None: keys unavailable, every seal and open is refused).
     ``readable``: the kinds this user's role may open. ``signer``: when set (the coordinator), CareTeams
     written through this client are signed as her act. ``on_broken``: called with (resource, reason code)
-    for each envelope that does not open (the audit)."""
+    for each envelope that does not open (the audit). ``senders``: the public signing keys (a joserfc KeySet)
+    of the organisations whose transfers we accept; a transfer envelope from anyone else does not open."""
 
     ring: KeyRing | None
     readable: frozenset[str] = frozenset()
     signer: str | None = None
     on_broken: Callable[[Json, str], None] | None = None
     unavailable: KeysUnavailable | None = None
+    senders: Any = None
     broken: list[tuple[str, str]] = field(default_factory=list)
 
     def _keys(self) -> KeyRing:
@@ -237,7 +283,12 @@ class SealingCodec:
                 problems.append(WITHHELD)
                 continue
             try:
-                opened[kind] = open_json(self.ring, token, binding_for(clear, kind))
+                expected = (
+                    transfer_binding_for(clear, kind)
+                    if is_transfer_envelope(token)
+                    else binding_for(clear, kind)
+                )
+                opened[kind] = open_json(self.ring, token, expected, self.senders)
             except SealBroken as exc:
                 kept.append(token)
                 problems.append(f"{BROKEN}:{exc.code}")

@@ -10,7 +10,11 @@ the app: this is the entry's authorship seal, at 34 µs an entry instead of a pu
 identifiers the resource already carries in the clear, never names or text.
 
 An envelope that another organisation sealed to our published ``wrap`` key (a transfer) uses
-``ECDH-ES+A256KW`` instead; :func:`open_json` accepts both and picks the key by ``kid``.
+``ECDH-ES+A256KW`` instead; :func:`open_json` accepts both and picks the key by ``kid``. Anyone can seal to a
+published key, so such an envelope proves nothing about its origin by itself: :func:`seal_transfer` puts a JWS
+(ES256, the sender's ``sign`` key) over the binding and the value inside it, and :func:`open_json` opens a
+``wrap`` envelope only when that signature verifies against the keys of an organisation we accept transfers
+from (``senders``) and signs the very binding in the protected header. Without it: "kan niet worden geopend".
 """
 
 from __future__ import annotations
@@ -22,13 +26,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from joserfc import jwe
+from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.registry import HeaderParameter
 
 from hvol_fhir.errors import HvolError
 
 from .keys import KeyRing
+
+SIGN_ALGORITHMS: Final = ["ES256"]
 
 MEDIA_TYPE: Final = "application/jose"
 ALG_DIR: Final = "dir"
@@ -96,6 +102,24 @@ def seal_to(public_key: Any, value: Any, binding: Binding) -> str:
     return jwe.encrypt_compact(header, plaintext, public_key, registry=_REGISTRY)
 
 
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def seal_transfer(recipient_key: Any, sender: KeyRing, value: Any, binding: Binding) -> str:
+    """``value`` for another organisation: signed with the sender's current ``sign`` key (so the receiver
+    knows who sealed it and for which binding), then sealed to the receiver's published ``wrap`` key. The
+    sender's own keys never leave it; only the receiver can open the result."""
+    sign = sender.current("sign")
+    signed = jws.serialize_compact(
+        {"alg": "ES256", "kid": sign.kid},
+        _canonical({"b": binding.header(), "v": value}),
+        sign,
+        SIGN_ALGORITHMS,
+    )
+    return seal_to(recipient_key, {"jws": signed}, binding)
+
+
 def peek_header(token: str) -> dict[str, Any]:
     """The protected header of an envelope, NOT verified (to route it; :func:`open_json` verifies)."""
     try:
@@ -115,8 +139,9 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def open_json(ring: KeyRing, token: Any, expected: Binding) -> Any:
-    """The sealed value, or :class:`SealBroken` with the reason (never with content)."""
+def open_json(ring: KeyRing, token: Any, expected: Binding, senders: Any = None) -> Any:
+    """The sealed value, or :class:`SealBroken` with the reason (never with content). ``senders``: a joserfc
+    KeySet of the public ``sign`` keys of the organisations we accept transfers from (``wrap`` envelopes)."""
     if not isinstance(token, str) or token.count(".") != 4:
         raise SealBroken("dit is geen verzegelde inhoud", code="seal-malformed")
     kid = peek_kid(token)
@@ -134,9 +159,28 @@ def open_json(ring: KeyRing, token: Any, expected: Binding) -> Any:
         raise SealBroken("verzegeld met een onbekende sleutel", code="seal-unknown-key")
     _check_binding(protected.get(HEADER) or {}, expected)
     try:
-        return json.loads(opened.plaintext or b"null")
+        value = json.loads(opened.plaintext or b"null")
     except ValueError as exc:
         raise SealBroken("de verzegelde inhoud is beschadigd", code="seal-tampered") from exc
+    if protected.get("alg") == ALG_WRAP:
+        return _signed_transfer(value, protected.get(HEADER) or {}, senders)
+    return value
+
+
+def _signed_transfer(value: Any, header_binding: Mapping[str, Any], senders: Any) -> Any:
+    """The value inside a transfer envelope, when a sender we accept signed it for this very binding."""
+    token = value.get("jws") if isinstance(value, dict) else None
+    if senders is None or not isinstance(token, str):
+        raise SealBroken("overgedragen zonder geldige handtekening van de afzender", code="seal-unsigned")
+    try:
+        signed = json.loads(jws.deserialize_compact(token, senders, algorithms=SIGN_ALGORITHMS).payload)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise SealBroken(
+            "overgedragen zonder geldige handtekening van de afzender", code="seal-unsigned"
+        ) from exc
+    if not isinstance(signed, dict) or signed.get("b") != dict(header_binding):
+        raise SealBroken("hoort bij een ander verslag of gegeven", code="seal-other-entry")
+    return signed.get("v")
 
 
 def _check_binding(found: Mapping[str, Any], expected: Binding) -> None:

@@ -78,3 +78,17 @@ class InvalidTransferFile(InvalidInput):
     """An exported transfer file that cannot be imported (not a transfer Bundle, unsafe entries, ...)."""
 
     default_code = "transfer-invalid-file"
+
+
+class SealedAtSource(InvalidInput):
+    """Something that would go still holds this organisation's ciphertext (it did not open here, or the
+    transfer read without the organisation's keys). Sending it would give the receiver what only we can open,
+    so nothing is sent."""
+
+    default_code = "transfer-sealed-at-source"
+
+
+class RecipientKeysUnavailable(InvalidInput):
+    """The receiving organisation runs the app, but its published transfer key cannot be read."""
+
+    default_code = "transfer-recipient-keys"

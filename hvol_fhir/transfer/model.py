@@ -97,6 +97,8 @@ class TransferPlan:
     journal_sent: tuple[str, ...] = ()
     consents_used: tuple[str, ...] = ()
     practitioner_matches: tuple[str, ...] = ()
+    delivery: str = "plain"  # how confidential content goes: "sealed" (to B's key) or "plain" (delivery.py)
+    delivery_nl: str = ""  # the same for the preview, in plain Dutch
 
     @property
     def sent(self) -> tuple[PlanItem, ...]:

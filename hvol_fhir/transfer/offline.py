@@ -4,8 +4,13 @@ The file is the very transaction Bundle the online transfer sends (so an import 
 with ``Bundle.identifier`` = the transfer key and, per DS4P, only the high-water mark of the labels on the
 Bundle itself (security-labels.md §1). It may hold journal entries: it is written readable by the owner only.
 
+The file carries confidential content the way the transfer does (:mod:`.delivery`): sealed to the receiver's
+published key, or as plaintext under the labels; ``Bundle.meta.tag`` (:data:`.delivery.TAG_SYSTEM`) says
+which. Never the sender's key, never ciphertext only the sender can open.
+
 ``check_bundle`` is pure: it refuses what an import must never do (plain creates that would duplicate on a
-repeat, server ids, absolute references, journal entries without their labels). ``validate_at`` asks B's
+repeat, server ids, absolute references, journal entries without their labels, content sealed under the
+sender's own key). ``validate_at`` asks B's
 own validator (``POST Bundle/$validate``) without writing anything.
 """
 
@@ -24,7 +29,10 @@ from ..ehr import bundle as bundles
 from ..ehr.errors import EhrError, EhrRejected
 from ..ehr.outcome import parse_outcome
 from ..privacy import labels
+from ..sealing import codec as cd
+from ..sealing.envelope import ALG_WRAP, peek_header
 from . import identity as ids
+from .delivery import TAG_SYSTEM
 from .errors import InvalidTransferFile
 from .model import Json, TransferPlan
 from .rewrite import references
@@ -66,9 +74,32 @@ def export_bundle(plan: TransferPlan, timestamp: str) -> Json:
     bundle["identifier"] = {"system": ids.TRANSFER_TAG, "value": plan.key}
     bundle["timestamp"] = timestamp
     restricted = any(i.restricted for i in plan.sent)
+    meta: Json = {"tag": [delivery_tag(plan)]}
     if restricted:  # the high-water mark only: no refrain or obligation codes on a Bundle (DS4P)
-        bundle["meta"] = {"security": [labels.CONFIDENTIALITY_V.coding()]}
+        meta["security"] = [labels.CONFIDENTIALITY_V.coding()]
+    bundle["meta"] = meta
     return bundle
+
+
+def delivery_tag(plan: TransferPlan) -> Json:
+    sealed = plan.delivery == "sealed"
+    return {
+        "system": TAG_SYSTEM,
+        "code": "sealed-to-recipient" if sealed else "plaintext",
+        "display": (
+            "Vertrouwelijke inhoud versleuteld voor de ontvanger"
+            if sealed
+            else "Vertrouwelijke inhoud leesbaar, dagboekverslagen onder alle beveiligingslabels"
+        ),
+    }
+
+
+def delivery_of(bundle: Mapping[str, Any]) -> str | None:
+    """ "sealed-to-recipient" or "plaintext", as the file says; None when it does not say."""
+    for tag in (bundle.get("meta") or {}).get("tag") or []:
+        if isinstance(tag, dict) and tag.get("system") == TAG_SYSTEM:
+            return str(tag.get("code"))
+    return None
 
 
 def write_file(path: Path, bundle: Mapping[str, Any]) -> None:
@@ -120,11 +151,23 @@ def check_bundle(bundle: Mapping[str, Any]) -> Report:
                 break
         if rtype == "Communication" and not labels.has_full_label_set(res.get("meta")):
             problems.append(f"{where}: dagboekverslag zonder de verplichte beveiligingslabels.")
+        if any(peek_header(tok).get("alg") != ALG_WRAP for tok in cd.envelopes(res).values()):
+            problems.append(
+                f"{where}: versleuteld met een sleutel van de afzender; de ontvanger kan het niet openen."
+            )
     if counts["Patient"] != 1:
         problems.append("Het bestand moet precies één jongere bevatten.")
     if counts["Provenance"] < 1:
         problems.append("Het bestand mist de herkomstregistratie (Provenance).")
-    return Report(counts=dict(counts), problems=tuple(problems))
+    delivery = delivery_of(bundle)
+    warnings = (
+        ("Vertrouwelijke inhoud is versleuteld voor de ontvanger; alleen haar programma-app opent die.",)
+        if delivery == "sealed-to-recipient"
+        else ("Vertrouwelijke inhoud staat leesbaar in het bestand, dagboekverslagen onder alle labels.",)
+        if delivery == "plaintext"
+        else ()
+    )
+    return Report(counts=dict(counts), problems=tuple(problems), warnings=warnings)
 
 
 def validate_at(client: FhirClient, bundle: Mapping[str, Any], report: Report) -> Report:

@@ -26,8 +26,10 @@ from ..ehr import bundle as bundles
 from ..errors import InvalidInput
 from ..mapping import _fhir as f
 from ..privacy import labels
+from ..sealing import codec as cd
 from . import identity as ids
 from .coverage import coverage, is_disclosure, participation_recipients
+from .delivery import PLAINTEXT, SEALED, Delivery, ensure_opened, outgoing
 from .describe import describe
 from .errors import JournalWithoutConsent, NotATraject
 from .model import Json, PlanItem, Snapshot, TransferPlan, TransferRequest
@@ -147,6 +149,7 @@ class _Selection:
                     field="journal",
                 )
             labels.require_full_label_set(entries[key].get("meta"))  # it must arrive labelled as it left
+            _require_authentic(entries[key])
             self.journal_sent.append(key)
             self.consents_used.update(covered[key])
             self.sent[key] = "Dagboekverslag dat de jongere heeft toegestemd te delen (labels blijven)."
@@ -173,6 +176,18 @@ class _Selection:
                 )
             else:
                 self.stays[key] = "Hoort niet bij dit traject."
+
+
+def _require_authentic(entry: Json) -> None:
+    """Only an entry that opened here as written by the app goes as its author's (issue 12): re-sealed or
+    sent in the clear, a forged or broken entry would arrive looking like the named author's."""
+    status = cd.status_of(entry)
+    if status is not None and status != cd.SEALED:
+        raise InvalidInput(
+            "Een gekozen dagboekverslag is niet door de app geschreven of kan niet worden geopend; het "
+            "kan niet mee. Er is niets verstuurd.",
+            field="journal",
+        )
 
 
 def _practitioners(snap: Snapshot, sent: Iterable[Json], coordinator: str) -> list[str]:
@@ -246,8 +261,12 @@ def _provenance(
     }
 
 
-def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> TransferPlan:
-    """The preview and the Bundle; raises NoUsableIdentifier, JournalWithoutConsent, NotATraject."""
+def build_plan(
+    snap: Snapshot, request: TransferRequest, now: datetime, delivery: Delivery = PLAINTEXT
+) -> TransferPlan:
+    """The preview and the Bundle; raises NoUsableIdentifier, JournalWithoutConsent, NotATraject,
+    SealedAtSource. ``delivery``: how confidential content goes (:mod:`.delivery`); the snapshot must hold
+    it opened (read through A's codec)."""
     if now.tzinfo is None:
         raise InvalidInput("Het tijdstip heeft geen tijdzone.", field="now")
     if request.careplan != snap.careplan:
@@ -275,6 +294,9 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
         key = relative_key(reference, snap.source_base)
         kept = {k: v for k, v in node.items() if k in ("display", "type", "extension")}
         if key in matches:
+            if delivery.kind == SEALED and key.split("/")[0] in ("Patient", "Practitioner"):
+                # what the sealed parts are bound to: B's ids are unknown here (delivery.py)
+                return {**kept, "reference": matches[key], "identifier": match_idents[key]}
             return {**kept, "reference": matches[key]}
         target = snap.get(key) if key else None
         ident = ids.match_identifier(target, strict=False) if target else None
@@ -294,12 +316,14 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
     for key in sent_keys:
         res = snap.resources[key]
         body = rewrite_references(strip(res, snap.source_base), resolve)
+        ensure_opened(body, describe(res))  # never A's own ciphertext
         ident = match_idents[key]
         if ident["system"] == ids.SOURCE_RESOURCE:  # give it the identifier a repeat will match on
             if body["resourceType"] == "QuestionnaireResponse":
                 body["identifier"] = ident
             else:
                 body["identifier"] = [*(body.get("identifier") or []), ident]
+        body = outgoing(body, delivery)
         condition = ids.condition(ident)
         entries.append(bundles.create_entry(body, full_url=_entry_url(matches[key]), if_none_exist=condition))
         (restricted if labels.is_restricted(res.get("meta")) else public).append(matches[key])
@@ -350,4 +374,6 @@ def build_plan(snap: Snapshot, request: TransferRequest, now: datetime) -> Trans
         journal_sent=tuple(sel.journal_sent),
         consents_used=tuple(sorted(sel.consents_used)),
         practitioner_matches=tuple(matches[k] for k in sent_keys if k.startswith("Practitioner/")),
+        delivery=delivery.kind,
+        delivery_nl=delivery.describe_nl(request.target_name),
     )

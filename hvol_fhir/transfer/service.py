@@ -46,6 +46,7 @@ from ..ehr.errors import (
 from . import identity as ids
 from . import record
 from .collect import read_traject
+from .delivery import PLAINTEXT, Delivery
 from .errors import AmbiguousAtTarget, RecordPending, TargetRefused, TargetUnreachable
 from .model import Json, TransferPlan, TransferRequest, TransferResult
 from .plan import build_plan
@@ -67,6 +68,9 @@ class TransferService:
     target_name: str
     source_identifier: Json | None = None
     clock: Callable[[], datetime] = _utc_now
+    # How confidential content goes to B (delivery.py). ``source`` must read through A's codec (all kinds):
+    # the plan is built from plaintext, and anything still sealed with A's key stops the transfer.
+    delivery: Delivery = PLAINTEXT
 
     # --- preview ------------------------------------------------------------------------------------------
 
@@ -80,7 +84,7 @@ class TransferService:
             coordinator=request.coordinator,
             source_identifier=self.source_identifier,
         )
-        return build_plan(snapshot, request, self.clock())
+        return build_plan(snapshot, request, self.clock(), self.delivery)
 
     def request_for(self, careplan: str, coordinator: str, reason: str, **kw: Any) -> TransferRequest:
         return TransferRequest(
@@ -264,6 +268,8 @@ def summary_lines(plan: TransferPlan) -> Iterable[str]:
     yield f"Traject van {plan.source_name} naar {plan.request.target_name}"
     yield f"Jongere gekoppeld op: {plan.patient_match_kind}"
     yield f"Wijze: {plan.request.mode}"
+    if plan.delivery_nl:
+        yield f"Vertrouwelijke inhoud: {plan.delivery_nl}"
     yield ""
     yield f"Wordt verstuurd ({len(plan.sent)}):"
     for item in plan.sent:

@@ -351,7 +351,9 @@ def test_record_failure_at_a_is_completed_by_a_retry(two: Two) -> None:
     youth = ts.synthetic_traject(two.a, 70, weeks=4)
     service = _service(two)
     auth = ts.backend(two.a.fhir_base, two.key)
-    service.source = _FailingOnce(two.a.fhir_base, auth, on_unauthorized=auth.invalidate)
+    service.source = _FailingOnce(
+        two.a.fhir_base, auth, on_unauthorized=auth.invalidate, codec=ts.source_codec(two.a)
+    )
     request = service.request_for(youth.careplan, COORDINATOR, "Overplaatsing")
 
     with pytest.raises(RecordPending) as caught:
@@ -657,7 +659,7 @@ def test_fault_recording_at_source_loses_and_duplicates_nothing(
     service = _service(two)
     parts = urlsplit(two.a.fhir_base)
     with FaultProxy(f"{parts.scheme}://{parts.netloc}") as proxy:
-        service.source = _proxied(two.a, two.key, proxy)
+        service.source = _proxied(two.a, two.key, proxy, codec=ts.source_codec(two.a))
         plan = service.preview(
             service.request_for(youth.careplan, COORDINATOR, "Overplaatsing", journal=youth.consented)
         )
@@ -711,7 +713,7 @@ def test_app_transfer_under_fault_keeps_the_form_and_sends_once(
         assert shown.status_code == 200, shown.text[-500:]
         form["sleutel"] = re.findall(r'name="sleutel" value="([^"]+)"', shown.text)[0]
         plan = TransferService(
-            source=ts.fhir_client(two.a.fhir_base, two.key),
+            source=ts.fhir_client(two.a.fhir_base, two.key, codec=ts.source_codec(two.a)),
             target=ts.fhir_client(two.b.fhir_base, two.key),
             source_name="Jeugdzorg De Horizon (demo A)",
             target_name="Jeugdzorg Het Anker (demo B)",
@@ -744,3 +746,225 @@ def test_app_transfer_under_fault_keeps_the_form_and_sends_once(
         again = coordinator.post("/overdracht/", form, csrf_from="/overdracht/")
         assert again.status_code == 200 and 'data-testid="transfer-result"' in again.text, again.text[-800:]
     _assert_exactly_once(two, proof, "app: B drop-after x3", plan, youth, version_a)
+
+
+# --- sealed content on a transfer (issue 12, item 5) -------------------------------------------------------
+#
+# A's synthetic youth is written sealed with A's ring. To a target that runs the app, every confidential part
+# arrives signed by A and sealed to B's published wrap key: B's raw resources hold no plaintext of it and no
+# envelope under any of A's keys, and only B's ring (accepting A's signature) opens it. To a target without
+# the app, B holds plaintext, journal entries under the full label set, and no envelope at all.
+
+
+def _her_resources_at_b(two: Two, youth: Any) -> list[dict[str, Any]]:
+    [patient] = _b_patient(two, youth.patient)
+    ref = f"Patient/{patient['id']}"
+    found = [patient]
+    for rtype, param in (
+        ("CarePlan", "subject"),
+        ("CareTeam", "subject"),
+        ("Encounter", "subject"),
+        ("Communication", "subject"),
+        ("Consent", "patient"),
+        ("Observation", "subject"),
+        ("EpisodeOfCare", "patient"),
+    ):
+        found += _at_b(two, rtype, **{param: ref})
+    return found
+
+
+def _envelopes(resources: list[dict[str, Any]]) -> list[str]:
+    from hvol_fhir.sealing.codec import envelopes
+
+    return [tok for res in resources for tok in envelopes(res).values()]
+
+
+def _shared_texts(two: Two, youth: Any) -> list[str]:
+    from tests.sealing_support import journal_text
+
+    texts = [journal_text(two.a, ts.admin_get(two.a, ref)) for ref in youth.consented]
+    assert all(len(t) > 20 for t in texts), texts  # the oracle opened them at A
+    return texts
+
+
+def _a_kids(two: Two) -> set[str]:
+    ring = two.a.key_ring()
+    return {kid for purpose in ("seal", "sign", "wrap") for kid in ring.kids(purpose)}
+
+
+def test_sealed_transfer_to_a_target_running_the_app(two: Two) -> None:
+    import json
+
+    from hvol_fhir.mapping import communication
+    from hvol_fhir.sealing.codec import SEALED, SealingCodec, status_of
+    from hvol_fhir.sealing.envelope import peek_header
+
+    youth = ts.synthetic_traject(two.a, 101, weeks=6, consent_entries=2)
+    texts = _shared_texts(two, youth)
+    service = _service(two, delivery=ts.sealed_to(two.b, two.a))
+    plan = service.preview(
+        service.request_for(youth.careplan, COORDINATOR, "Verhuizing", journal=youth.consented, mode="shared")
+    )
+    assert plan.delivery == "sealed" and "versleuteld" in plan.delivery_nl
+    assert any("versleuteld" in line for line in ts_summary(plan))
+    service.send(plan)
+
+    at_b = _her_resources_at_b(two, youth)
+    raw = json.dumps(at_b, ensure_ascii=False)
+    assert not [t for t in texts if t in raw]  # no plaintext of the shared entries
+    tokens = _envelopes(at_b)
+    kinds = {peek_header(tok)["hvol"]["kind"].split(".")[0] for tok in tokens}
+    assert {"Communication", "CarePlan"} <= kinds, kinds
+    b_wrap = two.b.key_ring().current("wrap").kid
+    assert {peek_header(tok).get("kid") for tok in tokens} == {b_wrap}  # none under any of A's keys
+    assert not {peek_header(tok).get("kid") for tok in tokens} & _a_kids(two)
+    assert {peek_header(tok).get("alg") for tok in tokens} == {"ECDH-ES+A256KW"}
+
+    # B's app (a codec with B's ring that accepts A's signature) opens them, as the author's entries.
+    opener = ts.receiver_codec(two.b, two.a)
+    journal = [opener.decode(r) for r in at_b if r["resourceType"] == "Communication"]
+    assert len(journal) == 2 and all(status_of(j) == SEALED for j in journal)
+    entries = [communication.from_fhir(j) for j in journal]
+    assert sorted(e.text for e in entries) == sorted(texts)
+    assert all(e.written_by_app for e in entries)
+    buddy = ts.admin_get(two.b, entries[0].author)
+    assert {"system": "https://hvol-fhir.org/fhir/sid/practitioner", "value": "hv-buddy-1"} in buddy[
+        "identifier"
+    ]
+    careplan_b = opener.decode(next(r for r in at_b if r["resourceType"] == "CarePlan"))
+    careplan_a = ts.source_codec(two.a).decode(ts.admin_get(two.a, youth.careplan))
+    assert status_of(careplan_b) == SEALED
+    victim = [c for c in careplan_a.get("category", []) if "victim" in json.dumps(c)]
+    assert victim and all(c in careplan_b["category"] for c in victim)
+
+    # Nobody else opens them: A's ring, B's ring without A as an accepted sender.
+    for other in (
+        SealingCodec(two.a.key_ring(), opener.readable, senders=opener.senders),
+        SealingCodec(two.b.key_ring(), opener.readable),
+    ):
+        assert all((status_of(other.decode(j)) or "").startswith("broken") for j in journal_raw(at_b))
+
+
+def ts_summary(plan: Any) -> list[str]:
+    from hvol_fhir.transfer import summary_lines
+
+    return list(summary_lines(plan))
+
+
+def journal_raw(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in resources if r["resourceType"] == "Communication"]
+
+
+def test_forged_and_copied_transfer_envelopes_do_not_open_at_b(two: Two) -> None:
+    """Anyone can seal to B's published key: an envelope B's staff make themselves (unsigned, or signed with a
+    key B does not accept), or a real one copied into another entry or youth, never opens as the author's."""
+    import base64
+    import copy
+
+    from hvol_fhir.sealing import keys
+    from hvol_fhir.sealing.codec import SEALED, envelopes, status_of, transfer_binding_for
+    from hvol_fhir.sealing.envelope import seal_to, seal_transfer
+    from hvol_fhir.transfer.delivery import wrap_key
+
+    youth = ts.synthetic_traject(two.a, 102, weeks=4, consent_entries=1)
+    service = _service(two, delivery=ts.sealed_to(two.b, two.a))
+    service.run(service.request_for(youth.careplan, COORDINATOR, "Verhuizing", journal=youth.consented))
+    [entry] = journal_raw(_her_resources_at_b(two, youth))
+    opener = ts.receiver_codec(two.b, two.a)
+    assert status_of(opener.decode(entry)) == SEALED
+
+    b_key = wrap_key(two.b.key_ring().public_jwks())
+    clear = {k: v for k, v in entry.items() if k not in ("payload", "text")}
+    binding = transfer_binding_for(clear, "journal")
+    value = {"payload": [{"contentString": "Vervalst verslag"}]}
+    rogue = keys.generate("rogue")
+
+    def with_token(token: str, base: dict[str, Any] = entry) -> dict[str, Any]:
+        out = copy.deepcopy(base)
+        data = base64.b64encode(token.encode()).decode()
+        out["payload"] = [{"contentAttachment": {"contentType": "application/jose", "data": data}}]
+        return out
+
+    real = next(iter(envelopes(entry).values()))
+    moved = copy.deepcopy(entry)
+    moved["subject"]["identifier"] = {"system": BSN, "value": "999990019"}
+    renamed = copy.deepcopy(entry)
+    renamed["identifier"][0]["value"] = "00000000-0000-4000-8000-000000000000"
+    forged = [
+        with_token(seal_to(b_key, value, binding)),  # unsigned
+        with_token(seal_transfer(b_key, rogue, value, binding)),  # signed by a key B does not accept
+        with_token(real, moved),  # a real envelope under another youth
+        with_token(real, renamed),  # ... or another entry
+    ]
+    for n, res in enumerate(forged):
+        status = status_of(opener.decode(res)) or ""
+        assert status.startswith("broken"), (n, status)
+
+
+def test_plain_transfer_to_a_target_without_the_app(two: Two) -> None:
+    import json
+
+    youth = ts.synthetic_traject(two.a, 103, weeks=6, consent_entries=2)
+    texts = _shared_texts(two, youth)
+    service = _service(two)  # no runs_app: plaintext
+    plan = service.preview(
+        service.request_for(youth.careplan, COORDINATOR, "Verhuizing", journal=youth.consented, mode="shared")
+    )
+    assert plan.delivery == "plain" and "leesbaar" in plan.delivery_nl
+    service.send(plan)
+    at_b = _her_resources_at_b(two, youth)
+    assert _envelopes(at_b) == []
+    assert "sealed-content" not in json.dumps(at_b)
+    journal = journal_raw(at_b)
+    assert sorted(j["payload"][0]["contentString"] for j in journal) == sorted(texts)
+    assert all(labels.has_full_label_set(j["meta"]) for j in journal)
+    assert all("seal-status" not in json.dumps(r.get("meta", {})) for r in at_b)  # A's notes stay at A
+
+
+def test_export_file_in_both_modes(two: Two) -> None:
+    import json
+
+    from hvol_fhir.sealing.envelope import peek_header
+    from hvol_fhir.transfer import offline
+
+    youth = ts.synthetic_traject(two.a, 104, weeks=4, consent_entries=1)
+    texts = _shared_texts(two, youth)
+    a_ring = json.dumps(two.a.key_ring().to_json())
+    for delivery, code in ((ts.sealed_to(two.b, two.a), "sealed-to-recipient"), (None, "plaintext")):
+        service = _service(two, **({"delivery": delivery} if delivery else {}))
+        plan = service.preview(
+            service.request_for(youth.careplan, COORDINATOR, "Offline", journal=youth.consented)
+        )
+        bundle = offline.export_bundle(plan, "2026-12-05T03:00:00Z")
+        text = json.dumps(bundle, ensure_ascii=False)
+        assert offline.delivery_of(bundle) == code
+        report = offline.check_bundle(bundle)
+        assert report.ok, report.problems
+        tokens = [tok for e in bundle["entry"] for tok in _envelopes([e["resource"]])]
+        assert not {peek_header(t).get("kid") for t in tokens} & _a_kids(two)
+        ring = json.loads(a_ring)
+        for part in ring["seal"] + ring["sign"] + ring["wrap"]:  # never A's private keys
+            assert (part.get("d") or part["k"]) not in text
+        if code == "sealed-to-recipient":
+            assert tokens and not [t for t in texts if t in text]
+        else:
+            assert tokens == [] and all(t in text for t in texts)
+    # A file holding A's own ciphertext (what the export wrote before this change) is refused.
+    raw = ts.admin_get(two.a, youth.consented[0])
+    raw.pop("id")
+    bad = {**bundle, "entry": [*bundle["entry"], {**bundle["entry"][-1], "resource": raw}]}
+    problems = offline.check_bundle(bad).problems
+    assert any("sleutel van de afzender" in p for p in problems), problems
+
+
+def test_reading_a_without_its_keys_sends_nothing(two: Two) -> None:
+    """Before this change the transfer read A without a codec and copied A's ciphertext to B: now refused."""
+    from hvol_fhir.transfer.errors import SealedAtSource
+
+    youth = ts.synthetic_traject(two.a, 105, weeks=4, consent_entries=1)
+    service = _service(two)
+    service.source = ts.fhir_client(two.a.fhir_base, two.key)  # no codec
+    with pytest.raises(SealedAtSource) as caught:
+        service.run(service.request_for(youth.careplan, COORDINATOR, "Verhuizing", journal=youth.consented))
+    assert "niets verstuurd" in caught.value.message_nl
+    assert _b_patient(two, youth.patient) == []

@@ -3,7 +3,8 @@
 A synthetic youth is written at A only (fresh BSN from the 99999xxxx test range), so B starts clean for her:
 her traject, team, contacts, journal, a participation Consent and, optionally, a disclosure Consent that
 lets a few journal entries go to the receiving organisation. Everything goes through the library's mappers,
-as the app would write it, and is loaded with the loader's admin token.
+as the app would write it (sealed with A's key ring and memberships signed, issue 12), and is loaded with the
+loader's admin token. The transfer service reads A through a codec with A's ring, as the app's does.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from joserfc.jwk import RSAKey
 from hvol_fhir.ehr import FhirClient, RoundTripCounter
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import ConsentGrant
+from hvol_fhir.sealing import fields
+from hvol_fhir.sealing.codec import SealingCodec
+from hvol_fhir.sealing.membership import verification_keys
 from hvol_fhir.smart.backend import BackendServicesClient
 from hvol_fhir.smart.keys import load_signing_key, public_jwks
 from hvol_fhir.smart.registration import ClientRegistration
 from hvol_fhir.smart.token import PrivateKeyJwt
 from hvol_fhir.transfer import TransferService
-from sandbox.demo_data import story_resources
+from hvol_fhir.transfer.delivery import PLAINTEXT, SEALED, Delivery, wrap_key
+from sandbox.demo_data import COORDINATOR, sealed, story_resources
 from sandbox.demo_scenario import Youth, _story
 
 CLIENT_ID = "hvol-transfer"
@@ -80,14 +85,36 @@ def fhir_client(
     return FhirClient(fhir_base, auth, counter=counter, on_unauthorized=auth.invalidate, **kw)
 
 
+def source_codec(org: Any) -> SealingCodec:
+    """What the transfer reads A through: A's own ring, every kind opened."""
+    return SealingCodec(org.key_ring(), frozenset(fields.KINDS))
+
+
+def receiver_codec(org: Any, *senders: Any) -> SealingCodec:
+    """B's app as her coordinator: B's ring, accepting transfers signed by ``senders``' rings."""
+    keys = verification_keys({"keys": [k for s in senders for k in s.key_ring().public_jwks()["keys"]]})
+    return SealingCodec(org.key_ring(), frozenset(fields.KINDS), senders=keys)
+
+
+def sealed_to(b: Any, a: Any) -> Delivery:
+    """Delivery for a target that runs the app: sealed to B's published wrap key, signed by A."""
+    return Delivery(SEALED, wrap_key(b.key_ring().public_jwks()), a.key_ring())
+
+
 def service(
-    a: Any, b: Any, key: RSAKey, counter: RoundTripCounter | None = None, **kw: Any
+    a: Any,
+    b: Any,
+    key: RSAKey,
+    counter: RoundTripCounter | None = None,
+    delivery: Delivery = PLAINTEXT,
+    **kw: Any,
 ) -> TransferService:
     return TransferService(
-        source=fhir_client(a.fhir_base, key, counter),
+        source=fhir_client(a.fhir_base, key, counter, codec=source_codec(a)),
         target=fhir_client(b.fhir_base, key, counter, **kw),
         source_name="Jeugdzorg De Horizon (demo A)",
         target_name="Jeugdzorg Het Anker (demo B)",
+        delivery=delivery,
     )
 
 
@@ -135,7 +162,14 @@ def put_all(fhir_base: str, token: str, resources: list[dict[str, Any]], size: i
 
 
 def synthetic_traject(
-    org: Any, n: int, *, weeks: int = 20, consent_entries: int = 2, bsn: bool = True, seed: int = 7
+    org: Any,
+    n: int,
+    *,
+    weeks: int = 20,
+    consent_entries: int = 2,
+    bsn: bool = True,
+    seed: int = 7,
+    seal: bool = True,
 ) -> Synthetic:
     """A contact-period traject for a new youth number ``n`` (>= 50, so ids never clash with the demo's)."""
     rng = random.Random(seed * 1000 + n)
@@ -182,6 +216,8 @@ def synthetic_traject(
             )
         )
     resources = [B_ORG, patient, *story_resources(story)]
+    if seal:
+        resources = list(sealed(resources, org.key_ring(), COORDINATOR))
     put_all(org.fhir_base, org.admin_token(), resources)
     return Synthetic(youth.ref, f"CarePlan/{story.traject.id}", journal, consented, len(resources))
 
