@@ -23,9 +23,12 @@ from hvol_fhir.ehr import EhrDown, FhirClient
 from hvol_fhir.errors import Conflict, HvolError, NotAllowed
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
+from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.codec import SealingCodec
 from hvol_fhir.sealing.keys import KeyRing, KeysUnavailable
+from hvol_fhir.sealing.vaults import public_jwks
 from hvol_fhir.smart import LaunchSession
+from hvol_fhir.transfer.delivery import load_jwks
 
 from . import browser
 from .roles import STAFF
@@ -71,7 +74,33 @@ def codec_for(fhir_base: str, role: str, user: str | None) -> SealingCodec:
         access.sealed_kinds(role),
         signer=user if access.may_sign_membership(role) else None,
         unavailable=unavailable,
+        senders=transfer_senders(),
     )
+
+
+def transfer_senders() -> Any:
+    """The public signing keys of the organisations whose transfers this app opens (issue 12): those it
+    serves itself (the demo serves several) and the transfer targets that run the app (exchanges go both
+    ways). Loaded once per process; a target whose keys cannot be read is left out (its transfers then show
+    as "kan niet worden geopend"), never trusted blindly."""
+    cached = current_app.extensions.get("hvol_transfer_senders")
+    if cached is not None:
+        return cached
+    keys = list(public_jwks(state().vaults, list(state().registry.issuers()))["keys"])
+    for target in current_app.config.get("HVOL_TRANSFER_TARGETS") or []:
+        if not target.get("runs_app"):
+            continue
+        try:
+            found = load_jwks(
+                keys_file=target.get("keys_file"), keys_url=target.get("keys_url"), http=state().service.http
+            )
+        except HvolError:
+            log.warning("transfer keys of a target unreadable: %s", target.get("id"))
+            continue
+        keys += [k for k in found.get("keys") or [] if isinstance(k, dict)]
+    cached = membership.verification_keys({"keys": keys})
+    current_app.extensions["hvol_transfer_senders"] = cached
+    return cached
 
 
 def client_for(launch_id: str, sid: str, session: LaunchSession, role: str, user: str | None) -> FhirClient:

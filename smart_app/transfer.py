@@ -9,8 +9,13 @@ programme pages (``programme.check_csrf``: an HMAC of browser session and launch
 POST too, so the reason and the chosen journal entries never end up in a URL.
 
 Settings (``app.config``): ``HVOL_TRANSFER_TARGETS`` = ``[{"id", "name", "fhir_base", "client_id"?,
-"scope"?}]``, ``HVOL_TRANSFER_SOURCE_NAME``, ``HVOL_TRANSFER_CLIENT_ID`` (default ``hvol-transfer``). Both
-sides use SMART Backend Services with the app's own key. Tests may put a factory
+"scope"?, "runs_app"?, "keys_url"? | "keys_file"?}]``, ``HVOL_TRANSFER_SOURCE_NAME``,
+``HVOL_TRANSFER_CLIENT_ID`` (default ``hvol-transfer``). Both sides use SMART Backend Services with the
+app's own key. The traject is read through a codec with this organisation's ring (issue 12), so the preview
+is built from plaintext; a target with ``"runs_app": true`` receives the confidential parts sealed to the
+key it publishes (``keys_url``: its app's ``/.well-known/hvol-keys.json?iss=<its FHIR base>``), any other
+target as plaintext under the labels (:mod:`hvol_fhir.transfer.delivery`); the preview says which.
+Tests may put a factory
 ``(launch_session, target) -> service`` in ``app.extensions["hvol_transfer"]``.
 """
 
@@ -24,11 +29,14 @@ from flask import Blueprint, abort, current_app, render_template, request
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.errors import HvolError, NotAllowed
+from hvol_fhir.sealing import fields
+from hvol_fhir.sealing.codec import SealingCodec
 from hvol_fhir.smart import LaunchSession
 from hvol_fhir.smart.backend import BackendServicesClient
 from hvol_fhir.smart.registration import ClientRegistration
 from hvol_fhir.smart.token import PrivateKeyJwt
 from hvol_fhir.transfer import MODES, TransferPlan, TransferRequest, TransferService
+from hvol_fhir.transfer.delivery import delivery_for
 from hvol_fhir.transfer.model import MODE_NL
 from hvol_fhir.transfer.scopes import source_scope, target_scope
 
@@ -67,7 +75,7 @@ def backend_auth(base: str, client_id: str, scope: str) -> BackendServicesClient
     return clients[key]
 
 
-def _backend(base: str, client_id: str, scope: str) -> FhirClient:
+def _backend(base: str, client_id: str, scope: str, codec: SealingCodec | None = None) -> FhirClient:
     http = state().service.http  # the app's one configured session (HVOL_HTTP), as for every other request
     auth = backend_auth(base, client_id, scope)
     return FhirClient(
@@ -76,13 +84,17 @@ def _backend(base: str, client_id: str, scope: str) -> FhirClient:
         session=http,
         timeout=current_app.config["HVOL_TRANSFER_TIMEOUT"],
         on_unauthorized=auth.invalidate,
+        codec=codec,
     )
 
 
 def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> TransferService:
     client_id = str(current_app.config.get("HVOL_TRANSFER_CLIENT_ID") or "hvol-transfer")
+    ring = state().vaults.ring(session.fhir_base)  # KeysUnavailable: the page says the keys are missing
     return TransferService(
-        source=_backend(session.fhir_base, client_id, source_scope()),
+        source=_backend(
+            session.fhir_base, client_id, source_scope(), SealingCodec(ring, frozenset(fields.KINDS))
+        ),
         target=_backend(
             str(target["fhir_base"]),
             str(target.get("client_id") or client_id),
@@ -90,6 +102,7 @@ def _default_factory(session: LaunchSession, target: Mapping[str, Any]) -> Trans
         ),
         source_name=str(current_app.config.get("HVOL_TRANSFER_SOURCE_NAME") or _("deze organisatie")),
         target_name=str(target.get("name") or target["fhir_base"]),
+        delivery=delivery_for(target, ring, http=state().service.http),
     )
 
 
@@ -156,7 +169,7 @@ def _page(launch_id: str, form: dict[str, Any], *, status: int = 200, **extra: A
     error: HvolError | None = extra.pop("error", None)
     if plan is None and extra.get("result") is None:
         try:
-            service = _factory()(session, target)
+            service = _factory()(session, target)  # inside: the keys and B's published key may fail
             form["careplan"] = form["careplan"] or _careplan(service, str(session.context.patient)) or ""
             if not form["careplan"]:
                 raise NotAllowed(_("Deze jongere heeft geen lopend traject om over te dragen."))

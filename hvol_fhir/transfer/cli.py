@@ -4,11 +4,16 @@ Configuration (``--config FILE`` or ``$HVOL_TRANSFER_CONFIG``), paths relative t
 
     {"sandbox": false,
      "source": {"name": "Jeugdzorg De Horizon", "fhir_base": "https://a.example/fhir",
-                "client_id": "hvol-transfer", "key_file": "transfer-key.json"},
+                "client_id": "hvol-transfer", "key_file": "transfer-key.json", "vault_file": "vault.json"},
      "target": {"name": "Jeugdzorg Het Anker", "fhir_base": "https://b.example/fhir",
-                "client_id": "hvol-transfer", "key_file": "transfer-key.json"}}
+                "client_id": "hvol-transfer", "key_file": "transfer-key.json",
+                "runs_app": true, "keys_url": "https://app.b.example/.well-known/hvol-keys.json?iss=..."}}
 
 ``scope`` per side is optional: the default is the narrow v2 set the transfer needs (:mod:`.scopes`).
+``vault_file``: the source organisation's key ring (issue 12; the app's ``HVOL_VAULT_FILE``): the traject is
+read through it, so what is sealed at the source is opened for the plan. ``runs_app`` with ``keys_url`` or
+``keys_file`` (B's published keys): the confidential parts go sealed to B; without ``runs_app`` as plaintext
+under the labels (:mod:`.delivery`). Preview, send and export say which.
 
 Both sides authenticate with SMART Backend Services (``private_key_jwt``, a JWK with private part in
 ``key_file``); ``"token"`` instead of ``client_id``/``key_file`` uses a fixed bearer token. ``sandbox`` allows
@@ -30,11 +35,15 @@ import requests
 
 from ..ehr import FhirClient
 from ..errors import InvalidInput
+from ..sealing import fields
+from ..sealing.codec import SealingCodec
+from ..sealing.keys import FileKeyStore, KeyRing
 from ..smart.backend import BackendServicesClient
 from ..smart.keys import load_signing_key
 from ..smart.registration import ClientRegistration
 from ..smart.token import PrivateKeyJwt
 from . import offline
+from .delivery import delivery_for
 from .model import MODES, TransferRequest
 from .scopes import source_scope, target_scope
 from .service import TransferService, summary_lines
@@ -59,14 +68,23 @@ def _load_config(path: str | None) -> tuple[dict[str, Any], Path]:
     return data, file.parent
 
 
-def _client(config: dict[str, Any], side: str, folder: Path) -> tuple[FhirClient, str]:
+def _ring(config: dict[str, Any], folder: Path) -> KeyRing | None:
+    """The source's key ring (``source.vault_file``), or None when the configuration names none."""
+    vault = (config.get("source") or {}).get("vault_file")
+    return FileKeyStore(folder / str(vault)).load() if vault else None
+
+
+def _client(
+    config: dict[str, Any], side: str, folder: Path, ring: KeyRing | None = None
+) -> tuple[FhirClient, str]:
     entry = config.get(side)
     if not isinstance(entry, dict) or not entry.get("fhir_base"):
         raise InvalidInput(f"De configuratie mist '{side}' met een fhir_base.", field=side)
     base = str(entry["fhir_base"])
     name = str(entry.get("name") or base)
+    codec = SealingCodec(ring, frozenset(fields.KINDS)) if ring is not None else None
     if entry.get("token"):
-        return FhirClient(base, str(entry["token"])), name
+        return FhirClient(base, str(entry["token"]), codec=codec), name
     key_file = folder / str(entry.get("key_file") or "")
     try:
         key = load_signing_key(json.loads(key_file.read_text(encoding="utf-8")))
@@ -81,7 +99,7 @@ def _client(config: dict[str, Any], side: str, folder: Path) -> tuple[FhirClient
     auth = BackendServicesClient(
         registration, scopes, http=requests.Session(), sandbox=bool(config.get("sandbox"))
     )
-    return FhirClient(base, auth, on_unauthorized=auth.invalidate), name
+    return FhirClient(base, auth, on_unauthorized=auth.invalidate, codec=codec), name
 
 
 def _service(args: argparse.Namespace, *, need_target: bool | None) -> TransferService:
@@ -89,7 +107,9 @@ def _service(args: argparse.Namespace, *, need_target: bool | None) -> TransferS
     config, folder = _load_config(args.config)
     if need_target is None:
         need_target = bool((config.get("target") or {}).get("fhir_base")) and not args.target_name
-    source, source_name = _client(config, "source", folder)
+    ring = _ring(config, folder)
+    source, source_name = _client(config, "source", folder, ring)
+    delivery = delivery_for(config.get("target") or {}, ring, folder=folder)
     if need_target:
         target, target_name = _client(config, "target", folder)
     else:  # offline: B is only a name; the source client stands in and is never called as target
@@ -98,7 +118,9 @@ def _service(args: argparse.Namespace, *, need_target: bool | None) -> TransferS
             raise InvalidInput(
                 "Geef de naam van de ontvangende organisatie (--target-name).", field="target-name"
             )
-    return TransferService(source=source, target=target, source_name=source_name, target_name=target_name)
+    return TransferService(
+        source=source, target=target, source_name=source_name, target_name=target_name, delivery=delivery
+    )
 
 
 def _request(
@@ -126,9 +148,13 @@ def _preview(args: argparse.Namespace) -> int:
             }
             for i in plan.items
         ]
-        print(
-            json.dumps({"key": plan.key, "patient_match": plan.patient_match_kind, "items": items}, indent=1)
-        )
+        summary = {
+            "key": plan.key,
+            "patient_match": plan.patient_match_kind,
+            "delivery": plan.delivery,
+            "items": items,
+        }
+        print(json.dumps(summary, indent=1))
     else:
         print("\n".join(summary_lines(plan)))
     return 0
@@ -157,6 +183,10 @@ def _export(args: argparse.Namespace) -> int:
     offline.write_file(Path(args.out), bundle)
     print("\n".join(summary_lines(plan)))
     print(f"\nOpgeslagen in {args.out} ({len(plan.bundle['entry'])} gegevens, alleen leesbaar voor u).")
+    print(
+        "Vertrouwelijke inhoud in het bestand: "
+        + ("versleuteld voor de ontvanger." if plan.delivery == "sealed" else "leesbaar, onder de labels.")
+    )
     print("Hier is niets veranderd: leg de overdracht vast zodra de ontvanger het bestand heeft ingelezen.")
     return 0
 

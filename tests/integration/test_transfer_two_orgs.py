@@ -367,15 +367,16 @@ def test_record_failure_at_a_is_completed_by_a_retry(two: Two) -> None:
     assert len(_b_patient(two, youth.patient)) == 1
 
 
-def _cli_config(two: Two, folder: Any) -> Any:
+def _cli_config(two: Two, folder: Any, **target: Any) -> Any:
     import json
 
     (folder / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
     side = {"client_id": ts.CLIENT_ID, "key_file": "key.json", "scope": ts.SCOPE}
+    source = {"name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base}
     config = {
         "sandbox": True,
-        "source": {**side, "name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base},
-        "target": {**side, "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base},
+        "source": {**side, **source, "vault_file": str(two.a.vault_file)},  # A's ring opens what A sealed
+        "target": {**side, "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base, **target},
     }
     path = folder / "transfer.json"
     path.write_text(json.dumps(config), encoding="utf-8")
@@ -968,3 +969,37 @@ def test_reading_a_without_its_keys_sends_nothing(two: Two) -> None:
         service.run(service.request_for(youth.careplan, COORDINATOR, "Verhuizing", journal=youth.consented))
     assert "niets verstuurd" in caught.value.message_nl
     assert _b_patient(two, youth.patient) == []
+
+
+def test_cli_export_sealed_to_a_target_running_the_app(
+    two: Two, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's configuration: target ``runs_app`` + ``keys_file`` (B's published keys), source
+    ``vault_file``. The file holds no plaintext of the shared entry and nothing under A's keys; imported at
+    B, B's ring (accepting A's signature) opens the entry as the author's."""
+    import json
+
+    from hvol_fhir.cli import main
+    from hvol_fhir.mapping import communication
+    from hvol_fhir.transfer import offline
+
+    youth = ts.synthetic_traject(two.a, 106, weeks=4, consent_entries=1)
+    [text] = _shared_texts(two, youth)
+    (tmp_path / "b-keys.json").write_text(json.dumps(two.b.key_ring().public_jwks()), encoding="utf-8")
+    config = str(_cli_config(two, tmp_path, runs_app=True, keys_file="b-keys.json"))
+    args = ["--config", config, "--careplan", youth.careplan, "--coordinator", COORDINATOR]
+    assert main(["transfer", "preview", *args]) == 0
+    assert "versleuteld" in capsys.readouterr().out
+    out = tmp_path / "overdracht.json"
+    export = ["transfer", "export", *args, "--reason", "Offline", "--journal", youth.consented[0]]
+    assert main([*export, "--out", str(out)]) == 0
+    assert "versleuteld voor de ontvanger" in capsys.readouterr().out
+    written = out.read_text(encoding="utf-8")
+    bundle = json.loads(written)
+    assert offline.delivery_of(bundle) == "sealed-to-recipient"
+    assert text not in written and not any(kid in written for kid in _a_kids(two))
+    assert main(["transfer", "import", "--config", config, "--file", str(out)]) == 0
+    assert "versleuteld voor de ontvanger" in capsys.readouterr().out
+    [entry] = journal_raw(_her_resources_at_b(two, youth))
+    opened = communication.from_fhir(ts.receiver_codec(two.b, two.a).decode(entry))
+    assert opened.text == text and opened.written_by_app

@@ -125,33 +125,60 @@ def test_audit_events_carry_no_journal_text(org: Any, canaries: Canaries, proof:
     assert seen > 0
 
 
+@pytest.mark.parametrize("delivery", ["plain", "sealed"])
 def test_no_canary_in_the_transfer_bundle(
-    sec_app: SecApp, ident: str, canaries: Canaries, proof: Proof
+    sec_app: SecApp, ident: str, canaries: Canaries, proof: Proof, delivery: str
 ) -> None:
     """The Bundle a transfer of hv-youth-06's traject would send (and the offline export file), built by the
-    real planner from the real server with the app's own Backend Services client: no journal text unless the
-    coordinator ticks entries the youth agreed to share with that organisation (none here)."""
+    real planner from the real server with the app's own Backend Services client, reading through the
+    organisation's ring as the app does (issue 12), in both ways confidential content can go: as plaintext
+    to a target without the app, sealed to the published key of a target running it. No journal text unless
+    the coordinator ticks entries the youth agreed to share with that organisation (none here), and nothing
+    under the organisation's own keys."""
     import json
 
-    for name, document in transfer_documents(sec_app, ident):
+    from hvol_fhir.sealing.envelope import peek_kid
+
+    org = sec_app.org
+    own = {kid for purpose in ("seal", "sign", "wrap") for kid in org.key_ring().kids(purpose)}
+    for name, document in transfer_documents(sec_app, ident, delivery):
         proof.add("canary_places")
         hits = _hits(json.dumps(document, ensure_ascii=False), canaries)
         if hits:
-            proof.found("canary_hits", f"{name}: {hits}")
+            proof.found("canary_hits", f"{name} ({delivery}): {hits}")
         assert not hits, name
+        kids = {peek_kid(t) for t in _tokens(document)}
+        assert not kids & own, name  # never ciphertext only the sender opens
+        assert all(kid and kid.startswith("wrap-") for kid in kids), name
+        if delivery == "sealed":
+            assert kids, name  # the traject's confidential parts did go, sealed
 
 
-def transfer_documents(sec_app: SecApp, ident: str) -> list[tuple[str, dict[str, Any]]]:
-    """The transfer Bundle of hv-youth-06's traject (no entries ticked) and its offline export file."""
+def _tokens(bundle: dict[str, Any]) -> list[str]:
+    from hvol_fhir.sealing.codec import envelopes
+
+    return [t for e in bundle["entry"] for t in envelopes(e["resource"]).values()]
+
+
+def transfer_documents(
+    sec_app: SecApp, ident: str, delivery: str = "sealed"
+) -> list[tuple[str, dict[str, Any]]]:
+    """The transfer Bundle of hv-youth-06's traject (no entries ticked) and its offline export file, read
+    through the organisation's ring (issue 12). ``delivery`` "sealed": to a target that runs the app (a ring
+    made here stands in for its published keys: nothing of it but its public wrap key is used); "plain": to a
+    target without the app, where confidential parts other than the journal go as plaintext by design."""
     import json
 
     from hvol_fhir.ehr import FhirClient
+    from hvol_fhir.sealing import keys
     from hvol_fhir.smart.backend import BackendServicesClient
     from hvol_fhir.smart.keys import load_signing_key
     from hvol_fhir.smart.registration import ClientRegistration
     from hvol_fhir.smart.token import PrivateKeyJwt
     from hvol_fhir.transfer import TransferService
+    from hvol_fhir.transfer.delivery import PLAINTEXT, SEALED, Delivery, wrap_key
     from hvol_fhir.transfer.offline import export_bundle
+    from tests.integration.transfer_support import source_codec
 
     org = sec_app.org
     key = load_signing_key(json.loads((sec_app.workdir / "app-key.json").read_text(encoding="utf-8")))
@@ -159,15 +186,22 @@ def transfer_documents(sec_app: SecApp, ident: str) -> list[tuple[str, dict[str,
         org.fhir_base, "hvol-transfer", "urn:ietf:wg:oauth:2.0:oob", PrivateKeyJwt("hvol-transfer", key)
     )
     auth = BackendServicesClient(registration, ["system/*.*"], http=requests.Session(), sandbox=True)
+    receiver = keys.generate("Het Anker (demo B)")
     service = TransferService(
-        source=FhirClient(org.fhir_base, auth, on_unauthorized=auth.invalidate),
+        source=FhirClient(org.fhir_base, auth, on_unauthorized=auth.invalidate, codec=source_codec(org)),
         target=FhirClient("http://127.0.0.1:9/fhir", "niet-gebruikt"),  # a preview never contacts B
         source_name="Jeugdzorg De Horizon (demo)",
         target_name="Jeugdzorg Het Anker (demo B)",
+        delivery=(
+            Delivery(SEALED, wrap_key(receiver.public_jwks()), org.key_ring())
+            if delivery == "sealed"
+            else PLAINTEXT
+        ),
     )
     found = service.source.search("CarePlan", {"subject": f"Patient/{YOUTH}", "identifier": ident})
     careplan = f"CarePlan/{found['entry'][0]['resource']['id']}"
     plan = service.preview(service.request_for(careplan, "Practitioner/hv-coordinator", "Verhuizing"))
     sent = {e["resource"]["resourceType"] for e in plan.bundle["entry"]}
     assert {"Patient", "CarePlan", "Encounter"} <= sent  # a real traject with its contacts
+    assert plan.delivery == delivery
     return [("transfer Bundle", plan.bundle), ("export file", export_bundle(plan, "2026-11-30"))]
