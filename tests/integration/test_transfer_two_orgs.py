@@ -1003,3 +1003,67 @@ def test_cli_export_sealed_to_a_target_running_the_app(
     [entry] = journal_raw(_her_resources_at_b(two, youth))
     opened = communication.from_fhir(ts.receiver_codec(two.b, two.a).decode(entry))
     assert opened.text == text and opened.written_by_app
+
+
+def test_app_transfer_sealed_to_a_target_running_the_app(
+    two: Two, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """In the app: a target configured with ``runs_app`` + ``keys_file`` (B's published keys). The preview
+    says in plain Dutch that the content goes sealed; B holds no plaintext of the shared entry and nothing
+    under A's keys; B's own app, accepting A's signature (its transfer target A with A's published keys),
+    shows the entry to B's coordinator as the buddy's, not as "niet door de app geschreven"."""
+    import json
+    import re
+
+    from tests.integration.app_support import launch, traject_ident
+    from tests.integration.launch_support import serve_app
+
+    youth = ts.synthetic_traject(two.a, 107, weeks=4, consent_entries=1)
+    [text] = _shared_texts(two, youth)
+    workdir = tmp_path_factory.mktemp("transfer-app-sealed")
+    (workdir / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
+    (workdir / "b-keys.json").write_text(json.dumps(two.b.key_ring().public_jwks()), encoding="utf-8")
+    (workdir / "a-keys.json").write_text(json.dumps(two.a.key_ring().public_jwks()), encoding="utf-8")
+    anker = {"id": "anker", "name": "Jeugdzorg Het Anker (demo B)", "fhir_base": two.b.fhir_base}
+    anker |= {"runs_app": True, "keys_file": str(workdir / "b-keys.json")}
+    with serve_app(
+        two.a,
+        workdir,
+        HVOL_KEY_FILE=str(workdir / "key.json"),
+        HVOL_TRANSFER_TARGETS=[anker],
+        HVOL_TRANSFER_SOURCE_NAME="Jeugdzorg De Horizon (demo A)",
+    ) as running:
+        coordinator = launch(running, two.a, "hv-coordinator", youth.patient.split("/")[1])
+        form: dict[str, Any] = {
+            "naar": "anker",
+            "traject": youth.careplan,
+            "wijze": "handover",
+            "reden": "Verhuizing naar de regio van Het Anker",
+            "dagboek": list(youth.consented),
+        }
+        shown = coordinator.post("/overdracht/voorvertoning", form, csrf_from="/overdracht/")
+        assert shown.status_code == 200, shown.text[-500:]
+        assert 'data-delivery="sealed"' in shown.text and "versleuteld mee" in shown.text
+        assert text not in shown.text
+        form["sleutel"] = re.findall(r'name="sleutel" value="([^"]+)"', shown.text)[0]
+        sent = coordinator.post("/overdracht/", form, csrf_from="/overdracht/")
+        assert sent.status_code == 200 and 'data-testid="transfer-result"' in sent.text, sent.text[-800:]
+
+    at_b = _her_resources_at_b(two, youth)
+    raw = json.dumps(at_b, ensure_ascii=False)
+    assert text not in raw and not any(kid in raw for kid in _a_kids(two))
+    assert _envelopes(journal_raw(at_b))
+
+    horizon = {"id": "horizon", "name": "Jeugdzorg De Horizon (demo A)", "fhir_base": two.a.fhir_base}
+    horizon |= {"runs_app": True, "keys_file": str(workdir / "a-keys.json")}
+    b_dir = tmp_path_factory.mktemp("transfer-app-b")
+    (b_dir / "key.json").write_text(json.dumps(two.key.as_dict(private=True)), encoding="utf-8")
+    [patient] = _b_patient(two, youth.patient)
+    with serve_app(
+        two.b, b_dir, HVOL_KEY_FILE=str(b_dir / "key.json"), HVOL_TRANSFER_TARGETS=[horizon]
+    ) as b_app:
+        page = launch(b_app, two.b, "hv-coordinator", patient["id"])
+        journal = page.get(f"/t/{traject_ident(page)}/journaal")
+        assert journal.status_code == 200, journal.text[-500:]
+        assert text in journal.text, journal.text[-1500:]
+        assert 'data-testid="not-by-app"' not in journal.text
