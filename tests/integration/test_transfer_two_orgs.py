@@ -856,14 +856,21 @@ def journal_raw(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in resources if r["resourceType"] == "Communication"]
 
 
-def test_forged_and_copied_transfer_envelopes_do_not_open_at_b(two: Two) -> None:
+@pytest.mark.proof
+def test_forged_and_copied_transfer_envelopes_do_not_open_at_b(two: Two, proof: Proof) -> None:
     """Anyone can seal to B's published key: an envelope B's staff make themselves (unsigned, or signed with a
     key B does not accept), or a real one copied into another entry or youth, never opens as the author's."""
     import base64
     import copy
 
     from hvol_fhir.sealing import keys
-    from hvol_fhir.sealing.codec import SEALED, envelopes, status_of, transfer_binding_for
+    from hvol_fhir.sealing.codec import (
+        SEALED,
+        SealingCodec,
+        envelopes,
+        status_of,
+        transfer_binding_for,
+    )
     from hvol_fhir.sealing.envelope import seal_to, seal_transfer
     from hvol_fhir.transfer.delivery import wrap_key
 
@@ -897,8 +904,15 @@ def test_forged_and_copied_transfer_envelopes_do_not_open_at_b(two: Two) -> None
         with_token(real, moved),  # a real envelope under another youth
         with_token(real, renamed),  # ... or another entry
     ]
-    for n, res in enumerate(forged):
-        status = status_of(opener.decode(res)) or ""
+    wrong_keys = [
+        (SealingCodec(two.a.key_ring(), opener.readable, senders=opener.senders), entry),  # A's own ring
+        (SealingCodec(two.b.key_ring(), opener.readable), entry),  # B without A as an accepted sender
+    ]
+    for n, (codec, res) in enumerate([*((opener, f) for f in forged), *wrong_keys]):
+        status = status_of(codec.decode(res)) or ""
+        proof.add("forgeries")
+        if not status.startswith("broken"):
+            proof.found("forgeries_accepted", f"case {n}: {status}")
         assert status.startswith("broken"), (n, status)
 
 
