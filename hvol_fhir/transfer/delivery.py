@@ -21,7 +21,8 @@ then goes to B in one of two ways, chosen per target in the configuration:
   must enforce the labels, as before sealing).
 
 Never A's own ciphertext, never A's keys: a part that did not open at A stops the transfer
-(:class:`~.errors.SealedAtSource`).
+(:class:`~.errors.SealedAtSource`). A's signature on the CareTeam stays at A too: it is A's act, verifies only
+with A's keys, and grants nothing at B, where B's coordinator confirms the team (``hvol-fhir seal``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from joserfc.jwk import ECKey
 from hvol_fhir import terminology as t
 
 from ..sealing import codec as cd
-from ..sealing import fields
+from ..sealing import fields, membership
 from ..sealing.envelope import ALG_WRAP, seal_transfer
 from ..sealing.keys import KeyRing
 from .errors import RecipientKeysUnavailable, SealedAtSource
@@ -161,6 +162,8 @@ def ensure_opened(resource: Json, label_nl: str) -> None:
 def outgoing(body: Json, delivery: Delivery) -> Json:
     """The copy B receives: plaintext, or every confidential part signed and sealed to B."""
     body = cd.without_status(body)
+    if body.get("resourceType") == "CareTeam":
+        body = _without_signature(body)
     if delivery.kind == PLAIN:
         return body
     clear, secrets = fields.split(body)
@@ -173,3 +176,9 @@ def outgoing(body: Json, delivery: Delivery) -> Json:
         for kind, secret in secrets.items()
     ]
     return cd.with_envelopes(clear, tokens)
+
+
+def _without_signature(careteam: Json) -> Json:
+    exts = [e for e in careteam.get("extension") or [] if e.get("url") != membership.EXT_SIGNATURE]
+    out = {k: v for k, v in careteam.items() if k != "extension"}
+    return {**out, "extension": exts} if exts else out

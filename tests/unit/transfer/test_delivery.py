@@ -199,3 +199,23 @@ def test_target_configuration() -> None:
     assert not wrap_key(private).is_private  # only the public half is ever used
     rotated = keys.rotate(b, ["wrap"])
     assert wrap_key(rotated.public_jwks()).kid == rotated.current("wrap").kid
+
+
+def test_as_membership_signature_stays_at_a() -> None:
+    """A's signature on the team is A's act: it verifies only with A's keys and grants nothing at B."""
+    from hvol_fhir.sealing import membership
+
+    a, _ = _rings()
+    raw = snapshot(disclosure())
+    signed = {
+        k: membership.sign_careteam(a, r, "Practitioner/hv-coordinator")
+        if r["resourceType"] == "CareTeam"
+        else r
+        for k, r in raw.resources.items()
+    }
+    snap = _read_at_a(replace(raw, resources=signed))
+    assert any(membership.is_signed(r) for r in snap.resources.values())
+    for delivery in (PLAINTEXT, _to_b()):
+        plan = build_plan(snap, request(), NOW, delivery)
+        [team] = [e["resource"] for e in plan.bundle["entry"] if e["resource"]["resourceType"] == "CareTeam"]
+        assert not membership.is_signed(team) and team.get("participant")
