@@ -799,6 +799,7 @@ def test_sealed_transfer_to_a_target_running_the_app(two: Two) -> None:
     from hvol_fhir.mapping import communication
     from hvol_fhir.sealing.codec import SEALED, SealingCodec, status_of
     from hvol_fhir.sealing.envelope import peek_header
+    from hvol_fhir.sealing.membership import is_signed
 
     youth = ts.synthetic_traject(two.a, 101, weeks=6, consent_entries=2)
     texts = _shared_texts(two, youth)
@@ -816,6 +817,8 @@ def test_sealed_transfer_to_a_target_running_the_app(two: Two) -> None:
     tokens = _envelopes(at_b)
     kinds = {peek_header(tok)["hvol"]["kind"].split(".")[0] for tok in tokens}
     assert {"Communication", "CarePlan"} <= kinds, kinds
+    teams = [r for r in at_b if r["resourceType"] == "CareTeam"]
+    assert teams and not any(is_signed(r) for r in teams)  # A's signature stays at A
     b_wrap = two.b.key_ring().current("wrap").kid
     assert {peek_header(tok).get("kid") for tok in tokens} == {b_wrap}  # none under any of A's keys
     assert not {peek_header(tok).get("kid") for tok in tokens} & _a_kids(two)
