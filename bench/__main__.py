@@ -178,10 +178,10 @@ def bench_sealing(org: Any, now: datetime) -> None:
     """Issue 12: the journal page of a ~295-entry traject, sealed against the same page unsealed, same run."""
     ring = org.key_ring() if hasattr(org, "key_ring") else generate_ring("bench")
     sealer = SealingCodec(ring, frozenset(fields.KINDS))
-    plain = data.traject_resources(301, now, weeks=96, per_week=3, journal=True, measurements=0)
+    plain = data.traject_resources(301, now, weeks=105, per_week=3, journal=True, measurements=0)
     sealed = [
         sealer.encode(r)
-        for r in data.traject_resources(302, now, weeks=96, per_week=3, journal=True, measurements=0)
+        for r in data.traject_resources(302, now, weeks=105, per_week=3, journal=True, measurements=0)
     ]
     data.load(org.fhir_base, org.admin_token(), [*data.people(), *plain, *sealed])
     token = org.admin_token()
@@ -197,6 +197,25 @@ def bench_sealing(org: Any, now: datetime) -> None:
             counts[name] = _journal_page(client, f"Patient/bench-youth-{n:03d}", data.uid("tr", n), now)
             times[name].append(time.perf_counter() - t0)
             trips[name] = counter.total
+    # The bare journal fetch (plain HTTP, same searches): how much of the difference is the EHR sending more.
+    bare: dict[str, list[float]] = {"plain": [], "sealed": []}
+    size: dict[str, int] = {}
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    for _ in range(RUNS):
+        for name, n in (("plain", 301), ("sealed", 302)):
+            url: str | None = (
+                f"{org.fhir_base}/Communication?patient=Patient/bench-youth-{n:03d}"
+                f"&based-on=CarePlan/bench-tr-{n:03d}&_sort=sent&_count=50"
+            )
+            t0 = time.perf_counter()
+            size[name] = 0
+            while url:
+                resp = requests.get(url, headers=headers, timeout=120)
+                size[name] += len(resp.content)
+                url = next(
+                    (lk["url"] for lk in resp.json().get("link", []) if lk["relation"] == "next"), None
+                )
+            bare[name].append(time.perf_counter() - t0)
     # The opening alone, without the network: what sealing adds per page on this machine.
     raw = [r for r in sealed if r["resourceType"] == "Communication"]
     t0 = time.perf_counter()
@@ -212,6 +231,11 @@ def bench_sealing(org: Any, now: datetime) -> None:
     print(
         f"  opening {len(raw)} entries alone (dir + A256GCM, no public-key operation): {open_ms:.1f} ms "
         f"= {open_ms / plain_ms * 100:.1f}% of the unsealed page"
+    )
+    bare_plain, bare_sealed = _median(bare["plain"]) * 1000, _median(bare["sealed"]) * 1000
+    print(
+        f"  bare journal fetch (plain HTTP): unsealed {bare_plain:.0f} ms ({size['plain'] // 1024} KiB), "
+        f"sealed {bare_sealed:.0f} ms ({size['sealed'] // 1024} KiB): the EHR's part of the difference"
     )
 
 

@@ -18,7 +18,7 @@ from hvol_fhir.mapping import _fhir as f
 from hvol_fhir.privacy import labels
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import AUTHENTIC, BROKEN, UNVERIFIED, JournalEntry
-from hvol_fhir.sealing.codec import status_of as seal_status
+from hvol_fhir.sealing.codec import take_status
 
 _KEYS = ("identifier", "basedOn", "status", "category", "subject", "encounter", "sent", "sender", "payload")
 
@@ -50,10 +50,10 @@ def to_fhir(entry: JournalEntry, *, care_team: str | None = None) -> Communicati
     return f.parse_as(Communication, _to_dict(entry, care_team))
 
 
-def _authenticity(data: f.Json) -> tuple[str, str | None]:
+def _authenticity(status: str | None) -> tuple[str, str | None]:
     """From the seal status the sealing codec noted on reading (hvol_fhir.sealing.codec): only an entry that
     opened under the app's key, bound to this author and time, is the named author's."""
-    status = seal_status(data) or ""
+    status = status or ""
     if status == "sealed":
         return AUTHENTIC, None
     if status.startswith("broken"):
@@ -62,10 +62,11 @@ def _authenticity(data: f.Json) -> tuple[str, str | None]:
 
 
 def from_fhir(model: Any) -> JournalEntry:
+    status, model = take_status(model)
     data = f.as_dict("Communication", model)
     labels.require_full_label_set(data.get("meta"))
     based_on = f.need(data, "basedOn", "Communication")
-    authenticity, reason = _authenticity(data)
+    authenticity, reason = _authenticity(status)
     text = ""
     if authenticity != BROKEN:
         payloads = f.need(data, "payload", "Communication")

@@ -39,6 +39,9 @@ from .keys import KeyRing, KeysUnavailable
 Json = dict[str, Any]
 EXT_STATUS: Final = f"{t.BASE}/StructureDefinition/seal-status"
 SEALED, PLAIN, WITHHELD, BROKEN = "sealed", "plain", "withheld", "broken"
+# Hundreds of these on one journal page: a narrative on each would cost the EHR (which parses and renders
+# the XHTML of every one) more than the 5% the sealed page may cost; the others carry it (bench/: sealing).
+HIGH_VOLUME: Final = frozenset({"Communication", "Encounter"})
 NARRATIVE: Final = (
     '<div xmlns="http://www.w3.org/1999/xhtml"><p>Vertrouwelijk (Handen vol ervaring): dit gegeven is '
     "versleuteld en alleen te lezen in de programma-app, door wie daar recht op heeft.</p></div>"
@@ -121,6 +124,29 @@ def _strip_status(resource: Json) -> None:
             del meta["extension"]
 
 
+def take_status(resource: Any) -> tuple[str | None, Any]:
+    """(the seal status, a shallow copy without it): mappers read the status first, so the in-memory note
+    never goes through model validation (100 µs an entry on a 300-entry journal page)."""
+    if not isinstance(resource, Mapping):
+        return None, resource
+    status = status_of(resource)
+    if status is None:
+        return None, resource
+    out = dict(resource)
+    _strip_status_shallow(out)
+    return status, out
+
+
+def _strip_status_shallow(resource: Json) -> None:
+    meta = dict(resource.get("meta") or {})
+    exts = [e for e in meta.get("extension") or [] if e.get("url") != EXT_STATUS]
+    if exts:
+        meta["extension"] = exts
+    else:
+        meta.pop("extension", None)
+    resource["meta"] = meta
+
+
 def without_status(resource: Mapping[str, Any]) -> Json:
     """A copy without the in-memory seal status (before anything leaves: a transfer, an export)."""
     out = copy.deepcopy(dict(resource))
@@ -197,7 +223,8 @@ def _with_envelopes(resource: Json, tokens: Iterable[str]) -> Json:
             *exts,
             *({"url": fields.EXT_SEALED, "valueAttachment": _attachment(tok)} for tok in tokens),
         ]
-    resource["text"] = {"status": "generated", "div": NARRATIVE}
+    if resource.get("resourceType") not in HIGH_VOLUME:
+        resource["text"] = {"status": "generated", "div": NARRATIVE}
     return resource
 
 

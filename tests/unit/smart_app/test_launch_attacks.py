@@ -326,9 +326,7 @@ def test_callback_error_is_logged_escaped(
 
     caplog.set_level(logging.INFO)
     q = parse_qs(urlsplit(to_authorize(client, auth.launch_url("buddy-y1", "y1"))).query)
-    client.get(
-        "/launch/callback?" + urlencode({"error": "denied\nINFO forged line", "state": q["state"][0]})
-    )
+    client.get("/launch/callback?" + urlencode({"error": "denied\nINFO forged line", "state": q["state"][0]}))
     assert not any("\n" in r.getMessage() for r in caplog.records)
     assert any("forged line" in r.getMessage() for r in caplog.records)
 
