@@ -39,6 +39,12 @@ from .sealing import Sealer
 from .sessions import open_store
 from .state import AppState
 
+KEYS_MISSING_NL = _(
+    "De sleutels van de organisatie ontbreken of zijn niet leesbaar. Het journaal en de andere "
+    "vertrouwelijke gegevens zijn daarom nu niet te openen of op te slaan; er wordt niets onversleuteld "
+    "bewaard. Vraag de beheerder de sleutels terug te zetten uit de back-up."
+)
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
@@ -82,6 +88,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["_"] = _
     app.jinja_env.globals["save_outcome"] = save_outcome
+
+    @app.context_processor
+    def keys_notice() -> dict[str, str]:
+        # Issue 12: without the organisation's keys the journal features are off; say so on every page.
+        missing = [iss for iss in registry.issuers() if vaults.ring_or_none(iss) is None]
+        return {"keys_problem": KEYS_MISSING_NL if missing else ""}
     access_log.install()  # request lines without query strings (codes, states, launch values)
     errors.init_app(app)
     from . import (

@@ -3,12 +3,15 @@ and a fake FHIR server; roles, narrowing, two tabs, refresh. R# = SMART requirem
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from flask.testing import FlaskClient
 
+from hvol_fhir.sealing.keys import FileKeyStore
+from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import PrivateKeyJwt
 from hvol_fhir.smart import token as tokens
 from smart_app.roles import APP_ROLE_FEATURES
@@ -21,6 +24,7 @@ from .conftest import (
     authorize,
     ehr_launch,
     launch_id_of,
+    make_app,
     path_of,
     to_authorize,
 )
@@ -163,3 +167,19 @@ def test_refused_refresh_shows_the_relaunch_page(
     assert resp.status_code == 401
     assert "Uw sessie met het dossier is verlopen" in html and "Opnieuw starten" in html
     assert client.get(page).status_code == 401  # the launch is gone
+
+
+def test_without_the_organisations_keys_every_page_says_so_and_nobody_gets_the_journal(
+    key: Any, tmp_path: Path, clock: Any, auth: AuthServer, fhir: FakeFhir
+) -> None:
+    """Issue 12: a missing key file at start fails cleanly: the app runs, says plainly what is wrong and what
+    to do, grants no programme role (memberships cannot be verified) and so opens and writes no journal."""
+    missing = Vaults({}, FileKeyStore(tmp_path / "lost" / "vault.json"))  # no sandbox: never made anew
+    client = make_app(key, tmp_path, clock, HVOL_VAULTS=missing).test_client()
+    authorize_url = to_authorize(client, auth.launch_url("buddy-y1", "y1"))
+    page = client.get(path_of(ehr_launch_from(client, authorize_url)))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    assert 'data-testid="keys-missing"' in html and "Vraag de beheerder" in html
+    assert 'data-role="buddy"' not in html and "Dagboek lezen en schrijven" not in html
+    assert not (tmp_path / "lost").exists()
