@@ -124,9 +124,20 @@ def cap_to_job(requested: Iterable[str], user: User) -> tuple[str, ...]:
         if asked is None:
             out.append(scope)
             continue
-        parts = [p for p in (_intersect(asked, a) for a in allowed) if p]
+        parts = _merged([p for p in (_intersect(asked, a) for a in allowed) if p])
         whole = (
             f"{asked.context}/{asked.resource_type}.{''.join(c for c in _LETTERS if c in asked.permissions)}"
         )
         out.extend([scope] if whole in parts and not asked.query else parts)
     return tuple(dict.fromkeys(out))
+
+
+def _merged(parts: list[str]) -> list[str]:
+    """Covered parts of one asked scope, one scope per context and type: ``user/*.rs`` and
+    ``user/CarePlan.cru`` together cover ``patient/CarePlan.crus`` whole, and the grant says so in one scope
+    (a client checks each of its scopes against one granted scope, not against a sum of several)."""
+    letters: dict[str, set[str]] = {}
+    for part in parts:
+        prefix, _, perms = part.rpartition(".")
+        letters.setdefault(prefix, set()).update(perms)
+    return [f"{prefix}.{''.join(c for c in _LETTERS if c in perms)}" for prefix, perms in letters.items()]

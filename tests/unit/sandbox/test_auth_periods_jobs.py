@@ -242,3 +242,17 @@ def test_refresh_after_the_coordinator_role_ended_carries_no_clearance() -> None
     first, second = _code_then_refresh(directory, TODAY + dt.timedelta(days=1))
     assert first["hvol_journal"] == ["*"]
     assert "hvol_journal" not in second
+
+
+def test_a_scope_two_job_scopes_cover_together_is_granted_whole() -> None:
+    """The behavioural scientist's job: user/*.rs plus user/CarePlan.cru cover patient/CarePlan.crus, and the
+    grant says so in one scope (the app checks a feature against single granted scopes)."""
+    from sandbox.auth.directory import BEHAVIOURAL_SCIENTIST, User
+    from sandbox.auth.jobs import cap_to_job
+
+    scientist = User("bs", "Test", org_roles=frozenset({BEHAVIOURAL_SCIENTIST}))
+    granted = cap_to_job(
+        ["patient/CarePlan.crus", "patient/Observation.crus", "patient/Consent.crus"], scientist
+    )
+    assert "patient/CarePlan.crus" in granted and "patient/Observation.crus" in granted
+    assert "patient/Consent.rs" in granted and "patient/Consent.crus" not in granted
