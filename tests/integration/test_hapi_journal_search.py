@@ -419,3 +419,152 @@ def timing_ratio(client: FhirClient, many: str, none: str, rounds: int = 15) -> 
             assert client.get(path).status_code == 200
             out.append(time.perf_counter() - start)
     return statistics.median(a) / statistics.median(b)
+
+
+# --- causes 4 and 10 for a token cleared for SOME youths: unconfined journal searches ----------------
+
+
+@pytest.fixture(scope="module")
+def buddy_of_many(org: Org, fhir: Callable[[str | None], FhirClient], youths: dict[str, Youth]) -> FhirClient:
+    """A buddy cleared for the "many" youth only: "hidden" and "empty" are other youths to her."""
+    token = org.issuer.mint(
+        sub="srch-buddy-many", scope="user/*.rs", journal=[youths["many"].patient], fhir_user="Practitioner/x"
+    )
+    return fhir(token)
+
+
+# Searches that name no youth, aimed at another youth's entries through what only they carry.
+UNCONFINED = [
+    "subject=Patient/{pid},Patient/srch-nobody&_count={n}",
+    "patient=Patient/{pid},Patient/srch-nobody&_count={n}",
+    "subject=Patient/{pid},Patient/srch-nobody&sent=ge{day}&_count={n}",
+    "based-on=CarePlan/{plan}&_count={n}",
+    "encounter=Encounter/{enc}&_count={n}",
+    "based-on=CarePlan/{plan}&_total=accurate&_count={n}",
+    "based-on=CarePlan/{plan}&_summary=count",
+]
+
+
+@pytest.mark.parametrize("template", UNCONFINED)
+@pytest.mark.parametrize("n", [1, 2, 3, 24])
+def test_partly_cleared_unconfined_search_answers_as_if_other_youths_had_no_entries(
+    buddy_of_many: FhirClient, youths: dict[str, Youth], template: str, n: int
+) -> None:
+    hidden, empty = youths["hidden"], youths["empty"]
+
+    def query(y: Youth) -> str:
+        return template.format(pid=y.patient, plan=y.careplan, enc=y.encounter, day=DAY, n=n)
+
+    swaps_h = ((hidden.careplan, "<plan>"), (hidden.encounter, "<enc>"), (hidden.patient, "<pid>"))
+    swaps_e = ((empty.careplan, "<plan>"), (empty.encounter, "<enc>"), (empty.patient, "<pid>"))
+    a = search_every_way(buddy_of_many, "Communication", query(hidden))
+    b = search_every_way(buddy_of_many, "Communication", query(empty))
+    for way in a:
+        assert shape(a[way], *swaps_h) == shape(b[way], *swaps_e), (way, a[way].text[:400])
+        assert all(f"Communication/{e}" not in a[way].text for e in hidden.entries), way
+
+    # Every page, following the next links: as many pages, the same links, the same (empty) entries.
+    def pages(y: Youth) -> str:
+        text = json.dumps(walk(buddy_of_many, f"Communication?{query(y)}", y.patient))
+        return text.replace(y.careplan, "<plan>").replace(y.encounter, "<enc>")
+
+    assert pages(hidden) == pages(empty)
+
+
+def test_partly_cleared_unconfined_search_still_finds_her_own_entries(
+    buddy_of_many: FhirClient, youths: dict[str, Youth]
+) -> None:
+    many = youths["many"]
+    ids = _all_ids(buddy_of_many, f"Communication?based-on=CarePlan/{many.careplan}&_count=20")
+    assert sorted(ids) == sorted(many.entries)
+    own = buddy_of_many.get(f"Communication?_id={many.entries[0]}")
+    assert [e["resource"]["id"] for e in own.json().get("entry", [])] == [many.entries[0]]
+    # Unlabelled entries of other youths are outside an unconfined journal search now; naming the
+    # youth finds them.
+    named = _all_ids(buddy_of_many, f"Communication?subject=Patient/{youths['empty'].patient}")
+    assert youths["empty"].visible in named
+
+
+def _all_ids(client: FhirClient, path: str) -> list[str]:
+    out: list[str] = []
+    resp = client.get(path)
+    while True:
+        assert resp.status_code == 200, resp.text
+        out += [
+            e["resource"]["id"]
+            for e in resp.json().get("entry", [])
+            if e.get("search", {}).get("mode") != "include"
+        ]
+        nxt = [link["url"] for link in resp.json().get("link", []) if link["relation"] == "next"]
+        if not nxt:
+            return out
+        resp = client.get(nxt[0])
+
+
+def test_programme_clearance_beyond_the_journal_must_name_the_youth(
+    org: Org, fhir: Callable[[str | None], FhirClient], youths: dict[str, Youth]
+) -> None:
+    many, empty = youths["many"], youths["empty"]
+    token = org.issuer.mint(
+        sub="srch-mixed",
+        scope="user/*.rs",
+        journal=[many.patient],
+        extra={"hvol_programme": [empty.patient]},
+    )
+    client = fhir(token)
+    for way, resp in search_every_way(client, "Communication", f"based-on=CarePlan/{empty.careplan}").items():
+        status = resp.status_code if way.startswith("GET") or way.startswith("POST") else None
+        if status is None:
+            entry = resp.json()["entry"][0]["response"]
+            assert entry["status"].startswith("403"), (way, resp.text[:300])
+            text = json.dumps(entry.get("outcome", {}))
+        else:
+            assert status == 403, (way, resp.text[:300])
+            text = resp.text
+        assert "noem de jongere" in text, way
+    assert client.get(f"Communication?subject=Patient/{many.patient}").status_code == 200
+
+
+# --- type- and server-level _history --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Communication/_history",
+        "AuditEvent/_history",
+        "Consent/_history",
+        "QuestionnaireResponse/_history",
+        "_history",
+        "Communication/_history?_count=1",
+    ],
+)
+def test_type_and_server_history_is_refused_without_full_clearance(
+    buddy_of_many: FhirClient, org: Org, fhir: Callable[[str | None], FhirClient], path: str
+) -> None:
+    reader = fhir(org.issuer.mint(sub="srch-hist", scope="user/*.rs"))
+    for client in (reader, buddy_of_many):
+        resp = client.get(path)
+        assert resp.status_code == 403, (path, resp.text[:300])
+        assert resp.json()["resourceType"] == "OperationOutcome"
+        assert "geschiedenis" in resp.text
+        batch = client.post("", bundle("batch", {"request": {"method": "GET", "url": path}}))
+        assert batch.json()["entry"][0]["response"]["status"].startswith("403"), batch.text[:300]
+    coordinator = fhir(org.issuer.mint(sub="srch-coord", scope="user/*.rs", journal=["*"]))
+    assert coordinator.get(path).status_code == 200
+
+
+def test_history_of_unrestricted_types_and_hidden_instances_is_unchanged(
+    buddy_of_many: FhirClient, org: Org, fhir: Callable[[str | None], FhirClient], youths: dict[str, Youth]
+) -> None:
+    reader = fhir(org.issuer.mint(sub="srch-hist2", scope="user/*.rs"))
+    assert reader.get("Patient/_history?_count=1").status_code == 200
+    hidden = youths["hidden"].entries[0]
+    missing = "999999999"
+    for client in (reader, buddy_of_many):
+        a = client.get(f"Communication/{hidden}/_history")
+        b = client.get(f"Communication/{missing}/_history")
+        assert shape(a, (hidden, "<x>")) == shape(b, (missing, "<x>"))
+        assert a.status_code == 404
+    own = youths["many"].entries[0]
+    assert buddy_of_many.get(f"Communication/{own}/_history").status_code == 200

@@ -9,12 +9,15 @@ import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.model.api.IQueryParameterType;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.ReferenceOrListParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.param.TokenParamModifier;
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Narrows every JPA search of a token without clearance BEFORE it runs, so that it never matches a resource
@@ -62,11 +65,18 @@ public class JournalSearchNarrowing {
             // Confined to one youth: her clearance decides for everything the search can match.
             hideJournal = !token.clearedFor(youth);
             hideProgramme = !token.programmeClearedFor(youth);
+        } else if (!token.journal().isEmpty() && JournalLabels.RESTRICTED_TYPES.contains(type)) {
+            // Not confined, on a journal type, by a token cleared for some youths (a buddy or coach). Filtering
+            // afterwards would let paging, counts and timing depend on other youths' hidden entries, and
+            // "labelled AND about one of them, OR unlabelled" cannot be written as a search. So the search is
+            // confined to her cleared youths: one OR parameter, ANDed with whatever the query asks. She then
+            // matches nothing she may not see, and finds her own entries as before (Communication?_id=...).
+            confineToClearedYouths(map, token);
+            return;
         } else {
-            // Not confined. A token cleared for some youths must keep finding their entries here too (e.g.
-            // Communication?_id=...), and "labelled AND about one of them, OR unlabelled" cannot be written as a
-            // search, so such a token is left to the consent filter. Without any clearance the search is
-            // narrowed, which covers regular staff, mentors and the behavioural scientist's journal level.
+            // Not confined, on a type that holds no journal in practice (or by a token without any clearance).
+            // Without any clearance the search is narrowed, which covers regular staff, mentors and the
+            // behavioural scientist's journal level; a partly cleared token is left to the consent filter here.
             hideJournal = token.journal().isEmpty();
             hideProgramme = hideJournal && token.programme().isEmpty();
         }
@@ -77,6 +87,37 @@ public class JournalSearchNarrowing {
         if (hideProgramme) {
             map.add("_security", not(JournalLabels.COMPARTMENT, JournalLabels.COMPARTMENT_CODE));
         }
+    }
+
+    /**
+     * Adds {@code patient=P1,P2,...} (her cleared youths). Every restricted type has a `patient` parameter.
+     * Programme clearance for a youth whose journal she may not see cannot be expressed in the same OR (it
+     * would match that youth's journal entries too), so such a token is refused: name the youth instead.
+     */
+    private static void confineToClearedYouths(SearchParameterMap map, AccessToken token) {
+        Set<String> youths = new TreeSet<>();
+        for (String id : token.journal()) {
+            youths.add(bare(id));
+        }
+        for (String id : token.programme()) {
+            if (!youths.contains(bare(id))) {
+                throw nameTheYouth();
+            }
+        }
+        ReferenceOrListParam or = new ReferenceOrListParam();
+        for (String youth : youths) {
+            or.addOr(new ReferenceParam("Patient/" + youth));
+        }
+        map.add("patient", or);
+    }
+
+    private static String bare(String id) {
+        return id.startsWith("Patient/") ? id.substring("Patient/".length()) : id;
+    }
+
+    static ForbiddenOperationException nameTheYouth() {
+        return new ForbiddenOperationException("Zoek in het journaal alleen binnen het dossier van een jongere: "
+                + "noem de jongere in de zoekvraag (subject=Patient/...).");
     }
 
     private static TokenParam not(String system, String code) {
