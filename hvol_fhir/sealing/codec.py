@@ -99,7 +99,9 @@ def is_transfer_envelope(token: str) -> bool:
 
 def status_of(resource: Mapping[str, Any]) -> str | None:
     """The in-memory seal status :meth:`SealingCodec.decode` left on ``resource`` (None: not decoded)."""
-    for ext in (resource.get("meta") or {}).get("extension") or []:
+    meta = resource.get("meta")
+    exts = meta.get("extension") if isinstance(meta, dict) else None
+    for ext in exts if isinstance(exts, list) else []:
         if isinstance(ext, dict) and ext.get("url") == EXT_STATUS:
             value = ext.get("valueString")
             return value if isinstance(value, str) else None
@@ -108,16 +110,19 @@ def status_of(resource: Mapping[str, Any]) -> str | None:
 
 def _set_status(resource: Json, status: str) -> None:
     """In place on ``resource`` itself, with a new ``meta`` (the caller's copy shares nothing deeper)."""
-    meta = dict(resource.get("meta") or {})
-    exts = [e for e in meta.get("extension") or [] if e.get("url") != EXT_STATUS]
+    found = resource.get("meta")
+    meta = dict(found) if isinstance(found, dict) else {}  # a malformed meta is the mapper's to refuse
+    found_exts = meta.get("extension")
+    old: list[Any] = found_exts if isinstance(found_exts, list) else []
+    exts = [e for e in old if not (isinstance(e, dict) and e.get("url") == EXT_STATUS)]
     meta["extension"] = [*exts, {"url": EXT_STATUS, "valueString": status}]
     resource["meta"] = meta
 
 
 def _strip_status(resource: Json) -> None:
     meta = resource.get("meta")
-    if isinstance(meta, dict) and meta.get("extension"):
-        exts = [e for e in meta["extension"] if e.get("url") != EXT_STATUS]
+    if isinstance(meta, dict) and isinstance(meta.get("extension"), list):
+        exts = [e for e in meta["extension"] if not (isinstance(e, dict) and e.get("url") == EXT_STATUS)]
         if exts:
             meta["extension"] = exts
         else:

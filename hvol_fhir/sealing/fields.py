@@ -45,7 +45,9 @@ _SEALED_ACTOR: Final = {"display": "Vertrouwelijk: alleen te zien in de programm
 
 
 def _profiled(resource: Json, profile_id: str) -> bool:
-    return t.profile_url(profile_id) in ((resource.get("meta") or {}).get("profile") or [])
+    meta = resource.get("meta")
+    profiles = meta.get("profile") if isinstance(meta, dict) else None
+    return isinstance(profiles, list) and t.profile_url(profile_id) in profiles
 
 
 def kinds_of(resource: Json) -> tuple[str, ...]:

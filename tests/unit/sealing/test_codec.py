@@ -286,3 +286,17 @@ def test_the_fast_open_path_agrees_with_joserfc(ring: keys.KeyRing) -> None:
         ours_refuses = cd.status_of(cd.SealingCodec(ring, ALL).decode(resource)).startswith(cd.BROKEN)
         if what.startswith(("ciphertext", "tag", "iv", "header", "unknown")):
             assert joserfc_refuses and ours_refuses, what
+
+
+@pytest.mark.parametrize("meta", ["\udcff\u202e\x00", 7, [], {"extension": "x"}, {"extension": [1, "a"]}])
+def test_a_malformed_meta_reads_as_no_status(meta: object) -> None:
+    """Found by the fuzz suite: the status read must not crash on what a server or a forger sends."""
+    resource = {**example("Communication-hvol-ex-journal"), "meta": meta}
+    assert cd.status_of(resource) is None
+    assert cd.take_status(resource)[0] is None
+
+
+@pytest.mark.parametrize("meta", ["\udcff\u202e\x00", 7, [], {"extension": "x"}])
+def test_decoding_a_resource_with_a_malformed_meta_does_not_crash(ring: keys.KeyRing, meta: object) -> None:
+    resource = {**example("Communication-hvol-ex-journal"), "meta": meta}
+    assert cd.status_of(cd.SealingCodec(ring, ALL).decode(resource)) == cd.PLAIN
