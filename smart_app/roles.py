@@ -77,15 +77,6 @@ def _ref_matches(reference: Mapping[str, Any] | None, user_ref: str) -> bool:
     return ref == user_ref or ref.endswith("/" + user_ref)
 
 
-def _codes(concepts: Iterable[Mapping[str, Any]]) -> set[str]:
-    return {
-        str(c["code"])
-        for concept in concepts
-        for c in concept.get("coding", [])
-        if c.get("system") == CARETEAM_ROLE_SYSTEM and c.get("code") in APP_ROLE_FEATURES
-    }
-
-
 def _current(period: Mapping[str, Any] | None, today: dt.date) -> bool:
     period = period or {}
     start, end = period.get("start"), period.get("end")

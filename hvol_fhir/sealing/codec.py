@@ -120,13 +120,17 @@ def _set_status(resource: Json, status: str) -> None:
 
 
 def _strip_status(resource: Json) -> None:
+    """Takes the status note off ``resource`` with a new ``meta``, so a shallow copy never changes the
+    resource it was copied from."""
     meta = resource.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("extension"), list):
+        meta = dict(meta)
         exts = [e for e in meta["extension"] if not (isinstance(e, dict) and e.get("url") == EXT_STATUS)]
         if exts:
             meta["extension"] = exts
         else:
             del meta["extension"]
+        resource["meta"] = meta
 
 
 def take_status(resource: Any) -> tuple[str | None, Any]:
@@ -138,18 +142,8 @@ def take_status(resource: Any) -> tuple[str | None, Any]:
     if status is None:
         return None, resource
     out = dict(resource)
-    _strip_status_shallow(out)
+    _strip_status(out)
     return status, out
-
-
-def _strip_status_shallow(resource: Json) -> None:
-    meta = dict(resource.get("meta") or {})
-    exts = [e for e in meta.get("extension") or [] if e.get("url") != EXT_STATUS]
-    if exts:
-        meta["extension"] = exts
-    else:
-        meta.pop("extension", None)
-    resource["meta"] = meta
 
 
 def without_status(resource: Mapping[str, Any]) -> Json:

@@ -138,13 +138,7 @@ class Migration:
 
     def plan(self, types: frozenset[str] | None = None) -> Report:
         """What :meth:`run` would do; nothing is written."""
-        report = Report()
-        for res in self.resources(types):
-            action = decide(res, self.ring)
-            report.counts[action] += 1
-            if action == "broken":
-                report.broken.append(f"{res['resourceType']}/{res.get('id')}")
-        return report
+        return self.run(frozenset(), types)
 
     def run(self, wanted: frozenset[Action], types: frozenset[str] | None = None) -> Report:
         """Apply the ``wanted`` actions; every change one If-Match update, progress every 25 resources."""
