@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,17 +42,18 @@ def _remove_finished_runs() -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def org() -> Iterator[Organisation]:
-    _remove_finished_runs()
+@contextmanager
+def _organisation(name: str, *, enforce_journal: bool) -> Iterator[Organisation]:
+    """A sandbox organisation with the demo data and the app registered, stopped after the session."""
     app_port = free_port()
     organisation = start_organisation(
-        "A",
+        name,
         RUN_DIR,
         clients=app_clients(app_port),
         demo_data=True,
         extra_conformance=_test_conformance(),
         app_port=app_port,
+        enforce_journal=enforce_journal,
         dev_token=True,  # tests ask /dev/token for the demo users' tokens
     )
     try:
@@ -61,20 +63,14 @@ def org() -> Iterator[Organisation]:
 
 
 @pytest.fixture(scope="session")
+def org() -> Iterator[Organisation]:
+    _remove_finished_runs()
+    with _organisation("A", enforce_journal=True) as organisation:
+        yield organisation
+
+
+@pytest.fixture(scope="session")
 def open_org() -> Iterator[Organisation]:
     """An EHR that enforces no labels, with the demo data and the app registered (issue 12)."""
-    app_port = free_port()
-    organisation = start_organisation(
-        "C",
-        RUN_DIR,
-        clients=app_clients(app_port),
-        demo_data=True,
-        extra_conformance=_test_conformance(),
-        app_port=app_port,
-        enforce_journal=False,
-        dev_token=True,
-    )
-    try:
+    with _organisation("C", enforce_journal=False) as organisation:
         yield organisation
-    finally:
-        organisation.stop()
