@@ -32,9 +32,9 @@ from .config import (
     normalise,
     previous_key_path,
 )
+from .context import check_csrf, save_outcome
 from .i18n import _
 from .launches import LaunchService
-from .programme import check_csrf, save_outcome
 from .sealing import Sealer
 from .sessions import open_store
 from .state import AppState
@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Issue 12: without the organisation's keys the journal features are off; say so on every page.
         missing = [iss for iss in registry.issuers() if vaults.ring_or_none(iss) is None]
         return {"keys_problem": KEYS_MISSING_NL if missing else ""}
+
     access_log.install()  # request lines without query strings (codes, states, launch values)
     errors.init_app(app)
     from . import (

@@ -22,8 +22,8 @@ from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 
-from .programme import Ctx, check_csrf, ctx, form_errors, form_value, now, require
-from .traject import code_options, common, load
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
+from .pagekit import code_options, common, load
 
 log = logging.getLogger(__name__)
 bp = Blueprint("availability", __name__)

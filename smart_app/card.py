@@ -13,9 +13,9 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local, utc
 from hvol_fhir.repository.reads import TrajectReader
 
-from .programme import ctx, now, require_patient
+from .context import ctx, now, require_patient
+from .pagekit import common, member_names
 from .roles import display_name
-from .traject import common, member_names
 
 bp = Blueprint("card", __name__)
 

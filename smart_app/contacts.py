@@ -23,9 +23,9 @@ from hvol_fhir.programme.validate import CLOCK_SKEW, check_not_future
 from hvol_fhir.programme.writing import hints
 from hvol_fhir.repository import writes
 
-from .programme import check_csrf, ctx, form_errors, form_value, now, require, require_patient
+from .context import check_csrf, ctx, form_errors, form_value, now, require, require_patient
+from .pagekit import code_options, common, failed, load, member_names
 from .state import state
-from .traject import code_options, common, failed, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("contacts", __name__)

@@ -21,9 +21,9 @@ from hvol_fhir.repository import writes
 from hvol_fhir.repository.cohort import cohort_page, organisation_tasks, recent_overrides, waiting_list
 from hvol_fhir.timeline import Row, render
 
-from .programme import check_csrf, ctx, form_errors, form_value, now, require
+from .context import check_csrf, ctx, form_errors, form_value, now, require
+from .pagekit import common, failed
 from .roles import display_name
-from .traject import common, failed
 
 bp = Blueprint("coordinator", __name__)
 PHASE_ORDER = {

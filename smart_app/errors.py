@@ -37,7 +37,7 @@ def _kept_input() -> list[tuple[str, str]]:
     """What was typed into a form whose save ended on this error page (the launch expired, say), so it can be
     copied before starting again. Only back to the browser that sent it with its valid CSRF token; never
     logged or stored."""
-    from .programme import csrf_valid  # late: programme imports the app's state
+    from .context import csrf_valid  # late: context imports the app's state
 
     launch_id = (request.view_args or {}).get("launch_id")
     if request.method != "POST" or not isinstance(launch_id, str):

@@ -25,9 +25,9 @@ from hvol_fhir.programme.model import BROKEN, ConsentGrant, JournalEntry
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 
-from .programme import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
+from .pagekit import common, failed, load, member_names
 from .state import state
-from .traject import common, failed, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("journal", __name__)

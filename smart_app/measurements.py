@@ -39,9 +39,9 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Traject
 
-from .programme import Ctx, check_csrf, ctx, now, require, require_patient
+from .context import Ctx, check_csrf, ctx, now, require, require_patient
+from .pagekit import common, load
 from .state import state
-from .traject import common, load
 
 log = logging.getLogger(__name__)
 bp = Blueprint("measurements", __name__)

@@ -8,43 +8,33 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, RuleViolation
 from hvol_fhir.measurements import access as score_access
-from hvol_fhir.measurements import store as score_store
-from hvol_fhir.measurements import trend
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.alerts import Alert, enforce
-from hvol_fhir.programme.clock import AMSTERDAM, IsoWeek, local, local_date
+from hvol_fhir.programme.alerts import enforce
+from hvol_fhir.programme.clock import AMSTERDAM, local_date
 from hvol_fhir.programme.model import (
     CareTeam,
     CareTeamMember,
     ConsentGrant,
     InclusionAssessment,
-    PhasePeriod,
     Task,
     Traject,
 )
-from hvol_fhir.programme.rules import check_inclusion, check_responsibility, traject_alerts
+from hvol_fhir.programme.rules import check_inclusion, check_responsibility
 from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restart, transition
-from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
-from hvol_fhir.programme.text_nl import date_nl, duration_nl
 from hvol_fhir.repository import writes
-from hvol_fhir.repository.reads import TrajectReader, TrajectRecord, traject_at_version
-from hvol_fhir.timeline import Row, render
-from hvol_fhir.timeline.svg import Lane
+from hvol_fhir.repository.reads import TrajectReader, traject_at_version
+from hvol_fhir.timeline import render
 
-from .programme import (
-    CSRF_FIELD,
-    Ctx,
+from .context import (
     check_csrf,
-    csrf_token,
     ctx,
     form_errors,
     form_value,
@@ -52,118 +42,10 @@ from .programme import (
     require,
     require_patient,
 )
-from .roles import ROLE_LABELS, display_name
+from .pagekit import alerts_for, code_options, common, failed, load, member_names, row_for, week_norms
+from .roles import display_name
 
 bp = Blueprint("traject", __name__)
-# Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
-TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
-
-
-def code_options(cs: str) -> list[tuple[str, str]]:
-    return [(code, t.display(cs, code)) for code in t.codes(cs)]
-
-
-def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
-    kw.setdefault("with_tasks", c_.role in TASK_ROLES)
-    kw["with_tasks"] = kw["with_tasks"] and c_.role in TASK_ROLES
-    return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
-
-
-def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None = None) -> list[Alert]:
-    coach = record.coach_contacts()
-    alerts = traject_alerts(
-        record.traject,
-        record.contacts,
-        moment,
-        birth_date=birth_date,
-        coach_contacts=coach if record.tasks or coach else None,
-        tasks=record.tasks,
-        subject=record.reference,
-    )
-    if record.care_team is not None:
-        alerts += check_responsibility(record.care_team, moment)
-    return alerts
-
-
-def row_for(
-    record: TrajectRecord, label: str, moment: datetime, alerts: list[Alert], c_: Ctx | None = None
-) -> Row:
-    return Row(
-        label=label,
-        traject=record.traject,
-        contacts=record.contacts,
-        alerts=tuple(alerts),
-        coach_contacts=tuple(record.coach_contacts()),
-        lanes=score_lanes(c_, record) if c_ is not None else (),
-    )
-
-
-def score_lanes(c_: Ctx, record: TrajectRecord) -> tuple[Lane, ...]:
-    """Measurement trends (issue 7) for the roles that may see scores (none for others): from the traject's
-    batch when it read them, else one more search."""
-    if not score_access.may_see_scores(c_.role) or not record.traject.id:
-        return ()
-    if record.measurements is not None:  # read in the traject's own batch (load(with_measurements=True))
-        return trend.lanes_for(score_store.parse_responses(record.measurements).measurements)
-    found = score_store.responses(c_.client, record.traject.patient, f"CarePlan/{record.traject.id}")
-    return trend.lanes_for(found.measurements)
-
-
-def week_norms(record: TrajectRecord, moment: datetime) -> dict[str, Any]:
-    """This week's norms for the buddy: face-to-face done? hours so far against two."""
-    week = IsoWeek.of(moment)
-    total = weekly_contact_time(record.contacts).get(week, timedelta(0))
-    return {
-        "week": str(week),
-        "f2f": week in face_to_face_weeks(record.contacts),
-        "hours": duration_nl(total),
-        "enough": total >= timedelta(hours=2),
-    }
-
-
-def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
-    """Names and phone numbers of the team's practitioners (one search; Practitioner is not patient data)."""
-    if team is None:
-        return {}
-    ids = sorted({m.member.split("/", 1)[1] for m in team.members if m.member.startswith("Practitioner/")})
-    if not ids:
-        return {}
-    from hvol_fhir.ehr import bundle
-
-    answer = c_.client.batch(bundle.batch([bundle.read_entry(f"Practitioner/{i}") for i in ids]))
-    out: dict[str, str] = {}
-    for result in bundle.results(answer):
-        res = result.resource or {}
-        if not result.ok or res.get("resourceType") != "Practitioner":
-            continue
-        out[f"Practitioner/{res.get('id')}"] = display_name(res) or res.get("id", "")
-        phones = [x.get("value") for x in res.get("telecom") or [] if x.get("system") == "phone"]
-        if phones:
-            out[f"tel:Practitioner/{res.get('id')}"] = str(phones[0])
-    return out
-
-
-def failed(c_: Ctx, errors: list[str], status: int = 422, **extra: Any) -> tuple[str, int]:
-    """A POST that did not go through, on a page without its form: the message, and what was sent as a
-    form that sends it again unchanged (its hidden identifiers make a resend safe)."""
-    resend = [(k, v) for k, v in request.form.items(multi=True) if k != CSRF_FIELD]
-    return render_template(
-        "traject/message.html", **common(c_, errors=errors, resend=resend, resend_to=request.path, **extra)
-    ), status
-
-
-def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
-    return {
-        "launch_id": c_.launch_id,
-        "role": c_.role,
-        "role_label": ROLE_LABELS.get(c_.role, ROLE_LABELS["staff"]),
-        "csrf": csrf_token(c_.launch_id),
-        "user": c_.user,
-        "date_nl": date_nl,
-        "local": local,
-        "display": t.display,
-        **extra,
-    }
 
 
 @bp.get("/l/<launch_id>/programma")
@@ -472,4 +354,4 @@ def assessment(launch_id: str, ident: str) -> Any:
     ), (422 if errors else 200)
 
 
-__all__ = ["bp", "load", "alerts_for", "row_for", "common", "code_options", "member_names", "PhasePeriod"]
+__all__ = ["bp"]

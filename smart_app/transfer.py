@@ -41,8 +41,8 @@ from hvol_fhir.transfer.model import MODE_NL
 from hvol_fhir.transfer.scopes import source_scope, target_scope
 
 from . import browser
+from .context import check_csrf, csrf_token
 from .i18n import _
-from .programme import check_csrf, csrf_token
 from .state import state
 
 bp = Blueprint("transfer", __name__)

@@ -95,11 +95,11 @@ class Page:
     def post_as_if_allowed(self, path: str, data: dict[str, Any]) -> requests.Response:
         """POST with a valid CSRF token even where the user has no form to take it from: proves that the
         role check itself refuses, not only the CSRF check."""
-        from smart_app import programme
+        from smart_app import context
 
         cookies = "; ".join(f"{k}={v}" for k, v in self.browser.cookies.items())
         with self.app.app.test_request_context(headers={"Cookie": cookies}):
-            token = programme.csrf_token(self.launch_id)
+            token = context.csrf_token(self.launch_id)
         return self.browser.http.post(
             self.url(path),
             data={"csrf_token": token, **data},
