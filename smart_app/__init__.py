@@ -18,6 +18,7 @@ import requests
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
+from hvol_fhir.privacy.features import FEATURES
 from hvol_fhir.smart import SmartLauncher
 
 from . import access_log, errors
@@ -65,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["HVOL_SESSION_STORE"], app.instance_path, clock, Sealer.from_signing_key(key)
     )
     http = app.config.get("HVOL_HTTP") or requests.Session()
-    launcher = SmartLauncher(registry, store, http=http, clock=clock)
+    launcher = SmartLauncher(registry, store, http=http, clock=clock, catalog=FEATURES)
     vaults = app.config.get("HVOL_VAULTS") or build_vaults(app.config, app.instance_path)
     service = LaunchService(
         launcher,

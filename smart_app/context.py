@@ -22,7 +22,8 @@ from flask import abort, current_app, g, request
 from hvol_fhir.ehr import EhrDown, FhirClient
 from hvol_fhir.errors import Conflict, HvolError, NotAllowed
 from hvol_fhir.privacy import access
-from hvol_fhir.programme import codes as c
+from hvol_fhir.privacy.features import STAFF
+from hvol_fhir.privacy.roles import RolePolicy
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.codec import SealingCodec
 from hvol_fhir.sealing.keys import KeyRing, KeysUnavailable
@@ -31,7 +32,6 @@ from hvol_fhir.smart import LaunchSession
 from hvol_fhir.transfer.delivery import load_jwks
 
 from . import browser
-from .roles import STAFF
 from .sessions import browser_key
 from .state import state
 
@@ -51,8 +51,12 @@ class Ctx:
     client: FhirClient
 
     @property
+    def policy(self) -> RolePolicy:
+        return RolePolicy(self.role)
+
+    @property
     def card_only(self) -> bool:
-        return self.role in (STAFF, c.ROLE_MENTOR)
+        return self.policy.card_only
 
 
 def now() -> datetime:

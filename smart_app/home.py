@@ -12,12 +12,14 @@ from typing import TypeVar
 
 from flask import Blueprint, current_app, render_template
 
-from hvol_fhir.smart import FEATURES, LaunchSession, RelaunchRequired
+from hvol_fhir.mapping.person import age_from_birth_date, display_name
+from hvol_fhir.privacy.features import feature_labels
+from hvol_fhir.privacy.roles import RolePolicy
+from hvol_fhir.smart import LaunchSession, RelaunchRequired
 
 from . import browser
 from .fhir import FhirReader, TokenRejected
 from .i18n import _
-from .roles import ROLE_LABELS, age_on, display_name
 from .state import state
 
 bp = Blueprint("home", __name__)
@@ -54,19 +56,20 @@ def index(launch_id: str) -> str:
         patient_id = session.context.patient
         patient = with_fhir(launch_id, sid, session, lambda f: f.read("Patient", patient_id))
         youth_name = display_name(patient)
-        youth_age = age_on((patient or {}).get("birthDate"), current_app.config["HVOL_TODAY"]())
-    role = str(view.get("role") or "staff")
+        youth_age = age_from_birth_date((patient or {}).get("birthDate"), current_app.config["HVOL_TODAY"]())
+    policy = RolePolicy(str(view.get("role") or "staff"))
     return render_template(
         "home/index.html",
         launch_id=launch_id,
         session=session,
         user_name=view.get("user_name"),
-        role=role,
-        role_label=_(ROLE_LABELS.get(role, ROLE_LABELS["staff"])),
+        role=policy.role,
+        policy=policy,
+        role_label=_(policy.label),
         role_unknown=view.get("role_source") == "unknown",
         youth_name=youth_name,
         youth_age=youth_age,
-        allowed=[_(FEATURES[f].label) for f in session.enabled_features if f in FEATURES],
-        switched_off=[_(FEATURES[f].label) for f in session.disabled_features if f in FEATURES],
+        allowed=[_(label) for label in feature_labels(session.enabled_features)],
+        switched_off=[_(label) for label in feature_labels(session.disabled_features)],
         banner=session.context.need_patient_banner,
     )

@@ -20,6 +20,9 @@ import requests
 from joserfc.jwk import KeySet
 
 from hvol_fhir.errors import NotAllowed
+from hvol_fhir.mapping.person import display_name
+from hvol_fhir.privacy.features import UNION_FEATURES, named
+from hvol_fhir.privacy.roles import RoleDecision, decide_role
 from hvol_fhir.smart import (
     LaunchSession,
     NarrowingFailed,
@@ -43,7 +46,6 @@ from hvol_fhir.smart.scopes import (
 )
 
 from .fhir import FhirReader, TokenRejected
-from .roles import UNION_FEATURES, RoleDecision, decide_role, display_name
 from .sessions import BROWSER_TTL, AppLaunchStore, browser_key, new_browser_record
 
 log = logging.getLogger(__name__)
@@ -239,7 +241,7 @@ class LaunchService:
         grant that is already within the role's set needs no refresh and is used as it is.
         """
         request = build_request(
-            decision.features,
+            named(decision.features),
             _syntax(session.scope_syntax),
             ehr_launch=session.kind == "ehr",
             standalone_context=("patient",),
@@ -275,7 +277,7 @@ class LaunchService:
                     if exc.oauth_error != "invalid_scope":
                         break
                     continue
-                asked = ScopeRequest(request.features, candidate, request.syntax)
+                asked = ScopeRequest(request.wants, candidate, request.syntax)
                 wider = wider_than(granted_scopes(result.scope, asked), candidate)
                 if wider:
                     # A server that ignores the scope on refresh hands the first grant back: not narrowed.
@@ -398,8 +400,8 @@ class LaunchService:
                 raise RelaunchRequired("access token expired and no refresh token was granted")
             registration = self.launcher.registry.lookup(session.fhir_base)
             narrowed = bool(self.view(launch_id).get("narrowed"))
-            request = ScopeRequest(
-                session.features, tuple(session.requested_scope.split()), _syntax(session.scope_syntax)
+            request = self.launcher.request_of(
+                session.features, session.requested_scope, session.scope_syntax
             )
             try:
                 result = tokens.refresh(

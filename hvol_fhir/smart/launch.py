@@ -9,7 +9,7 @@ A Flask blueprint stays thin::
     return redirect(url_for("traject.show", launch=s.launch_id))   # /callback
     ...
     s = launcher.get_session(launch_id, session_id)   # every page: refreshed before expiry
-    s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.scope_message
+    s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.disabled_features
 
 Every failure is a :class:`~hvol_fhir.smart.errors.SmartError` with a Dutch ``user_message``.
 """
@@ -36,6 +36,7 @@ from .errors import (
     LaunchExpired,
     LaunchRequestInvalid,
     RelaunchRequired,
+    ScopeSyntaxError,
     TokenRequestFailed,
     UnknownLaunch,
 )
@@ -44,7 +45,7 @@ from .logsafe import escaped
 from .models import LaunchKind, LaunchSession, PendingLaunch
 from .registration import IssuerRegistry
 from .scopes import (
-    ROLE_FEATURES,
+    Feature,
     ScopeRequest,
     ScopeSyntax,
     build_request,
@@ -56,7 +57,6 @@ from .store import PENDING_TTL, SESSION_TTL, LaunchStore
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 60.0  # refresh this many seconds before the access token expires
-ALL_FEATURES: tuple[str, ...] = tuple(dict.fromkeys(f for fs in ROLE_FEATURES.values() for f in fs))
 
 
 def _syntax(value: str) -> ScopeSyntax:
@@ -99,7 +99,8 @@ class SmartLauncher:
         discovery: Discovery | None = None,
         id_tokens: IdTokenValidator | None = None,
         clock: Callable[[], float] = time.time,
-        default_features: Iterable[str] = ALL_FEATURES,
+        catalog: Mapping[str, Feature],
+        default_features: Iterable[str] | None = None,
         pending_ttl: float = PENDING_TTL,
         session_ttl: float = SESSION_TTL,
         refresh_margin: float = REFRESH_MARGIN,
@@ -111,10 +112,23 @@ class SmartLauncher:
         self.discovery = discovery or Discovery(self.http, sandbox=self.sandbox, clock=clock)
         self.id_tokens = id_tokens or IdTokenValidator(self.http, sandbox=self.sandbox, clock=clock)
         self.clock = clock
-        self.default_features = tuple(default_features)
+        # The features a launch may ask for, by name (the programme's policy: hvol_fhir.privacy.features).
+        self.catalog = dict(catalog)
+        self.default_features = tuple(self.catalog if default_features is None else default_features)
         self.pending_ttl = pending_ttl
         self.session_ttl = session_ttl
         self.refresh_margin = refresh_margin
+
+    def _named(self, names: Iterable[str]) -> tuple[Feature, ...]:
+        unknown = [n for n in names if n not in self.catalog]
+        if unknown:
+            raise ScopeSyntaxError(f"unknown feature {unknown[0]!r}")
+        return tuple(self.catalog[n] for n in dict.fromkeys(names))
+
+    def request_of(self, features: Iterable[str], scope: str, syntax: str) -> ScopeRequest:
+        """A request as it was made (kept by name in the pending launch or the session)."""
+        wants = tuple(self.catalog[n] for n in features if n in self.catalog)
+        return ScopeRequest(wants, tuple(scope.split()), _syntax(syntax))
 
     # --- step 1: to the authorization server -------------------------------------------------------------
 
@@ -163,7 +177,7 @@ class SmartLauncher:
         config = self.discovery.get(registration.issuer)
         syntax = choose_syntax(config.capabilities, registration.scope_syntax)
         request = build_request(
-            self.default_features if features is None else features,
+            self._named(self.default_features if features is None else features),
             syntax,
             ehr_launch=kind == "ehr",
             standalone_context=context,
@@ -230,7 +244,7 @@ class SmartLauncher:
             allow_loopback_http=self.sandbox,
             clock=self.clock,
         )
-        request = ScopeRequest(pending.features, tuple(pending.scope.split()), _syntax(pending.scope_syntax))
+        request = self.request_of(pending.features, pending.scope, pending.scope_syntax)
         granted = granted_scopes(result.scope, request)
         fhir_user: FhirUser | None = None
         sub: str | None = None
@@ -353,9 +367,7 @@ class SmartLauncher:
                 self.store.delete_session(launch_id)
                 log.info("smart refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
                 raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
-            request = ScopeRequest(
-                current.features, tuple(current.requested_scope.split()), _syntax(current.scope_syntax)
-            )
+            request = self.request_of(current.features, current.requested_scope, current.scope_syntax)
             granted = (
                 granted_scopes(result.scope, request)
                 if result.scope
