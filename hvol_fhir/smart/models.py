@@ -72,6 +72,8 @@ class LaunchSession:
     id_token_sub: str | None
     created_at: float
     return_to: str | None = None
+    # Traded for a grant with the role's scopes only (renewal.narrow): every refresh asks for that scope.
+    narrowed: bool = False
 
     def has_feature(self, name: str) -> bool:
         return name in self.enabled_features

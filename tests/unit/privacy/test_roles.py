@@ -14,8 +14,8 @@ from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES, UNION_FEATURES, 
 from hvol_fhir.privacy.roles import CARETEAM_ROLE_SYSTEM, RolePolicy, decide_role
 from hvol_fhir.sealing import keys as vault
 from hvol_fhir.sealing import membership
+from hvol_fhir.smart.renewal import narrowing_candidates
 from hvol_fhir.smart.scopes import build_request
-from smart_app.launches import narrowing_candidates
 
 TODAY = dt.date(2026, 6, 1)
 ME = "Practitioner/me"

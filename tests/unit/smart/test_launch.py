@@ -111,7 +111,7 @@ def test_launch_without_iss_or_launch(
     with pytest.raises(LaunchRequestInvalid) as err:
         launcher.begin_launch(iss, launch_code, SID)
     assert len(rsps.calls) == 0
-    assert "opnieuw" in err.value.user_message
+    assert "opnieuw" in err.value.message_nl
 
 
 def test_unknown_iss_refused_before_any_request(
@@ -184,8 +184,8 @@ def test_authorization_error_redirect(launcher: SmartLauncher, ehr: FakeEhr) -> 
     with pytest.raises(AuthorizationDenied) as err:
         launcher.complete_launch({"error": "access_denied", "error_description": markup, "state": state}, SID)
     assert err.value.oauth_error == "access_denied"
-    assert markup not in err.value.user_message  # the Dutch text is ours; the server's is kept apart (R5)
-    assert err.value.server_description == markup
+    assert markup not in err.value.message_nl  # the Dutch text is ours; the server's is kept apart (R5)
+    assert err.value.server_said == ("access_denied", markup)
     with pytest.raises(InvalidState):  # the state was consumed by the error redirect
         launcher.complete_launch({"code": "c", "state": state}, SID)
 
@@ -305,7 +305,7 @@ def test_refresh_refused_requires_relaunch(launcher: SmartLauncher, ehr: FakeEhr
     clock.advance(3600)
     with pytest.raises(RelaunchRequired) as err:
         launcher.get_session(session.launch_id, SID)
-    assert err.value.relaunch and "opnieuw" in err.value.user_message
+    assert err.value.relaunch and "opnieuw" in err.value.message_nl
     with pytest.raises(UnknownLaunch):  # the launch is gone: every later page asks for a relaunch too
         launcher.get_session(session.launch_id, SID)
 
