@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from hvol_fhir.mapping import auditevent
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy.access import PURPOSE_DANGER, PURPOSE_ROUTINE
-
-Json = dict[str, Any]
 
 
 def _event(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
@@ -35,7 +34,7 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme.model import (
     CareTeam,
@@ -47,8 +46,6 @@ from hvol_fhir.programme.model import (
     Traject,
 )
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

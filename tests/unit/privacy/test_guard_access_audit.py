@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from hvol_fhir.errors import NotAllowed
-from hvol_fhir.privacy import access, audit, guard, labels
+from hvol_fhir.mapping import labels
+from hvol_fhir.mapping.labels import MissingSecurityLabels
+from hvol_fhir.privacy import access, audit, guard
 from hvol_fhir.privacy.features import card_only
-from hvol_fhir.privacy.labels import MissingSecurityLabels
 
 
 def comm(patient: str = "Patient/p1", full: bool = True) -> dict:
