@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
@@ -245,10 +244,6 @@ def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: s
         if_none_exist=_cond("consent", grant.identifier, grant.patient),
     )
     return Saved(result.created, {"consent": result.reference or ""})
-
-
-def now_iso(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 def save_planned_contact(client: FhirClient, contact: Contact, *, traject_identifier: str) -> Saved:
