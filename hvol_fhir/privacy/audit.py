@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import auditevent
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy.access import PURPOSE_DANGER, PURPOSE_ROUTINE
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import (
     careplan,
     careteam,
@@ -33,7 +34,6 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme.model import (
     CareTeam,

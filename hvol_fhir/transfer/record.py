@@ -22,11 +22,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..ehr import bundle as bundles
+from ..fhirjson import dump
 from ..mapping import auditevent
-from ..mapping.fhirjson import dump
 from . import identity as ids
 from .model import MODE_NL, TransferPlan
 
