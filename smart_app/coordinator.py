@@ -19,7 +19,7 @@ from hvol_fhir.programme.model import Task
 from hvol_fhir.programme.rules import check_alignment, check_presentations
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.cohort import cohort_page, organisation_tasks, recent_overrides, waiting_list
-from hvol_fhir.timeline import Row, render
+from hvol_fhir.timeline import RANGE_PARAM, Row, parse_range, range_options, range_start, render
 
 from .context import check_csrf, ctx, form_errors, form_value, now, require
 from .pagekit import common, failed
@@ -100,6 +100,7 @@ def cohort(launch_id: str) -> Any:
             new_uuid=str(uuid.uuid4()),
             now=moment,
             utc=utc,
+            ranges=range_options(request.args.get(RANGE_PARAM) or ""),
         ),
     )
 
@@ -129,7 +130,9 @@ def stacked(launch_id: str) -> Response:
         )
         for r in page.rows
     ]
-    return Response(render(rows, moment, compact=True, title="Alle trajecten"), mimetype="image/svg+xml")
+    start = range_start(parse_range(request.args.get(RANGE_PARAM)), moment)
+    svg = render(rows, moment, compact=True, title="Alle trajecten", start=start)
+    return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.post("/l/<launch_id>/overzicht/overleg")

@@ -134,5 +134,6 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "date_nl": date_nl,
         "local": local,
         "display": t.display,
+        "status_nl": t.status_display,
         **extra,
     }

@@ -1,4 +1,4 @@
-"""Dutch formatting of dates and durations for alert messages."""
+"""Dutch formatting of dates, months and durations for pages, alerts and the timeline."""
 
 from __future__ import annotations
 
@@ -20,10 +20,23 @@ _MONTHS: Final = (
     "december",
 )
 
+# The short month names of Dutch dates ("mrt 2026"), as Dutch style guides abbreviate them.
+_MONTHS_SHORT: Final = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
 
 def date_nl(day: date) -> str:
     """1 maart 2026."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_nl(day: date) -> str:
+    """mrt 2026 (a month label of the timeline)."""
+    return f"{_MONTHS_SHORT[day.month - 1]} {day.year}"
+
+
+def short_date_nl(day: date) -> str:
+    """3 mrt 2026 (tables and the timeline's text alternative, where a full month name is too wide)."""
+    return f"{day.day} {_MONTHS_SHORT[day.month - 1]} {day.year}"
 
 
 def duration_nl(span: timedelta) -> str:
