@@ -22,7 +22,7 @@ from hvol_fhir.repository.cohort import cohort_page, organisation_tasks, recent_
 from hvol_fhir.timeline import RANGE_PARAM, Row, parse_range, range_options, range_start, render
 
 from .context import check_csrf, ctx, form_errors, form_value, now, require
-from .pagekit import common, failed
+from .pagekit import common, failed, practitioner_names
 from .roles import display_name
 
 bp = Blueprint("coordinator", __name__)
@@ -67,6 +67,10 @@ def _held(tasks: list[Task]) -> list[datetime]:
     ]
 
 
+def _buddies(row: Any, moment: datetime) -> list[Any]:
+    return list(row.care_team.with_role("buddy", moment)) if row.care_team else []
+
+
 @bp.get("/l/<launch_id>/overzicht")
 def cohort(launch_id: str) -> Any:
     c_ = ctx(launch_id)
@@ -100,6 +104,7 @@ def cohort(launch_id: str) -> Any:
             new_uuid=str(uuid.uuid4()),
             now=moment,
             utc=utc,
+            names=practitioner_names(c_, [m.member for r in page.rows for m in _buddies(r, moment)]),
             ranges=range_options(request.args.get(RANGE_PARAM) or ""),
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Final
 
@@ -48,3 +49,34 @@ def duration_nl(span: timedelta) -> str:
     if hours:
         return f"{hours} uur"
     return f"{minutes} minuten" if minutes != 1 else "1 minuut"
+
+
+# What a signal is about, in the words of the guide, for a count per kind ("3× week onder 2 uur contact").
+# Never the rule id itself: that is for the code and the guide's readers, not for the screen.
+SIGNAL_KIND_NL: Final = {
+    "P-2H-WEEK": "week onder 2 uur contact",
+    "P-F2F-WEEK": "week zonder face-to-face contact",
+    "P-COACH-AFTER": "contact nog zonder coachcontact",
+    "P-INTRO": "kennismaking duurt langer dan 3 weken",
+    "P-INTRO-OUTCOME": "beslissing na de kennismaking ontbreekt",
+    "P-INCL-6W": "inclusie duurt langer dan 6 weken",
+    "P-18": "wordt binnenkort 18",
+    "P-ALIGN": "afstemmingsoverleg",
+    "P-PRESENT-3M": "presentatie op de groep",
+    "P-CLOSE-REASON": "reden van afronding ontbreekt",
+    "P-ASSESS": "inclusiebeoordeling",
+    "P-AGE": "leeftijd",
+    "P-CONTRA": "contra-indicatie",
+    "P-RESP": "verantwoordelijke professional ontbreekt",
+    "P-PHASE": "fase",
+    "P-RESTART": "nieuw traject",
+}
+
+
+def signal_counts_nl(rule_ids: Iterable[str]) -> list[str]:
+    """'3× week onder 2 uur contact', one line per kind, most frequent first."""
+    counts: dict[str, int] = {}
+    for rule in rule_ids:
+        kind = SIGNAL_KIND_NL.get(rule, "signaal")
+        counts[kind] = counts.get(kind, 0) + 1
+    return [f"{n}× {kind}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
