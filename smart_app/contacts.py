@@ -73,7 +73,10 @@ def _form_page(c_: Ctx, ident: str, record: TrajectRecord, form: dict[str, Any],
             team=[m for m in (record.care_team.members if record.care_team else ()) if m.member != c_.user],
             names=member_names(c_, record.care_team),
             hints=hints(
-                form.get("text", ""), has_time=bool(form.get("start")), has_place=bool(form.get("location"))
+                form.get("text", ""),
+                has_time=bool(form.get("start")),
+                has_place=bool(form.get("location")),
+                contact_type=form.get("type"),
             )
             if typed
             else [],
@@ -139,5 +142,6 @@ def writing_help(launch_id: str) -> Any:
         form_value("text")[:20_000],
         has_time=form_value("has_time") == "1",
         has_place=form_value("has_place") == "1",
+        contact_type=form_value("type") or None,
     )
     return jsonify([{"kind": h.kind, "message": h.message_nl, "words": list(h.words)} for h in found])

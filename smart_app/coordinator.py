@@ -20,10 +20,10 @@ from hvol_fhir.programme.model import Task
 from hvol_fhir.programme.rules import check_alignment, check_presentations
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.cohort import cohort_page, organisation_tasks, recent_overrides, waiting_list
-from hvol_fhir.timeline import Row, render
+from hvol_fhir.timeline import RANGE_PARAM, Row, parse_range, range_options, range_start, render
 
 from .context import check_csrf, ctx, form_errors, form_value, now, require
-from .pagekit import common, failed
+from .pagekit import common, failed, practitioner_names
 
 bp = Blueprint("coordinator", __name__)
 PHASE_ORDER = {
@@ -67,6 +67,10 @@ def _held(tasks: list[Task]) -> list[datetime]:
     ]
 
 
+def _buddies(row: Any, moment: datetime) -> list[Any]:
+    return list(row.care_team.with_role("buddy", moment)) if row.care_team else []
+
+
 @bp.get("/l/<launch_id>/overzicht")
 def cohort(launch_id: str) -> Any:
     c_ = ctx(launch_id)
@@ -100,6 +104,8 @@ def cohort(launch_id: str) -> Any:
             new_uuid=str(uuid.uuid4()),
             now=moment,
             utc=utc,
+            names=practitioner_names(c_, [m.member for r in page.rows for m in _buddies(r, moment)]),
+            ranges=range_options(request.args.get(RANGE_PARAM) or ""),
         ),
     )
 
@@ -129,7 +135,9 @@ def stacked(launch_id: str) -> Response:
         )
         for r in page.rows
     ]
-    return Response(render(rows, moment, compact=True, title="Alle trajecten"), mimetype="image/svg+xml")
+    start = range_start(parse_range(request.args.get(RANGE_PARAM)), moment)
+    svg = render(rows, moment, compact=True, title="Alle trajecten", start=start)
+    return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.post("/l/<launch_id>/overzicht/overleg")

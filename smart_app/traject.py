@@ -32,7 +32,7 @@ from hvol_fhir.programme.rules import check_inclusion, check_responsibility
 from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restart, transition
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, traject_at_version
-from hvol_fhir.timeline import render
+from hvol_fhir.timeline import RANGE_PARAM, drawing, parse_range, range_start, render
 
 from .context import (
     check_csrf,
@@ -84,7 +84,8 @@ def show(launch_id: str, ident: str) -> Any:
     )
     alerts = alerts_for(record, moment, date.fromisoformat(birth) if birth and len(birth) == 10 else None)
     names = member_names(c_, record.care_team)
-    svg = render([row_for(record, display_name(patient) or "", moment, alerts, c_)], moment)
+    row = row_for(record, display_name(patient) or "", moment, alerts, c_)
+    timeline = drawing([row], moment, request.args.get(RANGE_PARAM))
     return render_template(
         "traject/show.html",
         **common(
@@ -95,7 +96,8 @@ def show(launch_id: str, ident: str) -> Any:
                 alerts, key=lambda a: ({"block": 0, "warning": 1, "info": 2}[a.severity], a.due or date.max)
             ),
             names=names,
-            svg=svg,
+            svg=timeline.svg,
+            timeline=timeline,
             youth=display_name(patient),
             norms=week_norms(record, moment),
             saved=request.args.get("opgeslagen"),
@@ -122,7 +124,9 @@ def timeline(launch_id: str, ident: str) -> Response:
     moment = now()
     record = load(c_, ident, with_measurements=score_access.may_see_scores(c_.role))
     svg = render(
-        [row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment), c_)], moment
+        [row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment), c_)],
+        moment,
+        start=range_start(parse_range(request.args.get(RANGE_PARAM)), moment),
     )
     return Response(svg, mimetype="image/svg+xml")
 
