@@ -106,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         journal,
         launch,
         measurements,
+        startpage,
         traject,
         transfer,
     )
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         transfer.bp,
         measurements.bp,
         availability.bp,
+        startpage.bp,
     ):
         app.register_blueprint(blueprint)
 

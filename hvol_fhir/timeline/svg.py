@@ -20,6 +20,7 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import local, local_date, utc
 from hvol_fhir.programme.model import Contact, Traject
+from hvol_fhir.programme.open_items import kind_of
 from hvol_fhir.programme.rules.inclusion import INCLUSION_DAYS
 from hvol_fhir.programme.rules.introduction import INTRO_DAYS
 from hvol_fhir.programme.rules.weekly import assessed_weeks, face_to_face_weeks, weekly_contact_time
@@ -247,10 +248,11 @@ def _alerts(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
         day = a.due or local_date(now)
         x = axis.xd(day)
         fill = SEVERITY_FILL[a.severity]
+        title = f"{kind_of(a.rule_id).label_nl}: {a.message_nl}"  # plain Dutch, no rule id (issue 15)
         out.append(
             f'<path d="M{x:.1f},{y - 5} L{x + 5:.1f},{y + 4} L{x - 5:.1f},{y + 4} Z" fill="{fill}" '
             f'class="alert {a.severity}" '
-            f"data-rule={_a(a.rule_id)}><title>{_t(a.rule_id + ': ' + a.message_nl)}</title></path>"
+            f"data-rule={_a(a.rule_id)}><title>{_t(title)}</title></path>"
         )
     return out
 
