@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         journal,
         launch,
         measurements,
+        startpage,
         traject,
         transfer,
     )
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         transfer,
         measurements,
         availability,
+        startpage,
     ):
         app.register_blueprint(module.bp)
 

@@ -32,9 +32,11 @@ from hvol_fhir.programme.rules import check_inclusion, check_responsibility
 from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restart, transition
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectReader, traject_at_version
-from hvol_fhir.timeline import RANGE_PARAM, drawing, parse_range, range_start, render
+from hvol_fhir.services.views import TrajectView, traject_view
+from hvol_fhir.timeline import RANGE_PARAM, Drawing, drawing, parse_range, range_start, render
 
 from .context import (
+    Ctx,
     check_csrf,
     ctx,
     form_errors,
@@ -43,7 +45,17 @@ from .context import (
     require,
     require_patient,
 )
-from .pagekit import alerts_for, code_options, common, failed, load, member_names, row_for, week_norms
+from .pagekit import (
+    TASK_ROLES,
+    alerts_for,
+    code_options,
+    common,
+    failed,
+    load,
+    member_names,
+    row_for,
+    week_norms,
+)
 
 bp = Blueprint("traject", __name__)
 
@@ -74,46 +86,46 @@ def show(launch_id: str, ident: str) -> Any:
     if c_.card_only:
         return redirect(url_for("card.card", launch_id=launch_id), 303)
     moment = now()
-    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
-    birth = patient.get("birthDate")
-    record = load(
-        c_,
+    view = traject_view(
+        c_.client,
+        require_patient(c_),
         ident,
+        moment,
+        with_tasks=c_.role in TASK_ROLES,
         with_assessment=access.may_assess(c_.role),
         with_measurements=score_access.may_see_scores(c_.role),
+        with_acknowledgements=c_.role in TASK_ROLES,
     )
-    alerts = alerts_for(record, moment, date.fromisoformat(birth) if birth and len(birth) == 10 else None)
-    names = member_names(c_, record.care_team)
-    row = row_for(record, display_name(patient) or "", moment, alerts, c_)
+    record = view.record
+    row = row_for(record, display_name(view.patient) or "", moment, list(view.alerts), c_)
     timeline = drawing([row], moment, request.args.get(RANGE_PARAM))
-    return render_template(
-        "traject/show.html",
-        **common(
-            c_,
-            record=record,
-            traject=record.traject,
-            alerts=sorted(
-                alerts, key=lambda a: ({"block": 0, "warning": 1, "info": 2}[a.severity], a.due or date.max)
-            ),
-            names=names,
-            svg=timeline.svg,
-            timeline=timeline,
-            youth=display_name(patient),
-            norms=week_norms(record, moment),
-            saved=request.args.get("opgeslagen"),
-            can_manage=access.may_manage_traject(c_.role),
-            can_assess=access.may_assess(c_.role),
-            can_contact=access.may_register_contacts(c_.role),
-            can_read_journal=access.may_read_journal(c_.role),
-            is_coach=c_.role == c.ROLE_COACH,
-            outcomes=code_options(c.INTRODUCTION_OUTCOME),
-            reasons=[(k, v) for k, v in code_options(c.CLOSURE_REASON)],
-            roles=code_options(c.CARETEAM_ROLE),
-            new_uuid=str(uuid.uuid4()),
-            contacts=sorted(record.contacts, key=lambda x: x.start, reverse=True),
-            now=moment,
-        ),
-    )
+    return render_template("traject/show.html", **common(c_, **_show_context(c_, view, timeline, moment)))
+
+
+def _show_context(c_: Ctx, view: TrajectView, timeline: Drawing, moment: datetime) -> dict[str, Any]:
+    record = view.record
+    return {
+        "record": record,
+        "traject": record.traject,
+        "signals": view.signals,
+        "names": member_names(c_, record.care_team),
+        "svg": timeline.svg,
+        "timeline": timeline,
+        "youth": display_name(view.patient),
+        "norms": week_norms(record, moment),
+        "saved": request.args.get("opgeslagen"),
+        "can_manage": access.may_manage_traject(c_.role),
+        "can_assess": access.may_assess(c_.role),
+        "can_contact": access.may_register_contacts(c_.role),
+        "can_read_journal": access.may_read_journal(c_.role),
+        "is_coach": c_.role == c.ROLE_COACH,
+        "outcomes": code_options(c.INTRODUCTION_OUTCOME),
+        "reasons": [(k, v) for k, v in code_options(c.CLOSURE_REASON)],
+        "roles": code_options(c.CARETEAM_ROLE),
+        "new_uuid": str(uuid.uuid4()),
+        "contacts": sorted(record.contacts, key=lambda x: x.start, reverse=True),
+        "now": moment,
+    }
 
 
 @bp.get("/l/<launch_id>/t/<ident>/tijdlijn.svg")
@@ -123,8 +135,9 @@ def timeline(launch_id: str, ident: str) -> Response:
     require(not c_.card_only)
     moment = now()
     record = load(c_, ident, with_measurements=score_access.may_see_scores(c_.role))
+    alerts = alerts_for(c_, record, moment)
     svg = render(
-        [row_for(record, request.args.get("label", ""), moment, alerts_for(record, moment), c_)],
+        [row_for(record, request.args.get("label", ""), moment, alerts, c_)],
         moment,
         start=range_start(parse_range(request.args.get(RANGE_PARAM)), moment),
     )

@@ -58,6 +58,7 @@ TASK_BIRTHDAY_18: Final = "birthday-18-talk"
 TASK_COACH_CONTACT: Final = "coach-contact"
 TASK_GROUP_PRESENTATION: Final = "group-presentation"
 TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
+TASK_ITEM_ACKNOWLEDGED: Final = "item-acknowledged"  # a coordinator saw an open item (issue 15)
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -97,6 +98,7 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_COACH_CONTACT,
             TASK_GROUP_PRESENTATION,
             TASK_ALIGNMENT_MEETING,
+            TASK_ITEM_ACKNOWLEDGED,
         }
     ),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
