@@ -103,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         contacts,
         coordinator,
         home,
+        inclusion,
         journal,
         launch,
         measurements,
@@ -114,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.bp)
     for blueprint in (
         traject.bp,
+        inclusion.bp,
         contacts.bp,
         journal.bp,
         coordinator.bp,

@@ -152,7 +152,12 @@ FEATURES: Mapping[str, Feature] = {
             "Traject beheren (fasen, team)",
             (_p("patient", "CarePlan", "crus"), _p("patient", "CareTeam", "crus")),
         ),
-        Feature("consent", "Toestemmingen beheren", (_p("patient", "Consent", "crus"),)),
+        # Issue 14: below 16 a parent or guardian consents too; the RelatedPerson is made in the same save.
+        Feature(
+            "consent",
+            "Toestemmingen beheren",
+            (_p("patient", "Consent", "crus"), _p("patient", "RelatedPerson", "crs")),
+        ),
         # P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
         Feature("availability", "Bereikbaarheid afspreken", (_p("patient", "CarePlan", "rus"),)),
         Feature("waitinglist", "Wachtlijst en herinneringen", (_p("user", "Task", "crus"),)),
