@@ -22,6 +22,7 @@ from hvol_fhir.programme.alerts import enforce
 from hvol_fhir.programme.clock import AMSTERDAM, local_date
 from hvol_fhir.programme.model import CareTeam, CareTeamMember, InclusionAssessment, Traject
 from hvol_fhir.programme.rules import check_responsibility, gates
+from hvol_fhir.programme.rules.pause import pause, resume
 from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restart, transition
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord, traject_at_version
@@ -104,14 +105,31 @@ def phase(launch_id: str, ident: str) -> Any:
                 gates.check_start(service.read_evidence(c_.client, record, _birth_date(c_)), now())
             )
         at = _at(form_value("date", local_date(now()).isoformat()), "date")
-        traject = apply_phase(traject, action, at, outcome=form_value("outcome"), reason=form_value("reason"))
+        traject = apply_phase(
+            traject,
+            action,
+            at,
+            outcome=form_value("outcome"),
+            reason=form_value("reason"),
+            pause_reason=form_value("pause_reason"),
+        )
         writes.save_traject(c_.client, record.careplan, traject, version=shown)
         return _shown(launch_id, ident)
     return failed(c_, errors, ident=ident)
 
 
-def apply_phase(traject: Traject, action: str, at: datetime, *, outcome: str, reason: str) -> Traject:
+def apply_phase(
+    traject: Traject, action: str, at: datetime, *, outcome: str, reason: str, pause_reason: str = ""
+) -> Traject:
     """The coordinator's choice on the phase form applied to ``traject`` (pure: the rules decide)."""
+    if action == "pause":
+        if not pause_reason:
+            raise RuleViolation(
+                "Kies waarom de begeleiding stilligt.", rule_id="P-PAUSE", field="pause_reason"
+            )
+        return pause(traject, pause_reason, at)
+    if action == "resume":
+        return resume(traject, at)
     if action == "introduction":
         return replace(transition(traject, c.PHASE_INTRODUCTION, at), status="active")
     if action == "outcome":
@@ -121,7 +139,7 @@ def apply_phase(traject: Traject, action: str, at: datetime, *, outcome: str, re
     if action == "close":
         if not reason:
             raise RuleViolation("Kies een reden van afronding.", rule_id="P-CLOSE-REASON", field="reason")
-        return close(traject, reason, at)
+        return close(resume(traject, at) if traject.open_pause else traject, reason, at)
     raise InvalidInput("Onbekende handeling.", field="action")
 
 
