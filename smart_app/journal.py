@@ -18,7 +18,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.mapping import communication
-from hvol_fhir.privacy import access, audit, guard
+from hvol_fhir.privacy import access, audit, guard, periods
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import end_of_day
 from hvol_fhir.programme.model import BROKEN, ConsentGrant, JournalEntry
@@ -58,6 +58,8 @@ def read_journal(
     )
     patient = require_patient(c_)
     entries, raw = TrajectReader(c_.client, patient).journal(record)
+    # Issue 14: only entries of her own buddy period (coach: her period), before anything is shown or audited.
+    entries, raw = periods.readable(entries, raw, periods.reading_periods(record.care_team, c_.user, c_.role))
     writes.write_audit(
         c_.client,
         audit.journal_read(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import requests
 
 from tests.integration.app_support import launch, org_or_external, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
+from tests.sealing_support import journal_text
 
 pytestmark = pytest.mark.integration
 SID = "https://hvol-fhir.org/fhir/sid/"
@@ -74,3 +76,87 @@ def test_pause_while_missing_and_resume(running: RunningApp, prog_org: Any) -> N
     assert [p["detail"]["status"] for p in pauses] == ["completed"]
     again = coordinator.post(f"{base}/fase", {"action": "resume"}, csrf_from=f"{base}/")
     assert again.status_code == 422 and "niet gepauzeerd" in text_of(again)
+
+
+def fhir_get(org: Any, token: str, path: str, **params: str) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    return requests.get(f"{org.fhir_base}/{path}", params=params, headers=headers, timeout=60)
+
+
+def without_ids(resp: requests.Response, *ids: str) -> str:
+    """The answer with the asked ids and the server's request-specific parts blanked out."""
+    body = resp.text
+    for i in ids:
+        body = body.replace(i, "ID")
+    return re.sub(r'"(id|lastUpdated|fullUrl|url)"\s*:\s*"[^"]*"', r'"\1":"X"', body)
+
+
+def test_a_new_buddy_reads_only_her_own_period(running: RunningApp, prog_org: Any) -> None:
+    """Change of buddy on hv-youth-04: the new buddy (and the server for her token) treats an entry of the
+    previous buddy's period exactly as a missing one; the coordinator still reads it; her own she reads."""
+    youth = "hv-youth-04"
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    ident = traject_ident(coordinator)
+    base = f"/t/{ident}"
+    old = admin_search(prog_org, "Communication", patient=f"Patient/{youth}")
+    old_ids = [c["id"] for c in old if c["sender"]["reference"].endswith("hv-buddy-1")]
+    assert old_ids, "the demo data gives buddy 1 journal entries on this youth"
+    for who, role in (("Practitioner/hv-buddy-1", "buddy"), ("Practitioner/hv-coach-1", "coach")):
+        ended = coordinator.post(
+            f"{base}/team", {"action": "end", "member": who, "role": role}, csrf_from=f"{base}/"
+        )
+        assert ended.status_code == 303, text_of(ended)[-400:]
+    added = coordinator.post(
+        f"{base}/team",
+        {"member": "hv-buddy-2", "role": "buddy", "responsible": "Practitioner/hv-behavioural-scientist"},
+        csrf_from=f"{base}/",
+    )
+    assert added.status_code == 303, text_of(added)[-400:]
+    buddy = launch(running, prog_org, "hv-buddy-2", youth)
+    path = f"{base}/contact"
+    own = f"Ik vroeg hoe haar week was. {uuid.uuid4()}"
+    form = {
+        "contact_uuid": buddy.hidden(path, "contact_uuid"),
+        "entry_uuid": buddy.hidden(path, "entry_uuid"),
+        "type": "video",
+        "date": "2026-11-25",
+        "start": "07:10",
+        "end": "07:20",
+        "text": own,
+    }
+    assert buddy.post(path, form).status_code == 303
+    journal = text_of(buddy.get(f"{base}/journaal"))
+    assert own in journal
+    old_texts = [journal_text(prog_org, c) for c in old if c["id"] in old_ids]
+    assert not any(t[:40] in journal for t in old_texts if t)
+    # The app: another period's entry answers as a missing one.
+    hidden, missing = (
+        buddy.get(f"{base}/journaal/{old_ids[0]}/wijzig"),
+        buddy.get(f"{base}/journaal/geen-{old_ids[0]}/wijzig"),
+    )
+    assert hidden.status_code == missing.status_code and hidden.status_code >= 400
+    assert text_of(hidden).replace(old_ids[0], "ID") == text_of(missing).replace(f"geen-{old_ids[0]}", "ID")
+    # The server, for her own token: read and search the same as for a missing entry.
+    token = prog_org.token_for("hv-buddy-2", youth)
+    gone = f"{old_ids[0]}9999"
+    read_hidden, read_missing = (
+        fhir_get(prog_org, token, f"Communication/{old_ids[0]}"),
+        fhir_get(prog_org, token, f"Communication/{gone}"),
+    )
+    assert read_hidden.status_code == read_missing.status_code == 404
+    assert without_ids(read_hidden, old_ids[0]) == without_ids(read_missing, gone)
+    found = fhir_get(prog_org, token, "Communication", patient=f"Patient/{youth}", _count="5")
+    assert found.status_code == 200
+    seen = [e["resource"]["id"] for e in found.json().get("entry", [])]
+    assert not set(seen) & set(old_ids) and seen  # her own entry, nothing of the earlier period
+    assert "next" not in [link["relation"] for link in found.json().get("link", [])] or len(seen) == 5
+    by_id = fhir_get(prog_org, token, "Communication", _id=old_ids[0], patient=f"Patient/{youth}")
+    assert by_id.status_code == 200 and not by_id.json().get("entry")
+    # The coordinator still reads the earlier period (the rule hides by period, not everything).
+    assert (
+        fhir_get(
+            prog_org, prog_org.token_for("hv-coordinator", youth), f"Communication/{old_ids[0]}"
+        ).status_code
+        == 200
+    )
+    assert any(t[:40] in text_of(coordinator.get(f"{base}/journaal")) for t in old_texts if t)
