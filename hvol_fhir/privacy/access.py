@@ -76,7 +76,9 @@ def may_manage_traject(role: str) -> bool:
 
 
 def may_assess(role: str) -> bool:
-    return role in (c.ROLE_BEHAVIOURAL_SCIENTIST, c.ROLE_COORDINATOR)
+    """P-ASSESS (issue 14): the behavioural scientist only; the coordinator records consent, never the
+    assessment."""
+    return role == c.ROLE_BEHAVIOURAL_SCIENTIST
 
 
 def may_register_contacts(role: str) -> bool:

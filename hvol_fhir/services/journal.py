@@ -15,7 +15,7 @@ from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.errors import Conflict, InvalidInput, NotAllowed
 from hvol_fhir.mapping import communication
 from hvol_fhir.mapping.fhirjson import Json
-from hvol_fhir.privacy import access, audit, guard
+from hvol_fhir.privacy import access, audit, guard, periods
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import BROKEN, JournalEntry
 from hvol_fhir.repository import writes
@@ -49,6 +49,10 @@ def read_journal(caller: Caller, record: TrajectRecord, purpose: str = access.PU
     caller.require(access.may_read_journal(caller.role), READERS_ONLY)
     patient = caller.youth()
     entries, raw = TrajectReader(caller.client, patient).journal(record)
+    # Issue 14: only entries of her own buddy period (coach: her period), before anything is shown or audited.
+    entries, raw = periods.readable(
+        entries, raw, periods.reading_periods(record.care_team, caller.user, caller.role)
+    )
     moment = caller.now()
     user = caller.user or ""
     read = [f"Communication/{r['id']}" for r in raw]
