@@ -117,9 +117,11 @@ def register_blueprints(app: Flask) -> None:
         contacts,
         coordinator,
         home,
+        inclusion,
         journal,
         launch,
         measurements,
+        startpage,
         traject,
         transfer,
     )
@@ -128,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         launch,
         home,
         traject,
+        inclusion,
         contacts,
         journal,
         coordinator,
@@ -135,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         transfer,
         measurements,
         availability,
+        startpage,
     ):
         app.register_blueprint(module.bp)
 

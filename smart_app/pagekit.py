@@ -4,6 +4,7 @@ never each other."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,10 +19,10 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
-from hvol_fhir.programme.rules import check_responsibility, traject_alerts
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
-from hvol_fhir.programme.text_nl import date_nl, duration_nl
+from hvol_fhir.programme.text_nl import date_nl, duration_nl, signal_counts_nl
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.services.views import record_alerts
 from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
@@ -41,20 +42,12 @@ def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
     return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
 
 
-def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None = None) -> list[Alert]:
-    coach = record.coach_contacts()
-    alerts = traject_alerts(
-        record.traject,
-        record.contacts,
-        moment,
-        birth_date=birth_date,
-        coach_contacts=coach if record.tasks or coach else None,
-        tasks=record.tasks,
-        subject=record.reference,
-    )
-    if record.care_team is not None:
-        alerts += check_responsibility(record.care_team, moment)
-    return alerts
+def alerts_for(
+    c_: Ctx, record: TrajectRecord, moment: datetime, birth_date: date | None = None
+) -> list[Alert]:
+    """Every alert family of the traject, put together by the library (``services.views.record_alerts``, the
+    same assembly as the overview's); the coach follow-up only for roles whose token reads the tasks."""
+    return record_alerts(record, moment, tasks_read=c_.role in TASK_ROLES, birth_date=birth_date)
 
 
 def row_for(
@@ -97,7 +90,12 @@ def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
     """Names and phone numbers of the team's practitioners (one search; Practitioner is not patient data)."""
     if team is None:
         return {}
-    ids = sorted({m.member.split("/", 1)[1] for m in team.members if m.member.startswith("Practitioner/")})
+    return practitioner_names(c_, [m.member for m in team.members])
+
+
+def practitioner_names(c_: Ctx, refs: Iterable[str]) -> dict[str, str]:
+    """Names (and `tel:`-keyed phone numbers) of practitioners, in one batch: pages show names, never ids."""
+    ids = sorted({r.split("/", 1)[1] for r in refs if r.startswith("Practitioner/")})
     if not ids:
         return {}
     from hvol_fhir.ehr import bundle
@@ -135,5 +133,7 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "date_nl": date_nl,
         "local": local,
         "display": t.display,
+        "status_nl": t.status_display,
+        "signal_counts_nl": signal_counts_nl,
         **extra,
     }

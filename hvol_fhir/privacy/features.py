@@ -26,15 +26,16 @@ identity            | Herkennen van uw rol in het programma | user/Practitioner.
 youth               | Naam en leeftijd van de jongere | patient/Patient.r
 programme-card      | Programmakaart (fase, buddy, contactdata) | patient/CarePlan.rs patient/CareTeam.rs patient/Encounter.rs
 contacts            | Contactmomenten vastleggen | patient/Encounter.crus
-journal             | Dagboek lezen en schrijven | patient/Communication.crus patient/AuditEvent.c
+journal             | Contactjournaal lezen en schrijven | patient/Communication.crus patient/AuditEvent.c
 measurements        | Metingen | patient/QuestionnaireResponse.crus user/Questionnaire.rs
 measurement-report  | Rapportage van de metingen (alle trajecten) | user/CarePlan.rs user/QuestionnaireResponse.rs
 traject             | Traject beheren (fasen, team) | patient/CarePlan.crus patient/CareTeam.crus
-consent             | Toestemmingen beheren | patient/Consent.crus
+# Issue 14: below 16 a parent or guardian consents too; the RelatedPerson is made in the same save.
+consent             | Toestemmingen beheren | patient/Consent.crus patient/RelatedPerson.crs
 # P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
 availability        | Bereikbaarheid afspreken | patient/CarePlan.rus
 waitinglist         | Wachtlijst en herinneringen | user/Task.crus
-journal-audit       | Inzage in dagboektoegang | patient/AuditEvent.rs
+journal-audit       | Inzage in wie het contactjournaal opende | patient/AuditEvent.rs
 # The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
 programme-links     | Koppeling van contacten en inclusie aan het traject | patient/EpisodeOfCare.crus patient/Observation.crus
 # P-COACH-AFTER: the buddy records that she spoke with her coach as a Task of the youth. Task is in the

@@ -25,6 +25,7 @@ INTRODUCTION_OUTCOME: Final = "introduction-outcome"
 CLOSURE_REASON: Final = "closure-reason"
 TASK_KIND: Final = "task-kind"
 AVAILABILITY_CHANNEL: Final = "availability-channel"
+PAUSE_REASON: Final = "pause-reason"
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -58,6 +59,15 @@ TASK_BIRTHDAY_18: Final = "birthday-18-talk"
 TASK_COACH_CONTACT: Final = "coach-contact"
 TASK_GROUP_PRESENTATION: Final = "group-presentation"
 TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
+TASK_ITEM_ACKNOWLEDGED: Final = "item-acknowledged"  # a coordinator saw an open item (issue 15)
+TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
+TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
+
+# Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
+ACTIVITY_PAUSE: Final = "pause"
+PAUSE_MISSING: Final = "missing"
+PAUSE_ADMISSION: Final = "admission"
+PAUSE_OTHER: Final = "other"
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -97,8 +107,12 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_COACH_CONTACT,
             TASK_GROUP_PRESENTATION,
             TASK_ALIGNMENT_MEETING,
+            TASK_ITEM_ACKNOWLEDGED,
+            TASK_INFORM_COACH,
+            TASK_OUTFLOW_CONSENT,
         }
     ),
+    PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
 }
 
