@@ -102,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         card,
         contacts,
         coordinator,
+        escalations,
         home,
         journal,
         launch,
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         transfer.bp,
         measurements.bp,
         availability.bp,
+        escalations.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -37,11 +37,12 @@ SHARE_PURPOSES_NL: Final = {
 # (mentor, regular staff) opens nothing: the card needs only what stays in the clear.
 SEALED_KINDS: Final[dict[str, frozenset[str]]] = {
     c.ROLE_COORDINATOR: frozenset(
-        {"journal", "contact", "assessment", "traject", "disclosure", "availability"}
+        {"journal", "contact", "assessment", "traject", "disclosure", "availability", "escalation"}
     ),
-    c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure"}),
-    c.ROLE_COACH: frozenset({"journal", "contact", "availability"}),
-    c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject"}),
+    c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure", "escalation"}),
+    c.ROLE_COACH: frozenset({"journal", "contact", "availability", "escalation"}),
+    # Escalations: the app shows her only those she was involved in (rules.escalation.visible_to).
+    c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject", "escalation"}),
 }
 
 

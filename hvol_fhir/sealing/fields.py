@@ -13,6 +13,7 @@ alerts need: dates, times, contact types, phase, buddy, statuses, labels.
 | CarePlan (traject)              | victim category, closure reason, ``note`` (traject);                 |
 |                                 | availability notes (availability)                                   |
 | Consent (disclosure)            | recipients (``actor``) and purpose text of every provision (disclosure) |
+| Task (escalation)               | ``reasonCode`` (its kind) and ``description`` (escalation)          |
 
 A Communication keeps its sealed payload in ``payload[0].contentAttachment`` (``application/jose``); the other
 types in the extension :data:`EXT_SEALED`, one per kind. The kinds are what the role policy opens
@@ -38,7 +39,16 @@ KIND_ASSESSMENT: Final = "assessment"
 KIND_TRAJECT: Final = "traject"
 KIND_DISCLOSURE: Final = "disclosure"
 KIND_AVAILABILITY: Final = "availability"
-KINDS: Final = (KIND_JOURNAL, KIND_CONTACT, KIND_ASSESSMENT, KIND_TRAJECT, KIND_DISCLOSURE, KIND_AVAILABILITY)
+KIND_ESCALATION: Final = "escalation"
+KINDS: Final = (
+    KIND_JOURNAL,
+    KIND_CONTACT,
+    KIND_ASSESSMENT,
+    KIND_TRAJECT,
+    KIND_DISCLOSURE,
+    KIND_AVAILABILITY,
+    KIND_ESCALATION,
+)
 _BUDDY_PARTICIPATION: Final = t.PARTICIPATION_PPRF
 _SEALED_ITEMS: Final = frozenset({"victim-category", "contra-indication"})
 _SEALED_ACTOR: Final = {"display": "Vertrouwelijk: alleen te zien in de programma-app"}
@@ -71,7 +81,16 @@ def kind_of(resource: Json) -> str | None:
         return KIND_TRAJECT if _has_sid(resource, "traject") else None
     if rtype == "Consent":  # the disclosure's recipients and purpose; participation names only the team
         return KIND_DISCLOSURE if _is_disclosure(resource) else None
+    if rtype == "Task":  # an escalation's kind and message (P-POLICE, P-SAFETY, ...); other tasks: nothing
+        return KIND_ESCALATION if _is_escalation(resource) else None
     return None
+
+
+def _is_escalation(resource: Json) -> bool:
+    wanted = (t.cs_url(c.TASK_KIND), c.TASK_ESCALATION)
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return any(isinstance(cc, dict) and (cc.get("system"), cc.get("code")) == wanted for cc in codings or [])
 
 
 def _is_disclosure(resource: Json) -> bool:
@@ -265,6 +284,15 @@ def _join_consent(r: Json, secret: Any) -> None:
     r["provision"] = root
 
 
+def _split_task(r: Json) -> Any:
+    taken = {k: r.pop(k) for k in ("reasonCode", "description") if k in r}
+    return taken or None
+
+
+def _join_task(r: Json, secret: Any) -> None:
+    r.update({k: v for k, v in secret.items() if k in ("reasonCode", "description")})
+
+
 _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
     KIND_JOURNAL: _split_communication,
     KIND_CONTACT: _split_encounter,
@@ -272,6 +300,7 @@ _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
     KIND_TRAJECT: _split_careplan,
     KIND_DISCLOSURE: _split_consent,
     KIND_AVAILABILITY: _split_availability,
+    KIND_ESCALATION: _split_task,
 }
 _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_JOURNAL: _join_communication,
@@ -280,6 +309,7 @@ _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_TRAJECT: _join_careplan,
     KIND_DISCLOSURE: _join_consent,
     KIND_AVAILABILITY: _join_availability,
+    KIND_ESCALATION: _join_task,
 }
 
 

@@ -175,6 +175,12 @@ FEATURES: Mapping[str, Feature] = {
             "Contacten zonder coachcontact volgen",
             (_p("patient", "Task", "rs"),),
         ),
+        # P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it,
+        # the behavioural scientist reads the ones she was involved in.
+        Feature("escalations", "Escalaties melden en afhandelen", (_p("patient", "Task", "crus"),)),
+        Feature(
+            "escalations-read", "Escalaties lezen waarbij u betrokken bent", (_p("patient", "Task", "rs"),)
+        ),
         # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to
         # the launched youth).
         Feature(
@@ -205,6 +211,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "measurements",
         "coach-followup",
         "availability",
+        "escalations",
     ),
     "coach": (
         "identity",
@@ -214,6 +221,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "journal",
         "measurements",
         "coach-followup-list",
+        "escalations",
     ),
     "mentor": ("identity", "youth", "programme-card", "contacts"),
     "behavioural-scientist": (
@@ -224,6 +232,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "measurements",
         "programme-links",
         "measurement-report",
+        "escalations-read",
     ),
     "coordinator": (
         "identity",
@@ -240,6 +249,7 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         "coach-followup",
         "cohort",
         "measurement-report",
+        "escalations",
     ),
 }
 
