@@ -68,7 +68,13 @@ def _page(c_: Ctx, ident: str, record: Any, items: list[service.Stored], **extra
 def show(launch_id: str, ident: str) -> Any:
     c_ = ctx(launch_id)
     record, items = _mine(c_, ident)
-    return _page(c_, ident, record, items, saved=request.args.get("opgeslagen"))
+    # From the danger override's "consult first" link: the consultation kind already chosen (P-DANGER).
+    chosen = request.args.get("soort", "")
+    form = {
+        "uuid": str(uuid.uuid4()),
+        "kind": chosen if chosen in dict(code_options(c.ESCALATION_KIND)) else "",
+    }
+    return _page(c_, ident, record, items, form=form, saved=request.args.get("opgeslagen"))
 
 
 @bp.post("/l/<launch_id>/t/<ident>/escalaties")
