@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from hvol_fhir.errors import InvalidInput
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import AMSTERDAM, local_date, utc
@@ -23,7 +24,6 @@ from hvol_fhir.timeline import Row, render
 
 from .context import check_csrf, ctx, form_errors, form_value, now, require
 from .pagekit import common, failed
-from .roles import display_name
 
 bp = Blueprint("coordinator", __name__)
 PHASE_ORDER = {

@@ -10,6 +10,7 @@ from typing import Any
 from flask import render_template, request
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
@@ -25,7 +26,6 @@ from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
 from .context import CSRF_FIELD, Ctx, csrf_token, now, require_patient
-from .roles import ROLE_LABELS, display_name
 
 # Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
 TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
@@ -128,7 +128,8 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
     return {
         "launch_id": c_.launch_id,
         "role": c_.role,
-        "role_label": ROLE_LABELS.get(c_.role, ROLE_LABELS["staff"]),
+        "policy": c_.policy,
+        "role_label": c_.policy.label,
         "csrf": csrf_token(c_.launch_id),
         "user": c_.user,
         "date_nl": date_nl,

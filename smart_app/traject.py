@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from hvol_fhir.errors import InvalidInput, RuleViolation
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
@@ -43,7 +44,6 @@ from .context import (
     require_patient,
 )
 from .pagekit import alerts_for, code_options, common, failed, load, member_names, row_for, week_norms
-from .roles import display_name
 
 bp = Blueprint("traject", __name__)
 

@@ -15,7 +15,7 @@ from fhir.resources.R4B.careplan import CarePlan
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import PhasePeriod, Traject
 

@@ -81,8 +81,3 @@ def may_assess(role: str) -> bool:
 
 def may_register_contacts(role: str) -> bool:
     return role == c.ROLE_BUDDY
-
-
-def sees_programme_card_only(role: str) -> bool:
-    """P-MENTOR: regular staff and mentors get the card (phase, buddy, contact dates and types) only."""
-    return role not in (*JOURNAL_READERS, c.ROLE_BEHAVIOURAL_SCIENTIST)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.mapping import careplan, careteam, encounter, task
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
@@ -25,7 +25,6 @@ from hvol_fhir.programme.rules import traject_alerts
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
 
-Json = dict[str, Any]
 WINDOW = timedelta(weeks=10)
 SORTS = {"start": "date", "-start": "-date"}
 

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 
-Json = dict[str, Any]
 EXT_SEALED: Final = f"{t.BASE}/StructureDefinition/sealed-content"
 KIND_JOURNAL: Final = "journal"
 KIND_CONTACT: Final = "contact"

@@ -35,7 +35,7 @@ from .keys import load_signing_key, public_jwks, public_jwks_json
 from .launch import SmartLauncher
 from .models import LaunchSession, PendingLaunch
 from .registration import ClientRegistration, IssuerRegistry
-from .scopes import FEATURES, ROLE_FEATURES
+from .scopes import Feature, Permission, ScopeRequest
 from .store import LaunchStore, MemoryLaunchStore
 from .token import ClientSecretBasic, PrivateKeyJwt, PublicClient
 
@@ -47,7 +47,7 @@ __all__ = [
     "ConfigurationError",
     "Discovery",
     "DiscoveryError",
-    "FEATURES",
+    "Feature",
     "FhirContextItem",
     "FhirUser",
     "IdTokenInvalid",
@@ -66,10 +66,11 @@ __all__ = [
     "MemoryLaunchStore",
     "NarrowingFailed",
     "PendingLaunch",
+    "Permission",
     "PrivateKeyJwt",
     "PublicClient",
-    "ROLE_FEATURES",
     "RelaunchRequired",
+    "ScopeRequest",
     "ScopeSyntaxError",
     "SessionIdle",
     "SmartConfiguration",

@@ -3,8 +3,8 @@ weeks without face-to-face contact, coach follow-ups, alerts, a legend; one row 
 
 Pure: `render(rows, now)` takes domain objects and returns an SVG document. Nothing from the journal goes in:
 a row holds contacts (date, time, type), coach-contact moments and alerts. Shapes differ per contact type and
-the norm lines are dashed, so the chart reads in black and white on paper. Issue 7 adds measurement scores
-as extra lanes (`Row.lanes`: points of 0-10 drawn as a line), the hook is here already.
+the norm lines are dashed, so the chart reads in black and white on paper. Measurement scores are extra lanes
+(`Row.lanes`: points of 0-10 drawn as a line; the page kit fills them for the roles that may see scores).
 """
 
 from __future__ import annotations

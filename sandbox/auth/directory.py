@@ -21,6 +21,8 @@ from typing import Any, Protocol
 import requests
 from joserfc.jwk import KeySet
 
+from hvol_fhir.programme import clock
+
 CARETEAM_ROLE_SYSTEM = "https://hvol-fhir.org/fhir/CodeSystem/careteam-role"
 BUDDY, COACH, COORDINATOR = "buddy", "coach", "coordinator"
 BEHAVIOURAL_SCIENTIST, MENTOR = "behavioural-scientist", "mentor"
@@ -99,10 +101,8 @@ def role_label(user: User) -> str:
 
 
 def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
-    if birth_date is None:
-        return None
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - before_birthday
+    """The launcher's age column: the programme's own rule (29 February included), none without a date."""
+    return None if birth_date is None else clock.age_on(birth_date, today)
 
 
 class Directory(Protocol):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from fhir.resources.R4B.task import Task as FhirTask
 
 from hvol_fhir.mapping import escalation as m
-from hvol_fhir.privacy import labels as lab
+from hvol_fhir.mapping import labels as lab
 from hvol_fhir.privacy.access import sealed_kinds
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules import escalation as e

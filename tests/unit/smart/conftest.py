@@ -21,6 +21,7 @@ import responses
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from hvol_fhir.privacy.features import FEATURES
 from hvol_fhir.smart import (
     ClientRegistration,
     IssuerRegistry,
@@ -270,4 +271,6 @@ def registration(rsa_key: RSAKey, clock: FakeClock) -> ClientRegistration:
 
 @pytest.fixture
 def launcher(registration: ClientRegistration, clock: FakeClock, ehr: FakeEhr) -> SmartLauncher:
-    return SmartLauncher(IssuerRegistry([registration]), MemoryLaunchStore(clock=clock), clock=clock)
+    return SmartLauncher(
+        IssuerRegistry([registration]), MemoryLaunchStore(clock=clock), clock=clock, catalog=FEATURES
+    )

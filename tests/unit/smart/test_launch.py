@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from hvol_fhir.privacy.features import FEATURES, disabled_message
 from hvol_fhir.smart import (
     AuthorizationDenied,
     IdTokenInvalid,
@@ -64,7 +65,7 @@ def test_ehr_launch_full_flow(launcher: SmartLauncher, ehr: FakeEhr, rsps: respo
     assert session.fhir_user is not None and session.fhir_user.reference == "Practitioner/pr-1"
     assert session.fhir_user.url == f"{BASE}/Practitioner/pr-1" and session.fhir_user.same_server
     assert session.id_token_sub == "user-1"
-    assert session.disabled_features == () and session.scope_message is None
+    assert session.disabled_features == () and disabled_message(session.disabled_features) is None
     assert launcher.get_session(session.launch_id, SID) == session
     # Discovery, JWKS and the one token request: nothing else went over the wire.
     assert [c.request.method for c in rsps.calls] == ["GET", "POST", "GET"]
@@ -110,7 +111,7 @@ def test_launch_without_iss_or_launch(
     with pytest.raises(LaunchRequestInvalid) as err:
         launcher.begin_launch(iss, launch_code, SID)
     assert len(rsps.calls) == 0
-    assert "opnieuw" in err.value.user_message
+    assert "opnieuw" in err.value.message_nl
 
 
 def test_unknown_iss_refused_before_any_request(
@@ -183,8 +184,8 @@ def test_authorization_error_redirect(launcher: SmartLauncher, ehr: FakeEhr) -> 
     with pytest.raises(AuthorizationDenied) as err:
         launcher.complete_launch({"error": "access_denied", "error_description": markup, "state": state}, SID)
     assert err.value.oauth_error == "access_denied"
-    assert markup not in err.value.user_message  # the Dutch text is ours; the server's is kept apart (R5)
-    assert err.value.server_description == markup
+    assert markup not in err.value.message_nl  # the Dutch text is ours; the server's is kept apart (R5)
+    assert err.value.server_said == ("access_denied", markup)
     with pytest.raises(InvalidState):  # the state was consumed by the error redirect
         launcher.complete_launch({"code": "c", "state": state}, SID)
 
@@ -211,7 +212,8 @@ def test_granted_scopes_narrower_than_requested(launcher: SmartLauncher, ehr: Fa
     session, _, _ = launch(launcher, ehr)
     assert "journal" in session.disabled_features and not session.has_feature("journal")
     assert session.has_feature("programme-card")
-    assert session.scope_message is not None and "Dagboek" in session.scope_message
+    message = disabled_message(session.disabled_features)
+    assert message is not None and "Dagboek" in message
 
 
 def test_identity_off_when_openid_not_granted(launcher: SmartLauncher, ehr: FakeEhr) -> None:
@@ -303,7 +305,7 @@ def test_refresh_refused_requires_relaunch(launcher: SmartLauncher, ehr: FakeEhr
     clock.advance(3600)
     with pytest.raises(RelaunchRequired) as err:
         launcher.get_session(session.launch_id, SID)
-    assert err.value.relaunch and "opnieuw" in err.value.user_message
+    assert err.value.relaunch and "opnieuw" in err.value.message_nl
     with pytest.raises(UnknownLaunch):  # the launch is gone: every later page asks for a relaunch too
         launcher.get_session(session.launch_id, SID)
 
@@ -366,7 +368,9 @@ def test_launch_with_es384_key(registration, ec_key, clock: FakeClock, ehr: Fake
     from hvol_fhir.smart import ClientRegistration, IssuerRegistry, PrivateKeyJwt
 
     reg = ClientRegistration(BASE, CLIENT_ID, REDIRECT, PrivateKeyJwt(CLIENT_ID, ec_key, clock=clock))
-    launcher = SmartLauncher(IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock)
+    launcher = SmartLauncher(
+        IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock, catalog=FEATURES
+    )
     session, _, _ = launch(launcher, ehr)
     assert session.access_token == ehr.issued[-1]
 
@@ -376,7 +380,9 @@ def test_launch_with_client_secret_basic(clock: FakeClock, ehr: FakeEhr) -> None
 
     ehr.client_secret = "s3cret"
     reg = ClientRegistration(BASE, CLIENT_ID, REDIRECT, ClientSecretBasic(CLIENT_ID, "s3cret"))
-    launcher = SmartLauncher(IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock)
+    launcher = SmartLauncher(
+        IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock, catalog=FEATURES
+    )
     session, _, _ = launch(launcher, ehr)
     assert session.access_token == ehr.issued[-1]
     assert "client_id" not in ehr.token_forms[-1] and "client_assertion" not in ehr.token_forms[-1]  # R72
