@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         card,
         contacts,
         coordinator,
+        escalations,
         home,
         inclusion,
         journal,
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         measurements,
         availability,
         startpage,
+        escalations,
     ):
         app.register_blueprint(module.bp)
 

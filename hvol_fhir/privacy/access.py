@@ -37,12 +37,24 @@ SHARE_PURPOSES_NL: Final = {
 # (mentor, regular staff) opens nothing: the card needs only what stays in the clear.
 SEALED_KINDS: Final[dict[str, frozenset[str]]] = {
     c.ROLE_COORDINATOR: frozenset(
-        {"journal", "contact", "assessment", "traject", "disclosure", "availability", "acknowledgement"}
+        {
+            "journal",
+            "contact",
+            "assessment",
+            "traject",
+            "disclosure",
+            "availability",
+            "acknowledgement",
+            "escalation",
+        }
     ),
     # The coordinator's notes on open items (issue 15) are for the journal's readers: buddy and coach too.
-    c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure", "acknowledgement"}),
-    c.ROLE_COACH: frozenset({"journal", "contact", "availability", "acknowledgement"}),
-    c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject"}),
+    c.ROLE_BUDDY: frozenset(
+        {"journal", "contact", "availability", "disclosure", "acknowledgement", "escalation"}
+    ),
+    c.ROLE_COACH: frozenset({"journal", "contact", "availability", "acknowledgement", "escalation"}),
+    # Escalations: the app shows her only those she was involved in (rules.escalation.visible_to).
+    c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject", "escalation"}),
 }
 
 

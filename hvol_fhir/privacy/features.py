@@ -42,6 +42,10 @@ programme-links     | Koppeling van contacten en inclusie aan het traject | pati
 # youth's compartment (Task.for), so a patient-level scope never reaches another youth's tasks.
 coach-followup      | Coachcontact na een contactmoment vastleggen | patient/Task.crus
 coach-followup-list | Contacten zonder coachcontact volgen | patient/Task.rs
+# P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it, the
+# behavioural scientist reads the ones she was involved in.
+escalations         | Escalaties melden en afhandelen | patient/Task.crus
+escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs
 # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to the
 # launched youth).
 cohort              | Overzicht van alle trajecten | user/CarePlan.rs user/CareTeam.rs user/Encounter.rs user/Patient.rs user/AuditEvent.rs
@@ -70,16 +74,19 @@ CARD_FEATURES: Final[tuple[str, ...]] = ("identity", "youth", "programme-card")
 ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
     STAFF: CARD_FEATURES,
     c.ROLE_MENTOR: CARD_FEATURES,
-    c.ROLE_BUDDY: (*CARD_FEATURES, *"contacts journal measurements coach-followup availability".split()),
-    c.ROLE_COACH: (*CARD_FEATURES, *"contacts journal measurements coach-followup-list".split()),
+    c.ROLE_BUDDY: (
+        *CARD_FEATURES,
+        *"contacts journal measurements coach-followup availability escalations".split(),
+    ),
+    c.ROLE_COACH: (*CARD_FEATURES, *"contacts journal measurements coach-followup-list escalations".split()),
     c.ROLE_BEHAVIOURAL_SCIENTIST: (
         *CARD_FEATURES,
-        *"traject measurements programme-links measurement-report".split(),
+        *"traject measurements programme-links measurement-report escalations-read".split(),
     ),
     c.ROLE_COORDINATOR: (
         *CARD_FEATURES,
         *"contacts journal measurements traject consent waitinglist journal-audit programme-links".split(),
-        *"coach-followup cohort measurement-report".split(),
+        *"coach-followup cohort measurement-report escalations".split(),
     ),
 }
 # Most significant first: a user with two roles on one team gets the wider one.

@@ -174,9 +174,10 @@ def test_buddy_scopes_stay_within_the_programme() -> None:
     assert "patient/Task.crus" in scopes and not any(s.startswith("user/Task") for s in scopes)
 
 
-def test_coach_reads_the_follow_ups_only() -> None:
+def test_coach_reaches_only_the_youths_tasks() -> None:
+    # Follow-ups (read) and escalations (she marks them handled: update): patient level, never user/Task.
     scopes = build_request(named(ROLE_FEATURES["coach"]), "v2", ehr_launch=True).scopes
-    assert "patient/Task.rs" in scopes and not any(s.startswith("user/Task") for s in scopes)
+    assert "patient/Task.crus" in scopes and not any(s.startswith("user/Task") for s in scopes)
 
 
 def test_programme_features_live_in_the_library_table() -> None:

@@ -56,10 +56,20 @@ final class JournalLabels {
                 && ResourceMetadataKeyEnum.DELETED_AT.get(res) != null;
     }
 
-    /** Patients whose compartment holds this resource (subject, patient, AuditEvent entity/agent...). */
+    /**
+     * Patients whose compartment holds this resource (subject, patient, AuditEvent entity/agent...). R4 leaves
+     * Task out of the Patient compartment; a programme Task (an escalation) is about the youth in Task.for, as
+     * PatientCompartmentAuthorization also has it.
+     */
     static List<IIdType> patientsOf(FhirContext ctx, IBaseResource r) {
-        if ("Patient".equals(ctx.getResourceType(r))) {
+        String type = ctx.getResourceType(r);
+        if ("Patient".equals(type)) {
             return List.of(r.getIdElement().toUnqualifiedVersionless());
+        }
+        if (r instanceof org.hl7.fhir.r4.model.Task task) {
+            IIdType youth = task.getFor().getReferenceElement();
+            return "Patient".equals(youth.getResourceType()) && youth.hasIdPart()
+                    ? List.of(youth.toUnqualifiedVersionless()) : List.of();
         }
         return ctx.newTerser().getCompartmentOwnersForResource("Patient", r, Set.of());
     }
