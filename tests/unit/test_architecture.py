@@ -33,7 +33,6 @@ VIEWS_BEING_REWRITTEN = frozenset(
         "smart_app/journal.py:danger",
         "smart_app/measurements.py:fill_in",
         "smart_app/traject.py:show",
-        "smart_app/traject.py:assessment",
         "smart_app/availability.py:edit",
     }
 )

@@ -255,7 +255,7 @@ def test_granted_scopes_narrower_than_requested(
     off = re.search(r'data-testid="switched-off">(.*?)</div>', html, re.S)
     assert off, html
     assert 'data-role="buddy"' in html
-    assert "Dagboek lezen en schrijven" in off.group(1) and "Metingen" in off.group(1)
+    assert "Contactjournaal lezen en schrijven" in off.group(1) and "Metingen" in off.group(1)
     assert "Contactmomenten vastleggen" not in off.group(1)  # what the grant does allow still works
     assert "Sanne Testmeisje" in html
 
