@@ -23,19 +23,6 @@ MAX_VIEW_LINES = 40
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 WEB_FRAMEWORKS = ("flask", "werkzeug")
 
-# Views still over 40 lines that other workstreams of issue 16 are rewriting into library services. The
-# lead empties this list when merging them; every other view must pass now.
-VIEWS_BEING_REWRITTEN = frozenset(
-    {
-        "smart_app/contacts.py:register",
-        "smart_app/journal.py:amend",
-        "smart_app/journal.py:share",
-        "smart_app/journal.py:danger",
-        "smart_app/measurements.py:fill_in",
-        "smart_app/traject.py:show",
-        "smart_app/availability.py:edit",
-    }
-)
 
 
 def modules(package: str) -> list[Path]:
@@ -116,19 +103,7 @@ def test_no_view_function_over_40_lines() -> None:
     for path in modules("smart_app"):
         for name, length in long_views(ast.parse(path.read_text(encoding="utf-8"))):
             found[f"{rel(path)}:{name}"] = length
-    too_long = {k: v for k, v in found.items() if k not in VIEWS_BEING_REWRITTEN}
-    assert not too_long, f"views over {MAX_VIEW_LINES} lines: {too_long}"
-
-
-def test_the_allow_list_names_real_views() -> None:
-    """An entry for a view that no longer exists (renamed, split) would let its successor slip through."""
-    views: set[str] = set()
-    for path in modules("smart_app"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        views.update(
-            f"{rel(path)}:{n.name}" for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and is_view(n)
-        )
-    assert VIEWS_BEING_REWRITTEN <= views, sorted(VIEWS_BEING_REWRITTEN - views)
+    assert not found, f"views over {MAX_VIEW_LINES} lines: {found}"
 
 
 def test_no_blueprint_imports_another_blueprint() -> None:
