@@ -25,10 +25,6 @@ MAX_VIEW_LINES = 40
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 WEB_FRAMEWORKS = ("flask", "werkzeug")
 
-# Views still over 40 lines that a workstream is rewriting into library services, named as
-# "smart_app/<module>.py:<view>" (the lead empties this list when merging them). Empty: every view fits.
-VIEWS_BEING_REWRITTEN: frozenset[str] = frozenset()
-
 
 def modules(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
@@ -109,19 +105,7 @@ def test_no_view_function_over_40_lines() -> None:
     for path in modules("smart_app"):
         for name, length in long_views(ast.parse(path.read_text(encoding="utf-8"))):
             found[f"{rel(path)}:{name}"] = length
-    too_long = {k: v for k, v in found.items() if k not in VIEWS_BEING_REWRITTEN}
-    assert not too_long, f"views over {MAX_VIEW_LINES} lines: {too_long}"
-
-
-def test_the_allow_list_holds_only_views_still_too_long() -> None:
-    """An entry for a view that no longer exists (renamed, split) would let its successor slip through, and
-    one for a view that fits now is stale: remove it."""
-    long_ones = {
-        f"{rel(path)}:{name}"
-        for path in modules("smart_app")
-        for name, _ in long_views(ast.parse(path.read_text(encoding="utf-8")))
-    }
-    assert VIEWS_BEING_REWRITTEN <= long_ones, sorted(VIEWS_BEING_REWRITTEN - long_ones)
+    assert not found, f"views over {MAX_VIEW_LINES} lines: {found}"
 
 
 def test_no_blueprint_imports_another_blueprint() -> None:

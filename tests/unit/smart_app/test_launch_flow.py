@@ -92,7 +92,7 @@ def test_other_staff_get_the_programme_card_only(
     html = client.get(ehr_launch(client, auth, "staff", "y1")).get_data(as_text=True)
     assert 'data-role="staff"' in html
     assert "Programmakaart" in html
-    assert "Dagboek" not in html
+    assert "Contactjournaal lezen" not in html
 
 
 def test_standalone_launch(client: FlaskClient, auth: AuthServer, fhir: FakeFhir) -> None:
