@@ -50,6 +50,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "generated probes (searches every way, conditional writes and references, paging) / leaks",
     ),
     ("self_grants", "self_grants_accepted", "self-grant and forged-author writes tried / accepted"),
+    (
+        "journal_accesses",
+        "unaudited_journal_accesses",
+        "journal reads and writes through the app / without their AuditEvent at the server",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).
