@@ -11,6 +11,7 @@ from typing import Any
 from flask import render_template, request
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
@@ -18,15 +19,14 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
-from hvol_fhir.programme.rules import check_responsibility, traject_alerts
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
 from hvol_fhir.programme.text_nl import date_nl, duration_nl, signal_counts_nl
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.services.views import record_alerts
 from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
 from .context import CSRF_FIELD, Ctx, csrf_token, now, require_patient
-from .roles import ROLE_LABELS, display_name
 
 # Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
 TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
@@ -42,20 +42,12 @@ def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
     return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
 
 
-def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None = None) -> list[Alert]:
-    coach = record.coach_contacts()
-    alerts = traject_alerts(
-        record.traject,
-        record.contacts,
-        moment,
-        birth_date=birth_date,
-        coach_contacts=coach if record.tasks or coach else None,
-        tasks=record.tasks,
-        subject=record.reference,
-    )
-    if record.care_team is not None:
-        alerts += check_responsibility(record.care_team, moment)
-    return alerts
+def alerts_for(
+    c_: Ctx, record: TrajectRecord, moment: datetime, birth_date: date | None = None
+) -> list[Alert]:
+    """Every alert family of the traject, put together by the library (``services.views.record_alerts``, the
+    same assembly as the overview's); the coach follow-up only for roles whose token reads the tasks."""
+    return record_alerts(record, moment, tasks_read=c_.role in TASK_ROLES, birth_date=birth_date)
 
 
 def row_for(
@@ -134,7 +126,8 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
     return {
         "launch_id": c_.launch_id,
         "role": c_.role,
-        "role_label": ROLE_LABELS.get(c_.role, ROLE_LABELS["staff"]),
+        "policy": c_.policy,
+        "role_label": c_.policy.label,
         "csrf": csrf_token(c_.launch_id),
         "user": c_.user,
         "date_nl": date_nl,

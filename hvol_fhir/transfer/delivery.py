@@ -38,13 +38,13 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..sealing import codec as cd
 from ..sealing import fields, membership
 from ..sealing.envelope import ALG_WRAP, seal_transfer
 from ..sealing.keys import KeyRing
 from .errors import RecipientKeysUnavailable, SealedAtSource
-from .model import Json
 
 Kind = Literal["sealed", "plain"]
 SEALED: Final = "sealed"

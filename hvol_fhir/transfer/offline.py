@@ -24,17 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hvol_fhir.mapping.fhirjson import Json
+
 from ..ehr import FhirClient
 from ..ehr import bundle as bundles
 from ..ehr.errors import EhrError, EhrRejected
 from ..ehr.outcome import parse_outcome
-from ..privacy import labels
+from ..mapping import labels
 from ..sealing import codec as cd
 from ..sealing.envelope import ALG_WRAP, peek_header
 from . import identity as ids
 from .delivery import TAG_SYSTEM
 from .errors import InvalidTransferFile
-from .model import Json, TransferPlan
+from .model import TransferPlan
 from .rewrite import references
 
 

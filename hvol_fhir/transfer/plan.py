@@ -21,18 +21,19 @@ from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..ehr import bundle as bundles
 from ..errors import InvalidInput
-from ..mapping import _fhir as f
-from ..privacy import labels
+from ..mapping import fhirjson as f
+from ..mapping import labels
 from ..sealing import codec as cd
 from . import identity as ids
 from .coverage import coverage, is_disclosure, participation_recipients
 from .delivery import PLAINTEXT, SEALED, Delivery, ensure_opened, outgoing
 from .describe import describe
 from .errors import JournalWithoutConsent, NotATraject
-from .model import Json, PlanItem, Snapshot, TransferPlan, TransferRequest
+from .model import PlanItem, Snapshot, TransferPlan, TransferRequest
 from .rewrite import references, relative_key, rewrite_references, strip
 
 _NS: Final = uuid.UUID("5d1e8c0a-2f4b-4e8e-9c57-1b2d3e4f5a6b")

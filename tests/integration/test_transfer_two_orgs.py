@@ -16,7 +16,7 @@ import requests
 from joserfc.jwk import RSAKey
 
 from hvol_fhir.ehr import NO_RETRY, EhrDown, FhirClient, RoundTripCounter
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import labels
 from hvol_fhir.transfer import (
     AmbiguousAtTarget,
     JournalWithoutConsent,

@@ -501,7 +501,7 @@ def test_refused_narrowing_refuses_the_launch(client: FlaskClient, auth: AuthSer
 
 def test_narrowing_asks_only_within_the_grant() -> None:
     """Cause 13, R108: the refresh never asks what the first grant did not give."""
-    from smart_app.launches import narrowing_candidates
+    from hvol_fhir.smart.renewal import narrowing_candidates
 
     granted = ["launch", "openid", "fhirUser", "online_access", "patient/CarePlan.rs", "patient/Patient.r"]
     wanted = ("launch", "openid", "fhirUser", "online_access", "patient/CarePlan.crus", "patient/Patient.r",

@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from flask.testing import FlaskClient
 
+from hvol_fhir.privacy.features import ROLE_FEATURES
 from hvol_fhir.sealing.keys import FileKeyStore
 from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import PrivateKeyJwt
 from hvol_fhir.smart import token as tokens
-from smart_app.roles import APP_ROLE_FEATURES
 from smart_app.state import AppState
 
 from .conftest import (
@@ -72,7 +72,7 @@ def test_grant_is_narrowed_to_the_role(client: FlaskClient, auth: AuthServer, fh
     )
     session = _state(client).store.get_session(launch_id_of(page))
     assert session is not None
-    assert session.features == APP_ROLE_FEATURES["staff"]  # mentor = regular staff (P-MENTOR)
+    assert session.features == ROLE_FEATURES["staff"]  # mentor = regular staff (P-MENTOR)
     assert set(session.granted_scope.split()) == set(page_scopes)
 
 

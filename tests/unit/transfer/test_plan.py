@@ -7,7 +7,7 @@ import pytest
 
 from hvol_fhir.ehr import bundle as bundles
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import labels
 from hvol_fhir.transfer import JournalWithoutConsent, NotATraject, NoUsableIdentifier, Snapshot, build_plan
 from hvol_fhir.transfer import identity as ids
 
