@@ -10,12 +10,11 @@ import json
 import random
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import requests
 
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, episodeofcare
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement
 from hvol_fhir.measurements.questionnaire import questionnaire
@@ -23,7 +22,6 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import AMSTERDAM
 from hvol_fhir.programme.model import CareTeam, CareTeamMember, Contact, JournalEntry, PhasePeriod, Traject
 
-Json = dict[str, Any]
 NS = uuid.UUID("0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
 
 

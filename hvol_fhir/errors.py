@@ -1,9 +1,12 @@
 """One error tree for the library.
 
-Every error carries a plain Dutch message a coordinator can act on, the field it concerns, a short machine
-code and the HTTP status the web layer should answer with, and can render itself as a FHIR R4
-OperationOutcome (https://hl7.org/fhir/R4/operationoutcome.html). Messages never contain journal content or
-the offending value itself: they name the field and the problem only.
+Every error carries a plain Dutch message a coordinator can act on (``message_nl``), the field it concerns, a
+short machine ``code`` and the ``http_status`` the web layer should answer with, whether the page should
+explain how to start the app again from the EHR (``relaunch``), and what another system said, if anything
+(``server_said``: shown escaped, as text, never as ours). It can render itself as a FHIR R4 OperationOutcome
+(https://hl7.org/fhir/R4/operationoutcome.html). Messages never contain journal content or the offending value
+itself: they name the field and the problem only. The SMART errors (``hvol_fhir.smart.errors``) and the EHR
+client's (``hvol_fhir.ehr.errors``) are subclasses, so the web layer answers all of them one way.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ class HvolError(Exception):
     default_status: ClassVar[int] = 500
     # FHIR issue type (http://hl7.org/fhir/issue-type) used in the OperationOutcome.
     issue_type: ClassVar[str] = "exception"
+    relaunch: ClassVar[bool] = False
+    # (error code, description) from the EHR or its authorization server, when the error is theirs.
+    server_said: tuple[str, str] | None = None
 
     def __init__(
         self,

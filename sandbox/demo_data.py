@@ -26,7 +26,7 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.codec import SealingCodec
@@ -34,7 +34,6 @@ from hvol_fhir.sealing.keys import KeyRing
 from sandbox import demo_measurements
 from sandbox.demo_scenario import Person, Scenario, Story, Youth, build
 
-Json = dict[str, Any]
 SID = "https://hvol-fhir.org/fhir/sid/"
 BSN = "http://fhir.nl/fhir/NamingSystem/bsn"
 COORDINATOR = "Practitioner/hv-coordinator"  # signs the demo's memberships, as she would in the app

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import questionnaire
@@ -26,7 +27,6 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import AMSTERDAM
 from sandbox.demo_scenario import SEED, Scenario, Story
 
-Json = dict[str, Any]
 _NS: Final = uuid.UUID("5c0f0d55-1f0e-4e8e-8e3b-9d1c2b3a4f51")
 
 

@@ -3,12 +3,12 @@
 ``create_app(test_config=None)``: defaults, then ``$HVOL_CONFIG`` and ``HVOL_*`` environment variables (or the
 test config instead), then the key, the issuer allowlist, the session store and the blueprints.
 Test configs may also pass objects: ``HVOL_SIGNING_KEY``, ``HVOL_STORE`` (an ``AppLaunchStore``),
-``HVOL_HTTP`` (a ``requests.Session``), ``HVOL_CLOCK``, ``HVOL_TODAY`` and ``HVOL_PREVIOUS_SIGNING_KEY``.
+``HVOL_HTTP`` (a ``requests.Session``), ``HVOL_CLOCK`` (the app's one clock: seconds since the epoch, as
+``time.time``; "today" is taken from it in Europe/Amsterdam) and ``HVOL_PREVIOUS_SIGNING_KEY``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -18,6 +18,9 @@ import requests
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
+from hvol_fhir.privacy.features import FEATURES
+from hvol_fhir.programme.clock import today_at
+from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import SmartLauncher
 
 from . import access_log, errors
@@ -51,33 +54,47 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     app.config.update(from_environment(os.environ) if test_config is None else test_config)
     app.config.update(normalise(app.config))
-    app.config.setdefault("HVOL_TODAY", dt.date.today)
-
+    app.config.setdefault("HVOL_CLOCK", time.time)
     ancestors = frame_ancestors(app.config)  # refuses to start without an explicit list outside the sandbox
-    key_path = Path(app.config["HVOL_KEY_FILE"] or Path(app.instance_path) / "app-key.json")
-    key = app.config.get("HVOL_SIGNING_KEY") or load_or_create_key(key_path)
-    previous = app.config.get("HVOL_PREVIOUS_SIGNING_KEY") or load_previous_key(
-        previous_key_path(app.config, key_path)
+    app.extensions["hvol"] = build_state(app)
+    app.jinja_env.globals["_"] = _
+    app.jinja_env.globals["save_outcome"] = save_outcome
+    app.context_processor(lambda: keys_notice(app.extensions["hvol"]))
+    access_log.install()  # request lines without query strings (codes, states, launch values)
+    errors.init_app(app)
+    register_blueprints(app)
+    app.before_request(csrf_before_anything)
+    app.after_request(lambda response: security_headers(response, ancestors))
+    return app
+
+
+def build_state(app: Flask) -> AppState:
+    """Key, allowlist, store, launcher and launch service of one app instance."""
+    config = app.config
+    key_path = Path(config["HVOL_KEY_FILE"] or Path(app.instance_path) / "app-key.json")
+    key = config.get("HVOL_SIGNING_KEY") or load_or_create_key(key_path)
+    previous = config.get("HVOL_PREVIOUS_SIGNING_KEY") or load_previous_key(
+        previous_key_path(config, key_path)
     )
-    registry = build_registry(app.config, key)
-    clock = app.config.get("HVOL_CLOCK") or time.time
-    store = app.config.get("HVOL_STORE") or open_store(
-        app.config["HVOL_SESSION_STORE"], app.instance_path, clock, Sealer.from_signing_key(key)
+    registry = build_registry(config, key)
+    clock = config["HVOL_CLOCK"]
+    store = config.get("HVOL_STORE") or open_store(
+        config["HVOL_SESSION_STORE"], app.instance_path, clock, Sealer.from_signing_key(key)
     )
-    http = app.config.get("HVOL_HTTP") or requests.Session()
-    launcher = SmartLauncher(registry, store, http=http, clock=clock)
-    vaults = app.config.get("HVOL_VAULTS") or build_vaults(app.config, app.instance_path)
+    http = config.get("HVOL_HTTP") or requests.Session()
+    launcher = SmartLauncher(registry, store, http=http, clock=clock, catalog=FEATURES)
+    vaults: Vaults = config.get("HVOL_VAULTS") or build_vaults(config, app.instance_path)
     service = LaunchService(
         launcher,
         store,
         http=http,
-        today=app.config["HVOL_TODAY"],
+        today=lambda: today_at(clock()),
         clock=clock,
-        fhir_timeout=app.config["HVOL_FHIR_TIMEOUT"],
-        journal_idle=60.0 * app.config["HVOL_JOURNAL_IDLE_MINUTES"],
+        fhir_timeout=config["HVOL_FHIR_TIMEOUT"],
+        journal_idle=60.0 * config["HVOL_JOURNAL_IDLE_MINUTES"],
         membership_keys=vaults.membership_keys,
     )
-    app.extensions["hvol"] = AppState(
+    return AppState(
         key=key,
         registry=registry,
         store=store,
@@ -86,23 +103,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         previous_keys=(previous,) if previous is not None and previous.kid != key.kid else (),
     )
 
-    app.jinja_env.globals["_"] = _
-    app.jinja_env.globals["save_outcome"] = save_outcome
 
-    @app.context_processor
-    def keys_notice() -> dict[str, str]:
-        # Issue 12: without the organisation's keys the journal features are off; say so on every page.
-        missing = [iss for iss in registry.issuers() if vaults.ring_or_none(iss) is None]
-        return {"keys_problem": KEYS_MISSING_NL if missing else ""}
+def keys_notice(state: AppState) -> dict[str, str]:
+    # Issue 12: without the organisation's keys the journal features are off; say so on every page.
+    missing = [iss for iss in state.registry.issuers() if state.vaults.ring_or_none(iss) is None]
+    return {"keys_problem": KEYS_MISSING_NL if missing else ""}
 
-    access_log.install()  # request lines without query strings (codes, states, launch values)
-    errors.init_app(app)
+
+def register_blueprints(app: Flask) -> None:
     from . import (
         availability,
         card,
         contacts,
         coordinator,
+        escalations,
         home,
+        inclusion,
         journal,
         launch,
         measurements,
@@ -111,37 +127,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         transfer,
     )
 
-    app.register_blueprint(launch.bp)
-    app.register_blueprint(home.bp)
-    for blueprint in (
-        traject.bp,
-        contacts.bp,
-        journal.bp,
-        coordinator.bp,
-        card.bp,
-        transfer.bp,
-        measurements.bp,
-        availability.bp,
-        startpage.bp,
+    for module in (
+        launch,
+        home,
+        traject,
+        inclusion,
+        contacts,
+        journal,
+        coordinator,
+        card,
+        transfer,
+        measurements,
+        availability,
+        startpage,
+        escalations,
     ):
-        app.register_blueprint(blueprint)
+        app.register_blueprint(module.bp)
 
-    @app.before_request
-    def csrf_before_anything() -> None:
-        # A cross-site POST must not get as far as a read (whose AuditEvent would name the victim).
-        if request.method == "POST" and "launch_id" in (request.view_args or {}):
-            check_csrf(str((request.view_args or {})["launch_id"]))
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        # Pages carry patient data and launch ids: not cached, no referrer, framable only by the EHR.
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
-            f"frame-ancestors {ancestors}"
-        )
-        return response
+def csrf_before_anything() -> None:
+    # A cross-site POST must not get as far as a read (whose AuditEvent would name the victim).
+    if request.method == "POST" and "launch_id" in (request.view_args or {}):
+        check_csrf(str((request.view_args or {})["launch_id"]))
 
-    return app
+
+def security_headers(response: Response, ancestors: str) -> Response:
+    # Pages carry patient data and launch ids: not cached, no referrer, framable only by the EHR.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
+        f"frame-ancestors {ancestors}"
+    )
+    return response

@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local, utc
 from hvol_fhir.repository.reads import TrajectReader
 
 from .context import ctx, now, require_patient
 from .pagekit import common, member_names
-from .roles import display_name
 
 bp = Blueprint("card", __name__)
 

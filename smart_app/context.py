@@ -2,7 +2,8 @@
 clock, a CSRF token, and the one place where EHR faults become a plain Dutch message on the same form.
 
 Pages take ``launch_id`` from the URL (never from the cookie). The FHIR client refreshes the token once after
-a 401. Nothing here logs request bodies: journal text may be in them.
+a 401 (through the launcher: the app has no refresh of its own). Nothing here logs request bodies: journal
+text may be in them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import abort, current_app, g, request
@@ -22,7 +24,9 @@ from flask import abort, current_app, g, request
 from hvol_fhir.ehr import EhrDown, FhirClient
 from hvol_fhir.errors import Conflict, HvolError, NotAllowed
 from hvol_fhir.privacy import access
-from hvol_fhir.programme import codes as c
+from hvol_fhir.privacy.features import STAFF
+from hvol_fhir.privacy.roles import RolePolicy
+from hvol_fhir.programme.clock import local_date
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.codec import SealingCodec
 from hvol_fhir.sealing.keys import KeyRing, KeysUnavailable
@@ -31,7 +35,6 @@ from hvol_fhir.smart import LaunchSession
 from hvol_fhir.transfer.delivery import load_jwks
 
 from . import browser
-from .roles import STAFF
 from .sessions import browser_key
 from .state import state
 
@@ -49,15 +52,26 @@ class Ctx:
     user_name: str | None
     patient: str | None  # Patient/<id>
     client: FhirClient
+    role_source: str = ""  # how the role was decided (privacy.roles.RoleDecision.source)
+
+    @property
+    def policy(self) -> RolePolicy:
+        return RolePolicy(self.role)
 
     @property
     def card_only(self) -> bool:
-        return self.role in (STAFF, c.ROLE_MENTOR)
+        return self.policy.card_only
 
 
 def now() -> datetime:
-    clock: Callable[[], datetime] | None = current_app.config.get("HVOL_NOW")
-    return clock() if clock else datetime.now(UTC)
+    """The app's one clock (``HVOL_CLOCK``: seconds since the epoch, as ``time.time``; tests pin it)."""
+    clock: Callable[[], float] = current_app.config.get("HVOL_CLOCK") or time.time
+    return datetime.fromtimestamp(clock(), UTC)
+
+
+def today() -> date:
+    """Today in Amsterdam, where the programme happens (not the server's own date)."""
+    return local_date(now())
 
 
 def codec_for(fhir_base: str, role: str, user: str | None) -> SealingCodec:
@@ -137,6 +151,7 @@ def ctx(launch_id: str) -> Ctx:
         user_name=view.get("user_name"),
         patient=patient,
         client=client_for(launch_id, sid, session, role, user),
+        role_source=str(view.get("role_source") or ""),
     )
 
 

@@ -13,14 +13,14 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.mapping.humanname import display_name
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Task
 from hvol_fhir.repository import writes
 from hvol_fhir.services.overview import CohortOverview, cohort_overview
-from hvol_fhir.timeline import Row, render
+from hvol_fhir.timeline import RANGE_PARAM, Drawing, Row, drawing
 
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
 from .pagekit import common, failed
@@ -36,7 +36,7 @@ def _page_args() -> tuple[int, int, str, str]:
     return offset, 20, request.args.get("sorteer", "-start"), request.args.get("zoek", "")[:100]
 
 
-def _stacked_svg(launch_id: str, overview: CohortOverview, moment: datetime) -> str:
+def _stacked(launch_id: str, overview: CohortOverview, moment: datetime) -> Drawing:
     rows = [
         Row(
             label=r.name,
@@ -47,7 +47,7 @@ def _stacked_svg(launch_id: str, overview: CohortOverview, moment: datetime) -> 
         )
         for r in overview.rows
     ]
-    return render(rows, moment, compact=True, title="Alle trajecten")
+    return drawing(rows, moment, request.args.get(RANGE_PARAM), compact=True, title="Alle trajecten")
 
 
 def _overview(launch_id: str) -> tuple[Ctx, CohortOverview, datetime, tuple[int, int, str, str]]:
@@ -72,7 +72,7 @@ def cohort(launch_id: str) -> Any:
             sort=sort,
             name=name,
             today=local_date(moment),
-            svg=_stacked_svg(launch_id, found, moment),
+            timeline=_stacked(launch_id, found, moment),
             display_name=display_name,
             new_uuid=str(uuid.uuid4()),
             now=moment,
@@ -85,7 +85,7 @@ def stacked(launch_id: str) -> Response:
     """All trajects of the page stacked on one time axis, on its own (print); the overview page draws the same
     picture inline from its own rows."""
     _c, found, moment, _args = _overview(launch_id)
-    return Response(_stacked_svg(launch_id, found, moment), mimetype="image/svg+xml")
+    return Response(_stacked(launch_id, found, moment).svg, mimetype="image/svg+xml")
 
 
 @bp.post("/l/<launch_id>/overzicht/overleg")

@@ -13,7 +13,6 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from hvol_fhir.errors import HvolError
-from hvol_fhir.smart import AuthorizationDenied, SmartError
 
 from .i18n import _
 
@@ -58,21 +57,16 @@ def _page(status: int, message: str, **extra: object) -> tuple[str, int]:
 
 
 def handle_hvol_error(exc: HvolError) -> tuple[str, int]:
-    status = exc.http_status
-    log.info("error page code=%s status=%s endpoint=%s", exc.code, status, request.endpoint)
-    if isinstance(exc, SmartError):
-        ehr_error = ehr_detail = None
-        if isinstance(exc, AuthorizationDenied):
-            ehr_error, ehr_detail = exc.oauth_error, exc.server_description
-        return _page(
-            status,
-            _(exc.user_message),
-            relaunch=exc.relaunch,
-            ehr_error=ehr_error,
-            ehr_detail=ehr_detail,
-            kept=_kept_input(),
-        )
-    return _page(status, _(exc.message_nl), relaunch=False, kept=_kept_input())
+    log.info("error page code=%s status=%s endpoint=%s", exc.code, exc.http_status, request.endpoint)
+    ehr_error, ehr_detail = exc.server_said or (None, None)
+    return _page(
+        exc.http_status,
+        _(exc.message_nl),
+        relaunch=exc.relaunch,
+        ehr_error=ehr_error,
+        ehr_detail=ehr_detail,
+        kept=_kept_input(),
+    )
 
 
 def handle_http_error(exc: HTTPException) -> tuple[str, int]:

@@ -1,14 +1,15 @@
-"""The launch as the web layer uses it: the library's launcher plus role discovery and scope narrowing.
+"""The launch as the web layer uses it: the library's launcher plus the browser it belongs to and the role.
 
-``begin_*`` and ``complete`` wrap :class:`hvol_fhir.smart.SmartLauncher`; ``current`` replaces its
-``get_session`` because a narrowed launch must ask for its narrow scope on every refresh (RFC 6749 §6 would
-otherwise hand back the whole first grant). See ``roles.py`` for why the grant is narrowed after the launch.
+:class:`hvol_fhir.smart.SmartLauncher` owns the protocol: discovery, authorize, callback, narrowing and
+refresh. This service adds what only the app knows: which browser a launch belongs to (the session-id
+rotation at every callback, several tabs of one user), the user's programme role (read with the first token,
+decided by :mod:`hvol_fhir.privacy.roles`), the per-launch view (role, names) and the idle limit of a launch
+with journal access.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import secrets
 import time
@@ -19,35 +20,17 @@ from typing import Any
 import requests
 from joserfc.jwk import KeySet
 
-from hvol_fhir.errors import NotAllowed
-from hvol_fhir.smart import (
-    LaunchSession,
-    NarrowingFailed,
-    RelaunchRequired,
-    SessionIdle,
-    SmartLauncher,
-    TokenRequestFailed,
-    UnknownLaunch,
-)
-from hvol_fhir.smart import token as tokens
-from hvol_fhir.smart.logsafe import escaped
-from hvol_fhir.smart.scopes import (
-    ScopeRequest,
-    as_permission,
-    build_request,
-    compare,
-    covered_by,
-    granted_scopes,
-    parse_resource_scope,
-    wider_than,
-)
+from hvol_fhir.ehr import FhirClient, paging
+from hvol_fhir.errors import NotAllowed, NotFound
+from hvol_fhir.mapping.person import display_name
+from hvol_fhir.privacy.features import UNION_FEATURES
+from hvol_fhir.privacy.roles import RoleDecision, decide_role
+from hvol_fhir.smart import LaunchSession, SessionIdle, SmartLauncher, UnknownLaunch
+from hvol_fhir.smart.renewal import same_secret
 
-from .fhir import FhirReader, TokenRejected
-from .roles import UNION_FEATURES, RoleDecision, decide_role, display_name
 from .sessions import BROWSER_TTL, AppLaunchStore, browser_key, new_browser_record
 
 log = logging.getLogger(__name__)
-REFRESH_MARGIN = 60.0
 JOURNAL_IDLE = 30 * 60.0  # seconds without a request after which a launch with journal access ends
 TOUCH_EVERY = 20.0  # write "last seen" at most this often (a store write per page otherwise)
 EARLIER_IDS = 4  # rotated-away ids a browser record remembers, for launches begun before the rotation
@@ -63,38 +46,6 @@ def user_key(session: LaunchSession) -> str | None:
     return None
 
 
-def narrowing_candidates(wanted: tuple[str, ...], granted: list[str]) -> list[tuple[str, ...]]:
-    """Scope strings to ask for on the narrowing refresh, best first.
-
-    First the role's own set. Servers that compare scope *strings* (RFC 6749 leaves it open) refuse
-    ``patient/CarePlan.rs`` when the grant says ``patient/CarePlan.crus``; the second candidate therefore
-    uses, per needed permission, the granted string that covers it: the resource types are still narrowed
-    to the role's, the letters only as far as the first grant allows.
-    """
-    parsed = [(g, parse_resource_scope(g)) for g in granted]
-    covering: list[str] = []
-    for scope in wanted:
-        need = parse_resource_scope(scope)
-        if scope in granted or need is None:
-            covering.append(scope)
-            continue
-        perm = as_permission(need)
-        covering.extend(g for g, p in parsed if p is not None and p.covers(perm) and g not in covering)
-    # R108: a refresh may only ask for a subset of the grant. What the grant does not cover is left out (the
-    # features needing it go off); asking for it anyway would be a request to widen the grant.
-    own = tuple(s for s in wanted if covered_by(s, granted))
-    candidates = [own, tuple(dict.fromkeys(s for s in covering if s in granted))]
-    return [c for i, c in enumerate(candidates) if c and c not in candidates[:i]]
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _syntax(value: str) -> Any:
-    return "v2" if value == "v2" else "v1"
-
-
 class LaunchService:
     def __init__(
         self,
@@ -105,7 +56,6 @@ class LaunchService:
         today: Callable[[], dt.date] = dt.date.today,
         clock: Callable[[], float] = time.time,
         fhir_timeout: float = 10.0,
-        refresh_margin: float = REFRESH_MARGIN,
         journal_idle: float = JOURNAL_IDLE,
         membership_keys: Callable[[str], KeySet | None] = lambda _base: None,
     ) -> None:
@@ -117,7 +67,6 @@ class LaunchService:
         self.today = today
         self.clock = clock
         self.fhir_timeout = fhir_timeout
-        self.refresh_margin = refresh_margin
         self.journal_idle = journal_idle
 
     # --- starting and finishing a launch ------------------------------------------------------------------
@@ -149,13 +98,13 @@ class LaunchService:
         earlier = tuple(record.get("previous") or ()) if record else ()
         session = self.launcher.complete_launch(params, session_id, earlier_ids=earlier)
         decision, user_name = self._discover(session)
-        session, narrowed = self._narrow(session, decision)
+        session = self.launcher.narrow(session, decision.features)
         session, new_sid = self._rotate(session, session_id, record)
         view = {
             "role": decision.role,
             "role_source": decision.source,
             "user_name": user_name,
-            "narrowed": narrowed,
+            "narrowed": session.narrowed,
             "last_seen": self.clock(),
         }
         self.store.put_view(session.launch_id, view, self.launcher.session_ttl)
@@ -164,7 +113,7 @@ class LaunchService:
             session.launch_id,
             decision.role,
             decision.source,
-            narrowed,
+            session.narrowed,
         )
         return session, new_sid
 
@@ -203,24 +152,24 @@ class LaunchService:
             self.store.delete_browser(browser_key(old_sid))
         return session, new_sid
 
-    def reader(self, session: LaunchSession) -> FhirReader:
-        return FhirReader(self.http, session.fhir_base, session.access_token, self.fhir_timeout)
-
     def _discover(self, session: LaunchSession) -> tuple[RoleDecision, str | None]:
         """Role from CareTeam / PractitionerRole with the first token; only these reads use it."""
         user = session.fhir_user
         if user is None or not user.same_server or user.resource_type != "Practitioner":
             return RoleDecision("staff", "unknown"), None
-        fhir = self.reader(session)
+        # No refresh on a 401 here: the first token is minutes old, and its only use is these reads.
+        fhir = FhirClient(
+            session.fhir_base, session.access_token, session=self.http, timeout=self.fhir_timeout
+        )
         careteams: list[dict[str, Any]] = []
         roles: list[dict[str, Any]] = []
         name: str | None = None
         try:
             if session.context.patient:
-                careteams = fhir.search("CareTeam", {"patient": session.context.patient, "status": "active"})
-            roles = fhir.search("PractitionerRole", {"practitioner": user.reference})
-            name = display_name(fhir.read("Practitioner", user.id))
-        except (NotAllowed, TokenRejected) as exc:
+                careteams = _found(fhir, "CareTeam", {"patient": session.context.patient, "status": "active"})
+            roles = _found(fhir, "PractitionerRole", {"practitioner": user.reference})
+            name = _name(fhir, user.id)
+        except NotAllowed as exc:
             # A grant without these scopes cannot tell the role: regular staff, said on the page.
             log.info("role discovery incomplete launch=%s reason=%s", session.launch_id, type(exc).__name__)
             return RoleDecision("staff", "unknown"), name
@@ -228,109 +177,6 @@ class LaunchService:
         if keys is None:
             log.warning("role discovery without keys launch=%s: no programme role", session.launch_id)
         return decide_role(user.reference, careteams, roles, self.today(), keys=keys), name
-
-    def _narrow(self, session: LaunchSession, decision: RoleDecision) -> tuple[LaunchSession, bool]:
-        """Trade the broad first token for one with the role's scopes only (R107, R108).
-
-        Policy when that fails (cause 13), fail-closed: the launch is deleted, broad token and refresh token
-        included, and the user gets a Dutch page (:class:`NarrowingFailed`). Keeping the broad token with
-        features switched off would leave a token in the store that could read journal types this role
-        must never see, only one bug away from being used; the journal is worth a refused launch. A first
-        grant that is already within the role's set needs no refresh and is used as it is.
-        """
-        request = build_request(
-            decision.features,
-            _syntax(session.scope_syntax),
-            ehr_launch=session.kind == "ehr",
-            standalone_context=("patient",),
-        )
-        granted = session.granted_scope.split()
-        if not wider_than(granted, request.scopes):
-            log.info("scope narrowing not needed launch=%s: first grant within the role", session.launch_id)
-            # Later refreshes ask for exactly this grant (R108), never the union that was asked first.
-            updated = self._apply(session, request, None, " ".join(granted))
-            self.store.put_session(updated, self.launcher.session_ttl)
-            return updated, True
-        reason = "no refresh token"
-        if session.refresh_token:
-            registration = self.launcher.registry.lookup(session.fhir_base)
-            for candidate in narrowing_candidates(request.scopes, granted):
-                try:
-                    result = tokens.refresh(
-                        self.http,
-                        session.token_endpoint,
-                        registration.auth,
-                        refresh_token=session.refresh_token,
-                        scope=" ".join(candidate),
-                        allow_loopback_http=self.launcher.sandbox,
-                        clock=self.clock,
-                    )
-                except TokenRequestFailed as exc:
-                    reason = f"refused: {exc.oauth_error}"
-                    log.warning(
-                        "scope narrowing refused launch=%s error=%s",
-                        session.launch_id,
-                        escaped(exc.oauth_error),
-                    )
-                    if exc.oauth_error != "invalid_scope":
-                        break
-                    continue
-                asked = ScopeRequest(request.features, candidate, request.syntax)
-                wider = wider_than(granted_scopes(result.scope, asked), candidate)
-                if wider:
-                    # A server that ignores the scope on refresh hands the first grant back: not narrowed.
-                    reason = "grant came back wider than asked"
-                    log.warning(
-                        "scope narrowing ignored launch=%s wider=%s",
-                        session.launch_id,
-                        escaped(" ".join(wider), 300),
-                    )
-                    break
-                updated = self._apply(session, asked, result, asked.scope)
-                self.store.put_session(updated, self.launcher.session_ttl)
-                log.info("scope narrowed launch=%s scope=%s", session.launch_id, escaped(asked.scope, 400))
-                return updated, True
-        self.store.delete_session(session.launch_id)
-        log.warning(
-            "launch refused: not narrowed launch=%s role=%s reason=%s",
-            session.launch_id,
-            decision.role,
-            reason,
-        )
-        raise NarrowingFailed(f"not narrowed ({reason})")
-
-    def _apply(
-        self,
-        session: LaunchSession,
-        request: ScopeRequest,
-        result: tokens.TokenResponse | None,
-        requested: str,
-    ) -> LaunchSession:
-        """The launch with ``result``'s token (``None``: the one it has) and the features its grant allows."""
-        granted = (
-            granted_scopes(result.scope, request)
-            if result is not None
-            else tuple(session.granted_scope.split())
-        )
-        report = compare(request, granted)
-        disabled = report.disabled
-        if "identity" in session.disabled_features and "identity" not in disabled:
-            disabled = (*disabled, "identity")  # identity comes from the launch's id_token only
-        if result is not None:
-            session = replace(
-                session,
-                access_token=result.access_token,
-                expires_at=result.expires_at,
-                refresh_token=result.refresh_token or session.refresh_token,  # rotation (R117)
-            )
-        return replace(
-            session,
-            requested_scope=requested,
-            granted_scope=" ".join(granted),
-            features=request.features,
-            enabled_features=tuple(f for f in report.enabled if f not in disabled),
-            disabled_features=disabled,
-        )
 
     # --- every page ------------------------------------------------------------------------------------
 
@@ -344,9 +190,7 @@ class LaunchService:
         user, and, for a launch with journal access, only when it was used within ``journal_idle``."""
         session = self._load(launch_id, session_id)
         self._check_idle(session)
-        if session.expires_at - self.refresh_margin > self.clock():
-            return session
-        return self._refresh(launch_id, session_id, session.access_token, force=False)
+        return self.launcher.fresh(session, lambda: self._load(launch_id, session_id))
 
     def _check_idle(self, session: LaunchSession) -> None:
         view = self.store.get_view(session.launch_id)
@@ -370,12 +214,12 @@ class LaunchService:
 
     def after_unauthorized(self, launch_id: str, session_id: str, rejected_token: str) -> LaunchSession:
         """After a 401: one refresh, unless another request already did it (§1.12)."""
-        return self._refresh(launch_id, session_id, rejected_token, force=True)
+        return self.launcher.refresh_after_unauthorized(
+            launch_id, session_id, rejected_token, reload=lambda: self._load(launch_id, session_id)
+        )
 
     def _load(self, launch_id: str, session_id: str) -> LaunchSession:
-        session = self.store.get_session(launch_id) if launch_id and session_id else None
-        if session is None or not _same(session.session_id, session_id):
-            raise UnknownLaunch("no such launch for this browser session")
+        session = self.launcher.load(launch_id, session_id)
         # Belt and braces for the shared workstation: the browser record must list this launch and name
         # its user (a launch by someone else ended the earlier ones; this holds even if that failed).
         record = self.browser(session_id)
@@ -387,59 +231,20 @@ class LaunchService:
             raise UnknownLaunch("launch is not the current user's in this browser")
         return session
 
-    def _refresh(self, launch_id: str, session_id: str, stale: str, *, force: bool) -> LaunchSession:
-        with self.store.refresh_lock(launch_id):
-            session = self._load(launch_id, session_id)  # reread: another worker may have refreshed
-            fresh = session.expires_at - self.refresh_margin > self.clock()
-            if fresh and (session.access_token != stale or not force):
-                return session
-            if not session.refresh_token:
-                self.store.delete_session(launch_id)
-                raise RelaunchRequired("access token expired and no refresh token was granted")
-            registration = self.launcher.registry.lookup(session.fhir_base)
-            narrowed = bool(self.view(launch_id).get("narrowed"))
-            request = ScopeRequest(
-                session.features, tuple(session.requested_scope.split()), _syntax(session.scope_syntax)
-            )
-            try:
-                result = tokens.refresh(
-                    self.http,
-                    session.token_endpoint,
-                    registration.auth,
-                    refresh_token=session.refresh_token,
-                    scope=session.requested_scope if narrowed else None,
-                    allow_loopback_http=self.launcher.sandbox,
-                    clock=self.clock,
-                )
-            except TokenRequestFailed as exc:
-                if exc.temporary and session.expires_at > self.clock():
-                    log.warning("refresh failed temporarily launch=%s error=%s", launch_id, exc.oauth_error)
-                    return session
-                if exc.temporary:
-                    raise
-                self.store.delete_session(launch_id)
-                log.info("refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
-                raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
-            asked = session.requested_scope.split() if narrowed else session.granted_scope.split()
-            wider = wider_than(granted_scopes(result.scope, request), asked)
-            if wider:
-                # The refresh came back wider than the narrowed grant: never used (cause 13).
-                self._drop(session)
-                log.warning(
-                    "refresh came back wider launch=%s wider=%s", launch_id, escaped(" ".join(wider), 300)
-                )
-                raise NarrowingFailed("refresh grant wider than the narrowed one")
-            updated = self._apply(session, request, result, session.requested_scope)
-            if not narrowed:  # the role's features stay the only ones, whatever the grant says
-                updated = replace(
-                    updated,
-                    enabled_features=tuple(f for f in updated.enabled_features if f in session.features),
-                )
-            self.store.put_session(updated, self.launcher.session_ttl)
-            log.info("token refreshed launch=%s", launch_id)
-            return updated
-
     def end(self, launch_id: str, session_id: str) -> None:
         session = self.store.get_session(launch_id)
-        if session is not None and _same(session.session_id, session_id):
+        if session is not None and same_secret(session.session_id, session_id):
             self._drop(session)
+
+
+def _found(fhir: FhirClient, resource_type: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    """The first page of a search (the role lookups need a handful of resources), of that type only."""
+    page = fhir.search(resource_type, {**params, "_count": "100"})
+    return [r for r in paging.matches(page) if r.get("resourceType") == resource_type]
+
+
+def _name(fhir: FhirClient, practitioner_id: str) -> str | None:
+    try:
+        return display_name(fhir.read("Practitioner", practitioner_id))
+    except NotFound:
+        return None

@@ -30,18 +30,16 @@ from hvol_fhir.measurements.report import CATEGORY_NL, DOMAINS, ReportConfig, bu
 from hvol_fhir.measurements.schedule import due_without_tasks, shown
 from hvol_fhir.measurements.validate import (
     MeasurementRefused,
-    check_measurement,
     check_version,
-    ordered,
-    read_form,
 )
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Traject
+from hvol_fhir.services import measurements as service
 
+from .calling import caller
 from .context import Ctx, check_csrf, ctx, now, require, require_patient
 from .pagekit import common, load
-from .state import state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("measurements", __name__)
@@ -142,58 +140,37 @@ def _values(q_items: Any) -> dict[str, str]:
     return out
 
 
-def _task(c_: Ctx, patient: str, traject_ref: str, task_id: str) -> MeasurementTask | None:
-    if not task_id:
-        return None
-    try:
-        return next((t for t in store.tasks(c_.client, patient, traject_ref) if t.id == task_id), None)
-    except (EhrForbidden, NotAllowed):
-        return None
+def _posted() -> dict[str, Any]:
+    return {
+        "response_uuid": request.form.get("response_uuid", "")[:64],
+        "questionnaire": request.form.get("questionnaire", "")[:256],
+        "task": request.form.get("task", "")[:64],
+        "values": _values(questionnaire().items),
+    }
 
 
 @bp.route("/l/<launch_id>/t/<ident>/metingen/invullen", methods=["GET", "POST"])
 def fill_in(launch_id: str, ident: str) -> Any:
     c_ = ctx(launch_id)
-    require(access.may_record(c_.role), "Alleen het ervaringsmaatje vult de meting in, samen met de jongere.")
-    patient = require_patient(c_)
+    require(access.may_record(c_.role), service.ONLY_BUDDY)
+    require_patient(c_)
     q = questionnaire()
-    form: dict[str, Any] = {
-        "response_uuid": str(uuid.uuid4()),
-        "questionnaire": q.canonical,
-        "task": request.args.get("taak", "")[:64],
-        "values": {},
-    }
-    item_errors: dict[str, str] = {}
-    errors: list[str] = []
     if request.method == "GET":
+        form: dict[str, Any] = {"response_uuid": str(uuid.uuid4()), "questionnaire": q.canonical}
+        form |= {"task": request.args.get("taak", "")[:64], "values": {}}
         return render_template(
             "measurements/fill.html", **_base(c_, ident, q=q, form=form, errors=[], item_errors={})
         )
     check_csrf(launch_id)
-    form = {
-        "response_uuid": request.form.get("response_uuid", "")[:64],
-        "questionnaire": request.form.get("questionnaire", "")[:256],
-        "task": request.form.get("task", "")[:64],
-        "values": _values(q.items),
-    }
+    form = _posted()
+    item_errors: dict[str, str] = {}
     try:
         check_version(form["questionnaire"], q)
         record = load(c_, ident, with_tasks=False)
-        answers, problems = read_form(form["values"], q)
-        if problems:
-            raise MeasurementRefused(problems)
-        measurement = Measurement(
-            identifier=form["response_uuid"],
-            traject=record.reference,
-            patient=patient,
-            authored=now(),
-            questionnaire=form["questionnaire"],
-            answers=ordered(answers, q),
-            author=c_.user,
+        command = service.RecordMeasurement(
+            record, form["response_uuid"], form["questionnaire"], form["values"], form["task"]
         )
-        check_measurement(measurement, q, record.traject)
-        with state().store.refresh_lock("measurement:" + measurement.identifier):
-            saved = store.save(c_.client, measurement, _task(c_, patient, record.reference, form["task"]))
+        saved = service.record_measurement(caller(c_), command)
         log.info("measurement saved created=%s", saved.created)
         return redirect(url_for("measurements.done", launch_id=launch_id, ident=ident), 303)
     except MeasurementRefused as exc:

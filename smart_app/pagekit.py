@@ -4,12 +4,14 @@ never each other."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template, request
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
@@ -18,14 +20,13 @@ from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
-from hvol_fhir.programme.text_nl import date_nl, duration_nl
+from hvol_fhir.programme.text_nl import date_nl, duration_nl, signal_counts_nl
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 from hvol_fhir.services.views import record_alerts
 from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
 from .context import CSRF_FIELD, Ctx, csrf_token, now, require_patient
-from .roles import ROLE_LABELS, display_name
 
 # Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
 TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
@@ -89,7 +90,12 @@ def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
     """Names and phone numbers of the team's practitioners (one search; Practitioner is not patient data)."""
     if team is None:
         return {}
-    ids = sorted({m.member.split("/", 1)[1] for m in team.members if m.member.startswith("Practitioner/")})
+    return practitioner_names(c_, [m.member for m in team.members])
+
+
+def practitioner_names(c_: Ctx, refs: Iterable[str]) -> dict[str, str]:
+    """Names (and `tel:`-keyed phone numbers) of practitioners, in one batch: pages show names, never ids."""
+    ids = sorted({r.split("/", 1)[1] for r in refs if r.startswith("Practitioner/")})
     if not ids:
         return {}
     from hvol_fhir.ehr import bundle
@@ -120,11 +126,14 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
     return {
         "launch_id": c_.launch_id,
         "role": c_.role,
-        "role_label": ROLE_LABELS.get(c_.role, ROLE_LABELS["staff"]),
+        "policy": c_.policy,
+        "role_label": c_.policy.label,
         "csrf": csrf_token(c_.launch_id),
         "user": c_.user,
         "date_nl": date_nl,
         "local": local,
         "display": t.display,
+        "status_nl": t.status_display,
+        "signal_counts_nl": signal_counts_nl,
         **extra,
     }

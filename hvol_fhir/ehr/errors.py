@@ -52,6 +52,7 @@ class SessionExpired(EhrError, NotAllowed):
     default_code = "ehr-unauthorized"
     default_status = 401
     issue_type = "login"
+    relaunch = True  # the launch cannot be used any more: the page says how to start again
     default_message_nl = (
         "Uw sessie met het dossier is verlopen. Start de app opnieuw vanuit het dossier; "
         "uw invoer is bewaard."

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.mapping import fhirjson as f
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.checks import require_aware, require_ref, require_text
 
-Json = dict[str, Any]
 INPUT_TYPE: Final = "open-punt"
 MAX_NOTE: Final = 2_000
 

@@ -17,8 +17,8 @@ from fhir.resources.R4B.auditevent import AuditEvent
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
-from hvol_fhir.mapping import _fhir as f
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import fhirjson as f
+from hvol_fhir.mapping import labels
 
 ACTIONS: Final = {
     "create": "C",

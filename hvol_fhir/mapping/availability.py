@@ -23,7 +23,7 @@ from fhir.resources.R4B.careplan import CarePlan
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
-from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import availability as a
 
 EXT_CHANNEL = f"{t.BASE}/StructureDefinition/availability-channel"
@@ -120,12 +120,19 @@ def from_activity(activity: f.Json, path: str = "CarePlan.activity") -> a.Availa
 
 
 def from_careplan(model: Any) -> a.AvailabilityAgreement | None:
-    """The current agreement on a CarePlan (model, dict or JSON), or None when there is none."""
+    """The first current agreement on a CarePlan (model, dict or JSON), or None when there is none."""
+    found = all_from_careplan(model)
+    return found[0] if found else None
+
+
+def all_from_careplan(model: Any) -> tuple[a.AvailabilityAgreement, ...]:
+    """Every current agreement (one per matter, issue 14), in the order stored."""
     data = f.as_dict("CarePlan", model)
-    for i, activity in enumerate(data.get("activity") or []):
-        if is_availability(activity) and (activity.get("detail") or {}).get("status") not in _ENDED:
-            return from_activity(activity, f"CarePlan.activity[{i}]")
-    return None
+    return tuple(
+        from_activity(activity, f"CarePlan.activity[{i}]")
+        for i, activity in enumerate(data.get("activity") or [])
+        if is_availability(activity) and (activity.get("detail") or {}).get("status") not in _ENDED
+    )
 
 
 def _merge_extensions(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
@@ -147,17 +154,20 @@ def _merge(old: f.Json, new: f.Json) -> f.Json:
 
 def update_fhir(existing: Any, agreement: a.AvailabilityAgreement) -> CarePlan:
     """`existing` with its availability activity added or replaced (in place); everything else kept."""
+    return update_fhir_all(existing, (agreement,))
+
+
+def update_fhir_all(existing: Any, agreements: tuple[a.AvailabilityAgreement, ...]) -> CarePlan:
+    """`existing` with one availability activity per agreement (per matter): the stored ones are reused in
+    place, in order (their other extensions and codings stay), extra ones appended, left-over ones dropped
+    (an agreement no longer made would otherwise still read as current). Everything else is kept."""
     data = f.as_dict("CarePlan", existing)
-    new = to_activity(agreement)
+    new = [to_activity(ag) for ag in agreements]
     activities: list[f.Json] = []
-    done = False
     for activity in data.get("activity") or []:
         if not is_availability(activity):
             activities.append(activity)
-        elif not done:
-            activities.append(_merge(activity, new))
-            done = True
-        # a second availability activity would contradict the first: the agreement replaces both
-    if not done:
-        activities.append(new)
+        elif new:
+            activities.append(_merge(activity, new.pop(0)))
+    activities.extend(new)
     return f.parse_as(CarePlan, {**data, "activity": activities})

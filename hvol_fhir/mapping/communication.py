@@ -1,6 +1,6 @@
 """JournalEntry <-> Communication (profile hvol-journal-communication; https://hl7.org/fhir/R4/communication.html).
 
-A journal entry always carries the full label set of hvol_fhir.privacy.labels (P-JOURNAL-READERS): it is
+A journal entry always carries the full label set of hvol_fhir.mapping.labels (P-JOURNAL-READERS): it is
 added on every write, merged (never dropped) on update, and a Communication without it is refused on read.
 `basedOn` is the traject's CarePlan, `encounter` the contact, `sender` the author, the text the single
 `payload.contentString`. The narrative (`text`) is never written: viewers and `_summary=text` show it.
@@ -14,8 +14,8 @@ from fhir.resources.R4B.communication import Communication
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement
-from hvol_fhir.mapping import _fhir as f
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import fhirjson as f
+from hvol_fhir.mapping import labels
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import AUTHENTIC, BROKEN, UNVERIFIED, JournalEntry
 from hvol_fhir.sealing.codec import take_status

@@ -12,7 +12,7 @@ from typing import Any
 from fhir.resources.R4B.task import Task as FhirTask
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Task
 

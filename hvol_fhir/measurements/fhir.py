@@ -21,12 +21,12 @@ from typing import Any, Final
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement
-from hvol_fhir.mapping import _fhir as f
+from hvol_fhir.mapping import fhirjson as f
+from hvol_fhir.mapping import labels as lab
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import QuestionnaireDef, questionnaire
-from hvol_fhir.privacy import labels as lab
 
-Json = dict[str, Any]
 SDC_TEMP: Final = "http://hl7.org/fhir/uv/sdc/CodeSystem/temp"
 TASK_CODE: Final = "complete-questionnaire"
 CONFIDENTIALITY_R: Final = lab.Label(t.V3_CONFIDENTIALITY, "R")

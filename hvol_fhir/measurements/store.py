@@ -17,18 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import HvolError
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import questionnaire
 from hvol_fhir.measurements.schedule import Plan, plan
 from hvol_fhir.programme.model import Traject
 
-Json = dict[str, Any]
 PAGE = "200"
 
 

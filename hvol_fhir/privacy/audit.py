@@ -3,19 +3,22 @@
 Pure builders on top of `hvol_fhir.mapping.auditevent`: who (the user), when, which youth, why (purpose of
 use), which entries. Identifiers only, never content. The events carry the restricted labels themselves, so
 only journal readers see them. The app writes them; it does not rely on the server's own audit.
+
+A write's event travels in the write's own transaction (:func:`once`), so the entry and its audit land
+together or not at all, and a resend after a lost answer finds both instead of writing either twice.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from urllib.parse import quote
 
+from hvol_fhir.ehr import bundle
 from hvol_fhir.mapping import auditevent
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy.access import PURPOSE_DANGER, PURPOSE_ROUTINE
-
-Json = dict[str, Any]
 
 
 def _event(
@@ -72,3 +75,20 @@ def seal_failure(user: str, patient: str, entries: Iterable[str], at: datetime) 
     minor failure (outcome 4) naming the entries, so the coordinator can look into it. The reason codes stay
     in the app's log; nothing of the content exists to record."""
     return _event("read", user, patient, entries, at, PURPOSE_ROUTINE, "4")
+
+
+def once(event: Json, *, subject: str, patient: str) -> Json:
+    """``event`` as a transaction entry that is created once: a conditional create matching the event of
+    this same action (its subtype, for the resource it is about, ``subject``: an ``urn:uuid:`` of an entry
+    in the same transaction, which the server resolves before it searches, or ``Type/id``). An update
+    adds its time, since an entry is amended more than once; ``If-Match`` already stops a second
+    update of the same version. The condition names the youth, because an EHR that protects the journal
+    accepts conditional writes on AuditEvent only within a youth the writer may read
+    (security-labels.md §4). Being conditional also makes the whole transaction safe to resend.
+    """
+    subtype = str(event["subtype"][0]["code"])
+    condition = f"entity={quote(subject, safe=':/')}&subtype={subtype}&patient={quote(patient, safe='/')}"
+    if subtype == "update":
+        condition += f"&date={quote(str(event['recorded']), safe='')}"
+    full_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'hvol-audit:' + condition)}"
+    return bundle.create_entry(event, full_url=full_url, if_none_exist=condition)

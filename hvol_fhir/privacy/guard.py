@@ -10,12 +10,10 @@ even when a server leaks one (#8362-style bugs, a missing label, a wrong include
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from hvol_fhir.errors import NotAllowed
-from hvol_fhir.privacy import labels
-
-Json = dict[str, Any]
+from hvol_fhir.mapping import labels
+from hvol_fhir.mapping.fhirjson import Json
 
 
 def walk(resources: Iterable[Json]) -> Iterator[Json]:

@@ -131,3 +131,48 @@ class AvailabilityAgreement:
     @property
     def window(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+# --- per matter (issue 14): "for questions Monday and Thursday afternoon by WhatsApp, for a crisis every day
+# until ten by phone" is two agreements, one per matter, each with its own days, times and channels.
+MATTER_NAMES_NL: Final = {MATTER_ANY: "vragen", MATTER_NONE: "geen vragen", MATTER_CRISIS: "crisis"}
+
+
+def check_per_matter(agreements: tuple[AvailabilityAgreement, ...]) -> tuple[AvailabilityAgreement, ...]:
+    """The agreements of one traject, validated together: every matter in at most one agreement, and "no
+    questions" never beside an agreement for questions. Returned in matter order (questions, crisis)."""
+    if not agreements:
+        raise InvalidInput(
+            "Vul minstens één afspraak in: voor vragen, bij crisis, of allebei.",
+            field="matters",
+            code="no-matter",
+        )
+    seen: set[str] = set()
+    for agreement in agreements:
+        double = seen & set(agreement.matters)
+        if double:
+            name = MATTER_NAMES_NL[sorted(double)[0]]
+            raise InvalidInput(
+                f"Voor {name} staan twee afspraken. Maak per onderwerp één afspraak.",
+                field="matters",
+                code="matter-twice",
+            )
+        seen |= set(agreement.matters)
+    if MATTER_ANY in seen and MATTER_NONE in seen:
+        raise InvalidInput(
+            "'Alle soorten vragen' en 'geen vragen' gaan niet samen. Kies er één.",
+            field="matters",
+            code="contradictory-matters",
+        )
+    return tuple(sorted(agreements, key=lambda ag: min(MATTERS.index(m) for m in ag.matters)))
+
+
+def reach(agreements: tuple[AvailabilityAgreement, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(days, channels) over all agreements: what the mentor's card shows (P-MENTOR: how, not what for)."""
+    days = _ordered([d for ag in agreements for d in ag.days], DAYS)
+    channels = _ordered([ch for ag in agreements for ch in ag.channels], CHANNELS)
+    return days, channels
+
+
+def days_nl(days: tuple[str, ...]) -> str:
+    return ", ".join(DAY_NAMES_NL[d] for d in days)

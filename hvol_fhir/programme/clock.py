@@ -36,6 +36,17 @@ def local_date(moment: datetime) -> date:
     return local(moment).date()
 
 
+def at_epoch(seconds: float) -> datetime:
+    """The instant ``seconds`` after the epoch (what ``time.time()`` returns), in UTC."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def today_at(seconds: float) -> date:
+    """The Amsterdam date at ``seconds`` after the epoch: "today" is where the programme happens, not the
+    server's own date (a server in UTC is a day behind between 00:00 and 01:00/02:00 local)."""
+    return local_date(at_epoch(seconds))
+
+
 def start_of_day(day: date) -> datetime:
     """00:00 local on `day` (midnight exists exactly once in Amsterdam: DST changes at 02:00/03:00)."""
     return datetime.combine(day, time(0), tzinfo=AMSTERDAM)

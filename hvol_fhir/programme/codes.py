@@ -25,6 +25,9 @@ INTRODUCTION_OUTCOME: Final = "introduction-outcome"
 CLOSURE_REASON: Final = "closure-reason"
 TASK_KIND: Final = "task-kind"
 AVAILABILITY_CHANNEL: Final = "availability-channel"
+PAUSE_REASON: Final = "pause-reason"
+ESCALATION_KIND: Final = "escalation-kind"
+OUTREACH_AUDIENCE: Final = "outreach-audience"
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -59,6 +62,30 @@ TASK_COACH_CONTACT: Final = "coach-contact"
 TASK_GROUP_PRESENTATION: Final = "group-presentation"
 TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
 TASK_ITEM_ACKNOWLEDGED: Final = "item-acknowledged"  # a coordinator saw an open item (issue 15)
+TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
+TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
+
+# Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
+ACTIVITY_PAUSE: Final = "pause"
+PAUSE_MISSING: Final = "missing"
+PAUSE_ADMISSION: Final = "admission"
+PAUSE_OTHER: Final = "other"
+TASK_ESCALATION: Final = "escalation"
+TASK_PROFESSIONAL_PRESENTATION: Final = "professional-presentation"
+TASK_INFORMATION_LETTER: Final = "information-letter"
+
+# Guide §4.1: who a presentation or an information letter is for.
+AUDIENCE_GROUP: Final = "group"
+AUDIENCE_PROFESSIONALS: Final = "professionals"
+AUDIENCE_PARENTS: Final = "parents"
+AUDIENCE_GUARDIANS: Final = "guardians"
+AUDIENCE_MUNICIPALITY: Final = "municipality"
+
+# P-POLICE, P-SAFETY, P-DANGER (consult first), opschalen (guide §2.3, §4.8).
+ESCALATION_POLICE: Final = "police"
+ESCALATION_OWN_SAFETY: Final = "own-safety"
+ESCALATION_DANGER_CONSULTATION: Final = "danger-consultation"
+ESCALATION_CONCERN: Final = "concern"
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -99,9 +126,21 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_GROUP_PRESENTATION,
             TASK_ALIGNMENT_MEETING,
             TASK_ITEM_ACKNOWLEDGED,
+            TASK_INFORM_COACH,
+            TASK_OUTFLOW_CONSENT,
+            TASK_ESCALATION,
+            TASK_PROFESSIONAL_PRESENTATION,
+            TASK_INFORMATION_LETTER,
         }
     ),
+    PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
+    ESCALATION_KIND: frozenset(
+        {ESCALATION_POLICE, ESCALATION_OWN_SAFETY, ESCALATION_DANGER_CONSULTATION, ESCALATION_CONCERN}
+    ),
+    OUTREACH_AUDIENCE: frozenset(
+        {AUDIENCE_GROUP, AUDIENCE_PROFESSIONALS, AUDIENCE_PARENTS, AUDIENCE_GUARDIANS, AUDIENCE_MUNICIPALITY}
+    ),
 }
 
 # FHIR R4 core value sets the domain uses for statuses (required bindings, not programme codes).

@@ -27,6 +27,7 @@ from hvol_fhir.programme.checks import (
     require_text,
 )
 from hvol_fhir.programme.clock import utc
+from hvol_fhir.programme.pauses import Pause as Pause  # re-exported: the domain types live here
 
 MAX_CONTACT_DURATION: Final = timedelta(hours=10)  # "longer than a working day" is a typo, not a contact
 MAX_JOURNAL_CHARS: Final = 20_000
@@ -85,6 +86,7 @@ class Traject:
     replaces: str | None = None  # P-RESTART: the traject this one restarts
     intro_outcome: str | None = None  # P-INTRO-OUTCOME
     closure_reason: str | None = None  # P-CLOSE-REASON
+    pauses: tuple[Pause, ...] = ()  # issue 14, in order of time; only the last may be open
     id: str | None = None
 
     def __post_init__(self) -> None:
@@ -113,6 +115,10 @@ class Traject:
                     field="Traject.phases",
                     code="phases-out-of-order",
                 )
+
+    @property
+    def open_pause(self) -> Pause | None:
+        return self.pauses[-1] if self.pauses and self.pauses[-1].is_open else None
 
     @property
     def current_phase(self) -> PhasePeriod | None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.mapping import careplan, careteam, task
-from hvol_fhir.mapping.humanname import display_name
+from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
@@ -29,7 +29,6 @@ from hvol_fhir.programme.rules.overview import assemble
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, contact_from_json, traject_token
 
-Json = dict[str, Any]
 WINDOW = timedelta(weeks=10)
 SORTS = {"start": "date", "-start": "-date"}
 

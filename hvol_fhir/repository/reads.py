@@ -14,19 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.errors import NotFound
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, inclusion, task
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import utc
 from hvol_fhir.programme.model import CareTeam, Contact, InclusionAssessment, JournalEntry, Task, Traject
 from hvol_fhir.repository import searches as s
 
-Json = dict[str, Any]
 PAGE = 50
 COACH_TASK = c.TASK_COACH_CONTACT
 # A Task belongs to a youth through Task.for; the sandbox (and R5) put it in her compartment by the search

@@ -11,6 +11,9 @@
   saving again then matches what did land.
 - Amending a journal entry is an update with ``If-Match``: a stale edit gets a VersionConflict carrying the
   server's current version; the EHR keeps every version (history), the app never reads ``_history``.
+- A journal write (an entry with or without its contact, an amendment, a disclosure Consent) carries its
+  AuditEvent in the same transaction (``audit``: an entry from :func:`hvol_fhir.privacy.audit.once`), so
+  there is never an entry without its audit, nor an audit of an entry that did not land.
 - Everything else of the programme (traject, team, tasks, assessment, consent) uses conditional creates.
 - A traject update (phase, outcome, closure) is a PUT with ``If-Match``. When its answer was lost and the
   resend (or the user's second click) meets a VersionConflict, the CarePlan is read once more: if it already
@@ -20,8 +23,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
@@ -35,7 +36,7 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme.model import (
     CareTeam,
@@ -47,8 +48,6 @@ from hvol_fhir.programme.model import (
     Traject,
 )
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,10 @@ def save_contact_with_entry(
     *,
     traject_identifier: str,
     care_team: str | None,
+    audit: Json | None = None,
 ) -> Saved:
-    """P-JOURNAL: the contact and its journal entry, both or neither. Hold a lock on `entry.identifier`."""
+    """P-JOURNAL: the contact and its journal entry (and the entry's audit), all or nothing. Hold a lock on
+    `entry.identifier`."""
     contact_url = f"urn:uuid:{contact.identifier}"
     enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
     com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
@@ -89,6 +90,7 @@ def save_contact_with_entry(
                 full_url=f"urn:uuid:{entry.identifier}",
                 if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
             ),
+            *([audit] if audit else []),
         ]
     )
     answer = client.transaction(tx)
@@ -99,23 +101,55 @@ def save_contact_with_entry(
     )
 
 
-def save_entry(client: FhirClient, entry: JournalEntry, *, care_team: str | None) -> Saved:
-    """A journal entry on its own (the coach's coaching journal, an override record), created once."""
-    result = client.create(
-        dump(communication.to_fhir(entry, care_team=care_team)),
-        if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
-    )
-    if not result.created and result.resource is not None:
-        guard.journal_entries([result.resource], entry.patient)  # labels intact, right youth
-    return Saved(result.created, {"entry": result.reference or ""})
+def entry_url(entry: JournalEntry) -> str:
+    """The entry's ``fullUrl`` in a transaction: its audit refers to it by this before the server names it."""
+    return f"urn:uuid:{entry.identifier}"
 
 
-def amend_entry(client: FhirClient, raw: Json, text: str, *, version: str, care_team: str | None) -> Json:
-    """A new version of an entry (same author, same contact); VersionConflict when `version` is stale."""
+def save_entry(
+    client: FhirClient, entry: JournalEntry, *, care_team: str | None, audit: Json | None = None
+) -> Saved:
+    """A journal entry on its own (the coach's coaching journal, an override record), created once, with its
+    audit in the same transaction when given."""
+    com = dump(communication.to_fhir(entry, care_team=care_team))
+    condition = _cond("journal-entry", entry.identifier, entry.patient)
+    if audit is None:
+        result = client.create(com, if_none_exist=condition)
+        created, reference, resource = result.created, result.reference, result.resource
+    else:
+        tx = bundle.transaction(
+            [bundle.create_entry(com, full_url=entry_url(entry), if_none_exist=condition), audit]
+        )
+        first = bundle.results(client.transaction(tx), tx)[0]
+        created, reference, resource = first.created, first.reference, first.resource
+    if not created and resource is not None:
+        guard.journal_entries([resource], entry.patient)  # labels intact, right youth
+    return Saved(created, {"entry": reference or ""})
+
+
+def amend_entry(
+    client: FhirClient,
+    raw: Json,
+    text: str,
+    *,
+    version: str,
+    care_team: str | None,
+    audit: Json | None = None,
+) -> Json:
+    """A new version of an entry (same author, same contact); VersionConflict when `version` is stale. With
+    ``audit``, the update and its AuditEvent are one transaction (the conflict then carries no `current`)."""
     old = communication.from_fhir(raw)
     changed = replace(old, text=text)
     body = dump(communication.update_fhir(raw, changed, care_team=care_team))
-    saved = client.update(body, if_match=version)
+    if audit is None:
+        saved = client.update(body, if_match=version)
+    else:
+        put = bundle.update_entry(body, if_match=version)
+        put["fullUrl"] = f"{client.base_url}/Communication/{body['id']}"  # the validator wants a fullUrl
+        tx = bundle.transaction([put, audit])
+        saved = bundle.results(client.transaction(tx), tx)[0].resource or client.read(
+            "Communication", str(body["id"])
+        )
     guard.journal_entries([saved], old.patient)  # re-read labels intact after the write (§6 layer 1)
     return saved
 
@@ -241,17 +275,30 @@ def record_assessment(client: FhirClient, assessment: InclusionAssessment) -> Sa
     return Saved(result.created, {"assessment": result.reference or ""})
 
 
-def record_consent(client: FhirClient, grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Saved:
-    """A Consent is restricted: a conditional create needs organisation-wide clearance (the coordinator's)."""
-    result = client.create(
-        dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use)),
-        if_none_exist=_cond("consent", grant.identifier, grant.patient),
+def record_consent(
+    client: FhirClient,
+    grant: ConsentGrant,
+    *,
+    purpose_of_use: str | None = None,
+    audit: Json | None = None,
+) -> Saved:
+    """A Consent is restricted: a conditional create needs organisation-wide clearance (the coordinator's).
+    A disclosure's audit (``audit``) goes in the same transaction; it names the Consent by
+    :func:`consent_url`."""
+    resource = dump(consent.to_fhir(grant, purpose_of_use=purpose_of_use))
+    condition = _cond("consent", grant.identifier, grant.patient)
+    if audit is None:
+        result = client.create(resource, if_none_exist=condition)
+        return Saved(result.created, {"consent": result.reference or ""})
+    tx = bundle.transaction(
+        [bundle.create_entry(resource, full_url=consent_url(grant), if_none_exist=condition), audit]
     )
-    return Saved(result.created, {"consent": result.reference or ""})
+    first = bundle.results(client.transaction(tx), tx)[0]
+    return Saved(first.created, {"consent": first.reference or ""})
 
 
-def now_iso(moment: datetime) -> str:
-    return moment.isoformat()
+def consent_url(grant: ConsentGrant) -> str:
+    return f"urn:uuid:{grant.identifier}"
 
 
 def save_planned_contact(client: FhirClient, contact: Contact, *, traject_identifier: str) -> Saved:

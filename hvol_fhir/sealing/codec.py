@@ -31,12 +31,12 @@ from typing import Any, Final
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
+from hvol_fhir.mapping.fhirjson import Json
 
 from . import fields, membership
 from .envelope import ALG_WRAP, HEADER, MEDIA_TYPE, Binding, SealBroken, open_json, peek_header, seal_json
 from .keys import KeyRing, KeysUnavailable
 
-Json = dict[str, Any]
 EXT_STATUS: Final = f"{t.BASE}/StructureDefinition/seal-status"
 SEALED, PLAIN, WITHHELD, BROKEN = "sealed", "plain", "withheld", "broken"
 # Hundreds of these on one journal page: a narrative on each would cost the EHR (which parses and renders

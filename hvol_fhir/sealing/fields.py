@@ -14,6 +14,7 @@ alerts need: dates, times, contact types, phase, buddy, statuses, labels.
 |                                 | availability notes (availability)                                   |
 | Consent (disclosure)            | recipients (``actor``) and purpose text of every provision (disclosure) |
 | Task (open item acknowledged)   | the coordinator's ``note`` (acknowledgement)                         |
+| Task (escalation)               | ``reasonCode`` (its kind) and ``description`` (escalation)          |
 
 A Communication keeps its sealed payload in ``payload[0].contentAttachment`` (``application/jose``); the other
 types in the extension :data:`EXT_SEALED`, one per kind. The kinds are what the role policy opens
@@ -28,10 +29,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 
-Json = dict[str, Any]
 EXT_SEALED: Final = f"{t.BASE}/StructureDefinition/sealed-content"
 KIND_JOURNAL: Final = "journal"
 KIND_CONTACT: Final = "contact"
@@ -40,6 +41,7 @@ KIND_TRAJECT: Final = "traject"
 KIND_DISCLOSURE: Final = "disclosure"
 KIND_AVAILABILITY: Final = "availability"
 KIND_ACKNOWLEDGEMENT: Final = "acknowledgement"
+KIND_ESCALATION: Final = "escalation"
 KINDS: Final = (
     KIND_JOURNAL,
     KIND_CONTACT,
@@ -48,6 +50,7 @@ KINDS: Final = (
     KIND_DISCLOSURE,
     KIND_AVAILABILITY,
     KIND_ACKNOWLEDGEMENT,
+    KIND_ESCALATION,
 )
 _BUDDY_PARTICIPATION: Final = t.PARTICIPATION_PPRF
 _SEALED_ITEMS: Final = frozenset({"victim-category", "contra-indication"})
@@ -81,20 +84,29 @@ def kind_of(resource: Json) -> str | None:
         return KIND_TRAJECT if _has_sid(resource, "traject") else None
     if rtype == "Consent":  # the disclosure's recipients and purpose; participation names only the team
         return KIND_DISCLOSURE if _is_disclosure(resource) else None
-    if rtype == "Task":  # a coordinator's note on an open item may hold facts about the girl (issue 15)
-        return KIND_ACKNOWLEDGEMENT if _is_acknowledgement(resource) else None
+    if rtype == "Task":  # a coordinator's note on an open item (issue 15), an escalation (P-POLICE, ...)
+        return _TASK_KINDS.get(_task_code(resource) or "")
     return None
 
 
-def _is_acknowledgement(resource: Json) -> bool:
+# Which Tasks hold something confidential, and which of their fields are sealed.
+_TASK_KINDS: Final[dict[str, str]] = {
+    c.TASK_ITEM_ACKNOWLEDGED: KIND_ACKNOWLEDGEMENT,
+    c.TASK_ESCALATION: KIND_ESCALATION,
+}
+_TASK_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    KIND_ACKNOWLEDGEMENT: ("note",),
+    KIND_ESCALATION: ("reasonCode", "description"),
+}
+
+
+def _task_code(resource: Json) -> str | None:
     code = resource.get("code")
     codings = code.get("coding") if isinstance(code, dict) else None
-    return any(
-        isinstance(cc, dict)
-        and cc.get("system") == t.cs_url(c.TASK_KIND)
-        and cc.get("code") == c.TASK_ITEM_ACKNOWLEDGED
-        for cc in codings or []
-    )
+    for cc in codings or []:
+        if isinstance(cc, dict) and cc.get("system") == t.cs_url(c.TASK_KIND):
+            return str(cc.get("code") or "")
+    return None
 
 
 def _is_disclosure(resource: Json) -> bool:
@@ -288,14 +300,19 @@ def _join_consent(r: Json, secret: Any) -> None:
     r["provision"] = root
 
 
-def _split_task(r: Json) -> Any:
-    note = r.pop("note", None)
-    return {"note": note} if note else None
+def _task_split(kind: str) -> Callable[[Json], Any]:
+    def split(r: Json) -> Any:
+        taken = {k: r.pop(k) for k in _TASK_FIELDS[kind] if k in r}
+        return taken or None
+
+    return split
 
 
-def _join_task(r: Json, secret: Any) -> None:
-    if secret.get("note"):
-        r["note"] = secret["note"]
+def _task_join(kind: str) -> Callable[[Json, Any], None]:
+    def join(r: Json, secret: Any) -> None:
+        r.update({k: v for k, v in secret.items() if k in _TASK_FIELDS[kind]})
+
+    return join
 
 
 _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
@@ -305,7 +322,8 @@ _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
     KIND_TRAJECT: _split_careplan,
     KIND_DISCLOSURE: _split_consent,
     KIND_AVAILABILITY: _split_availability,
-    KIND_ACKNOWLEDGEMENT: _split_task,
+    KIND_ACKNOWLEDGEMENT: _task_split(KIND_ACKNOWLEDGEMENT),
+    KIND_ESCALATION: _task_split(KIND_ESCALATION),
 }
 _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_JOURNAL: _join_communication,
@@ -314,7 +332,8 @@ _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_TRAJECT: _join_careplan,
     KIND_DISCLOSURE: _join_consent,
     KIND_AVAILABILITY: _join_availability,
-    KIND_ACKNOWLEDGEMENT: _join_task,
+    KIND_ACKNOWLEDGEMENT: _task_join(KIND_ACKNOWLEDGEMENT),
+    KIND_ESCALATION: _task_join(KIND_ESCALATION),
 }
 
 

@@ -29,11 +29,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.programme import codes as c
 
 from .keys import KeyRing
 
-Json = dict[str, Any]
 EXT_SIGNATURE: Final = f"{t.BASE}/StructureDefinition/membership-signature"
 SIGNATURE_TYPE: Final = {"system": "urn:iso-astm:E1762-95:2013", "code": "1.2.840.10065.1.12.1.5"}
 ALGORITHMS: Final = ["ES256"]

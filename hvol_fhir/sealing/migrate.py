@@ -14,18 +14,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.ehr.errors import EhrError, VersionConflict
+from hvol_fhir.mapping.fhirjson import Json
 
 from . import codec as cd
 from . import fields, membership
 from .envelope import peek_kid
 from .keys import KeyRing
 
-Json = dict[str, Any]
 Action = Literal["seal", "reseal", "sign", "resign", "ok", "broken", "skip"]
 EXPUNGE_NOTE: Final = (
     "Let op: oudere versies van deze resources op de server bevatten nog de onverzegelde tekst. "

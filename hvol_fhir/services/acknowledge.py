@@ -5,7 +5,6 @@ kind acknowledgement); a resend with the same identifier creates nothing twice (
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
@@ -15,8 +14,6 @@ from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
-
-Json = dict[str, Any]
 
 
 def acknowledge(

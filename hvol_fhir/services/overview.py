@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.mapping import acknowledgement as ack
-from hvol_fhir.mapping.humanname import display_name
+from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import AMSTERDAM
@@ -25,7 +26,6 @@ from hvol_fhir.programme.rules import check_alignment, check_presentations
 from hvol_fhir.repository import cohort as repo
 from hvol_fhir.repository import searches as s
 
-Json = dict[str, Any]
 UNKNOWN_NAME: Final = "naam onbekend"
 PHASE_ORDER: Final = {
     c.PHASE_PREPARATION: 0,

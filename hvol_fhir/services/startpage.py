@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.mapping import careplan, task
-from hvol_fhir.mapping.humanname import display_name
+from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import fhir as mfhir
 from hvol_fhir.measurements import schedule
 from hvol_fhir.privacy import guard
@@ -38,7 +39,6 @@ from hvol_fhir.repository.reads import TASK_PATIENT, contact_from_json
 from hvol_fhir.sealing import membership
 from hvol_fhir.services import overview as ov
 
-Json = dict[str, Any]
 WINDOW: Final = timedelta(weeks=10)
 OPEN_STATUSES: Final = frozenset(
     {"draft", "requested", "received", "accepted", "ready", "in-progress", "on-hold"}

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from hvol_fhir.ehr import FhirClient
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.open_items import Signals, traject_signals
 from hvol_fhir.programme.rules.overview import assemble
 from hvol_fhir.repository.cohort import birth_date_of
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
 from hvol_fhir.services.acknowledge import acknowledged
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

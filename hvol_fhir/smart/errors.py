@@ -1,9 +1,9 @@
 """Errors of the SMART App Launch / Backend Services client.
 
-Part of the library's error tree (:class:`hvol_fhir.errors.HvolError`). Each error carries an OAuth-style
-``error`` code (also ``code``), a technical ``description`` (safe to log: never a token), the HTTP
-``status_code`` (also ``http_status``), a Dutch ``user_message`` (also ``message_nl``) for the page shown to
-the user, and ``relaunch``: whether that page should explain how to start the app again from the EHR.
+Part of the library's error tree (:class:`hvol_fhir.errors.HvolError`), in its words: an OAuth-style ``code``
+(``default_code``), the HTTP status (``default_status``), the Dutch ``message_nl`` for the page shown to the
+user (``default_message_nl``) and ``relaunch`` (whether that page explains how to start the app again from the
+EHR). Each also keeps a technical ``description`` for the log: never a token.
 """
 
 from __future__ import annotations
@@ -14,31 +14,29 @@ from ..errors import HvolError
 
 
 class SmartError(HvolError):
-    """Root of every error raised by :mod:`hvol_fhir.smart`; ``message_nl`` is the Dutch ``user_message``."""
+    """Root of every error raised by :mod:`hvol_fhir.smart`."""
 
-    error: ClassVar[str] = "smart_error"
-    status_code: ClassVar[int] = 400
+    default_code: ClassVar[str] = "smart_error"
+    default_status: ClassVar[int] = 400
     relaunch: ClassVar[bool] = True
     issue_type: ClassVar[str] = "login"  # FHIR issue-type: the client must authenticate (again)
-    default_user_message: ClassVar[str] = (
+    default_message_nl: ClassVar[str] = (
         "Het starten van de app is mislukt. Sluit dit venster en start de app opnieuw vanuit het dossier."
     )
 
-    def __init__(self, description: str = "", *, user_message: str | None = None) -> None:
-        message = user_message or self.default_user_message
-        super().__init__(message, code=self.error, http_status=self.status_code)
+    def __init__(self, description: str = "", *, message_nl: str | None = None) -> None:
+        super().__init__(message_nl or self.default_message_nl)
         self.description = description  # technical, for the log: never a token
-        self.user_message = message
 
     def __str__(self) -> str:
-        return f"{self.error}: {self.description}" if self.description else self.error
+        return f"{self.code}: {self.description}" if self.description else self.code
 
 
 class LaunchRequestInvalid(SmartError):
     """The launch URL lacks ``iss`` or ``launch``, or carries something unusable."""
 
-    error = "invalid_launch_request"
-    default_user_message = (
+    default_code = "invalid_launch_request"
+    default_message_nl = (
         "De app is gestart zonder de gegevens die het dossier hoort mee te geven. "
         "Start de app opnieuw vanuit het dossier."
     )
@@ -47,11 +45,11 @@ class LaunchRequestInvalid(SmartError):
 class IssuerNotAllowed(SmartError):
     """The ``iss`` is not on the allowlist; nothing was sent to it (project rule, smart-launch.md §1.2)."""
 
-    error = "issuer_not_allowed"
-    status_code = 403
+    default_code = "issuer_not_allowed"
+    default_status = 403
     issue_type = "security"
     relaunch = False
-    default_user_message = (
+    default_message_nl = (
         "Deze app is niet aangemeld bij het dossiersysteem dat haar probeert te starten. "
         "Neem contact op met de beheerder van uw organisatie."
     )
@@ -60,11 +58,11 @@ class IssuerNotAllowed(SmartError):
 class InsecureTransport(SmartError):
     """A URL that would carry codes or tokens is not https (R1)."""
 
-    error = "insecure_transport"
-    status_code = 400
+    default_code = "insecure_transport"
+    default_status = 400
     issue_type = "security"
     relaunch = False
-    default_user_message = (
+    default_message_nl = (
         "Het dossiersysteem gebruikt geen beveiligde verbinding (https). De app start daarom niet. "
         "Neem contact op met de beheerder van uw organisatie."
     )
@@ -73,10 +71,10 @@ class InsecureTransport(SmartError):
 class DiscoveryError(SmartError):
     """The server's SMART configuration is missing, malformed or unreachable (R29, §1.4)."""
 
-    error = "discovery_failed"
-    status_code = 502
+    default_code = "discovery_failed"
+    default_status = 502
     issue_type = "transient"
-    default_user_message = (
+    default_message_nl = (
         "De app kan de inloggegevens van het dossiersysteem niet ophalen. Probeer het over enkele minuten "
         "opnieuw; blijft dit gebeuren, neem dan contact op met de beheerder."
     )
@@ -85,8 +83,8 @@ class DiscoveryError(SmartError):
 class InvalidState(SmartError):
     """The redirect carries no, an unknown, a used or another session's ``state`` (R4, R60, R61)."""
 
-    error = "invalid_state"
-    default_user_message = (
+    default_code = "invalid_state"
+    default_message_nl = (
         "Deze aanmelding hoort niet (meer) bij dit venster. Start de app opnieuw vanuit het dossier."
     )
 
@@ -94,8 +92,8 @@ class InvalidState(SmartError):
 class LaunchExpired(InvalidState):
     """The pending launch was older than its time limit."""
 
-    error = "launch_expired"
-    default_user_message = (
+    default_code = "launch_expired"
+    default_message_nl = (
         "De aanmelding duurde te lang en is verlopen. Start de app opnieuw vanuit het dossier."
     )
 
@@ -103,25 +101,25 @@ class LaunchExpired(InvalidState):
 class AuthorizationDenied(SmartError):
     """The authorization server redirected back with ``error`` (e.g. ``access_denied``)."""
 
-    error = "authorization_denied"
-    status_code = 403
-    default_user_message = (
+    default_code = "authorization_denied"
+    default_status = 403
+    default_message_nl = (
         "Het dossiersysteem heeft de app geen toegang gegeven. Start de app opnieuw vanuit het dossier; "
         "lukt het dan nog niet, neem dan contact op met de beheerder."
     )
 
     def __init__(self, oauth_error: str, description: str = "", **kw: str | None) -> None:
-        # The server's own description is kept for the log and for an *escaped* rendering only.
+        # The server's own words are kept for the log and for an *escaped* rendering only (R5).
         super().__init__(f"{oauth_error}: {description}" if description else oauth_error, **kw)
         self.oauth_error = oauth_error
-        self.server_description = description
+        self.server_said = (oauth_error, description)
 
 
 class TokenRequestFailed(SmartError):
     """The token endpoint refused a request; ``oauth_error`` is its JSON ``error`` (§1.8)."""
 
-    error = "token_request_failed"
-    status_code = 502
+    default_code = "token_request_failed"
+    default_status = 502
 
     def __init__(self, oauth_error: str, description: str = "", *, server_status: int | None = None) -> None:
         super().__init__(f"{oauth_error} (HTTP {server_status}): {description}".rstrip(": "))
@@ -137,24 +135,24 @@ class TokenRequestFailed(SmartError):
 class InvalidGrant(TokenRequestFailed):
     """``invalid_grant``: the code or refresh token was expired, used before or not ours (code replay)."""
 
-    error = "invalid_grant"
-    status_code = 400
+    default_code = "invalid_grant"
+    default_status = 400
 
 
 class InvalidTokenResponse(SmartError):
     """The token endpoint answered 200 with something that is not a usable token response."""
 
-    error = "invalid_token_response"
-    status_code = 502
+    default_code = "invalid_token_response"
+    default_status = 502
 
 
 class IdTokenInvalid(SmartError):
     """The id_token failed validation: signature, alg, ``iss``, ``aud``, ``exp``, ``nonce`` (R201, R218)."""
 
-    error = "invalid_id_token"
-    status_code = 401
+    default_code = "invalid_id_token"
+    default_status = 401
     issue_type = "security"
-    default_user_message = (
+    default_message_nl = (
         "De identiteit van de gebruiker kon niet worden vastgesteld. Start de app opnieuw vanuit het dossier."
     )
 
@@ -162,9 +160,9 @@ class IdTokenInvalid(SmartError):
 class RelaunchRequired(SmartError):
     """The launch can no longer be used: its tokens expired and a refresh was refused or impossible."""
 
-    error = "relaunch_required"
-    status_code = 401
-    default_user_message = (
+    default_code = "relaunch_required"
+    default_status = 401
+    default_message_nl = (
         "Uw sessie met het dossier is verlopen. Sluit dit venster en start de app opnieuw vanuit het "
         "dossier; wat u al had opgeslagen blijft bewaard."
     )
@@ -173,15 +171,15 @@ class RelaunchRequired(SmartError):
 class UnknownLaunch(RelaunchRequired):
     """No launch with this id for this browser session (never issued, expired, or another session's)."""
 
-    error = "unknown_launch"
+    default_code = "unknown_launch"
 
 
 class SessionIdle(RelaunchRequired):
     """A launch with journal access was idle longer than its limit; it has been ended (issue 13, cause 6)."""
 
-    error = "session_idle"
-    default_user_message = (
-        "U was een tijd niet actief in de app. Om het dagboek te beschermen is uw sessie beëindigd. "
+    default_code = "session_idle"
+    default_message_nl = (
+        "U was een tijd niet actief in de app. Om het contactjournaal te beschermen is uw sessie beëindigd. "
         "Start de app opnieuw vanuit het dossier; wat u al had opgeslagen blijft bewaard."
     )
 
@@ -192,13 +190,14 @@ class NarrowingFailed(SmartError):
     Fail-closed: the launch is dropped, broad token included, rather than run with more rights than the
     role needs (a token that could read every journal type the app may ever use)."""
 
-    error = "narrowing_failed"
-    status_code = 403
+    default_code = "narrowing_failed"
+    default_status = 403
     issue_type = "security"
     relaunch = False
-    default_user_message = (
+    default_message_nl = (
         "Het dossiersysteem gaf de app meer rechten dan uw rol nodig heeft en kon die niet beperken. "
-        "Om het dagboek te beschermen start de app daarom niet. Neem contact op met de beheerder van het "
+        "Om het contactjournaal te beschermen start de app daarom niet. Neem contact op met de "
+        "beheerder van het "
         "dossiersysteem: de app moet bij het vernieuwen van de toegang om minder rechten kunnen vragen."
     )
 
@@ -206,8 +205,8 @@ class NarrowingFailed(SmartError):
 class ScopeSyntaxError(SmartError):
     """A scope string is not valid SMART v1 or v2 syntax where one was required."""
 
-    error = "invalid_scope_syntax"
-    status_code = 500
+    default_code = "invalid_scope_syntax"
+    default_status = 500
     issue_type = "exception"
     relaunch = False
 
@@ -215,10 +214,8 @@ class ScopeSyntaxError(SmartError):
 class ConfigurationError(SmartError):
     """The app's own SMART configuration (registration, keys) is unusable."""
 
-    error = "configuration_error"
-    status_code = 500
+    default_code = "configuration_error"
+    default_status = 500
     issue_type = "exception"
     relaunch = False
-    default_user_message = (
-        "De app is niet goed ingesteld. Neem contact op met de beheerder van uw organisatie."
-    )
+    default_message_nl = "De app is niet goed ingesteld. Neem contact op met de beheerder van uw organisatie."

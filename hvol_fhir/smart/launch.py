@@ -9,14 +9,13 @@ A Flask blueprint stays thin::
     return redirect(url_for("traject.show", launch=s.launch_id))   # /callback
     ...
     s = launcher.get_session(launch_id, session_id)   # every page: refreshed before expiry
-    s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.scope_message
+    s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.disabled_features
 
-Every failure is a :class:`~hvol_fhir.smart.errors.SmartError` with a Dutch ``user_message``.
+Every failure is a :class:`~hvol_fhir.smart.errors.SmartError` with a Dutch ``message_nl``.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 import time
@@ -35,36 +34,17 @@ from .errors import (
     InvalidState,
     LaunchExpired,
     LaunchRequestInvalid,
-    RelaunchRequired,
-    TokenRequestFailed,
-    UnknownLaunch,
 )
 from .idtoken import IdTokenExpectations, IdTokenValidator
 from .logsafe import escaped
 from .models import LaunchKind, LaunchSession, PendingLaunch
 from .registration import IssuerRegistry
-from .scopes import (
-    ROLE_FEATURES,
-    ScopeRequest,
-    ScopeSyntax,
-    build_request,
-    choose_syntax,
-    compare,
-    granted_scopes,
-)
+from .renewal import Renewal, same_secret
+from .scopes import Feature, build_request, choose_syntax, compare, granted_scopes
 from .store import PENDING_TTL, SESSION_TTL, LaunchStore
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 60.0  # refresh this many seconds before the access token expires
-ALL_FEATURES: tuple[str, ...] = tuple(dict.fromkeys(f for fs in ROLE_FEATURES.values() for f in fs))
-
-
-def _syntax(value: str) -> ScopeSyntax:
-    return "v2" if value == "v2" else "v1"
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def _practitioner(claim: object, fhir_base: str) -> FhirUser | None:
@@ -87,7 +67,7 @@ def _practitioner(claim: object, fhir_base: str) -> FhirUser | None:
     return user
 
 
-class SmartLauncher:
+class SmartLauncher(Renewal):
     """Runs launches for the issuers in ``registry``; state lives in ``store``. One instance per app."""
 
     def __init__(
@@ -99,7 +79,8 @@ class SmartLauncher:
         discovery: Discovery | None = None,
         id_tokens: IdTokenValidator | None = None,
         clock: Callable[[], float] = time.time,
-        default_features: Iterable[str] = ALL_FEATURES,
+        catalog: Mapping[str, Feature],
+        default_features: Iterable[str] | None = None,
         pending_ttl: float = PENDING_TTL,
         session_ttl: float = SESSION_TTL,
         refresh_margin: float = REFRESH_MARGIN,
@@ -111,7 +92,9 @@ class SmartLauncher:
         self.discovery = discovery or Discovery(self.http, sandbox=self.sandbox, clock=clock)
         self.id_tokens = id_tokens or IdTokenValidator(self.http, sandbox=self.sandbox, clock=clock)
         self.clock = clock
-        self.default_features = tuple(default_features)
+        # The features a launch may ask for, by name (the programme's policy: hvol_fhir.privacy.features).
+        self.catalog = dict(catalog)
+        self.default_features = tuple(self.catalog if default_features is None else default_features)
         self.pending_ttl = pending_ttl
         self.session_ttl = session_ttl
         self.refresh_margin = refresh_margin
@@ -163,7 +146,7 @@ class SmartLauncher:
         config = self.discovery.get(registration.issuer)
         syntax = choose_syntax(config.capabilities, registration.scope_syntax)
         request = build_request(
-            self.default_features if features is None else features,
+            self.named(self.default_features if features is None else features),
             syntax,
             ehr_launch=kind == "ehr",
             standalone_context=context,
@@ -197,7 +180,7 @@ class SmartLauncher:
         state = params.get("state") or ""
         pending = self.store.pop_pending(state) if state else None  # single use from here on
         owners = [i for i in (session_id, *earlier_ids) if i]
-        valid = pending is not None and any(_same(pending.session_id, i) for i in owners)
+        valid = pending is not None and any(same_secret(pending.session_id, i) for i in owners)
         if params.get("error"):
             log.info("smart authorization error=%s state_valid=%s", escaped(params["error"], 64), valid)
         # State first, for errors too (cause 12): an error redirect without our state is anyone's link, and
@@ -230,7 +213,7 @@ class SmartLauncher:
             allow_loopback_http=self.sandbox,
             clock=self.clock,
         )
-        request = ScopeRequest(pending.features, tuple(pending.scope.split()), _syntax(pending.scope_syntax))
+        request = self.request_of(pending.features, pending.scope, pending.scope_syntax)
         granted = granted_scopes(result.scope, request)
         fhir_user: FhirUser | None = None
         sub: str | None = None
@@ -291,89 +274,3 @@ class SmartLauncher:
             ",".join(report.disabled) or "-",
         )
         return session
-
-    # --- afterwards: every page ------------------------------------------------------------------------
-
-    def get_session(self, launch_id: str, session_id: str) -> LaunchSession:
-        """The launch, its access token refreshed first when it expires within ``refresh_margin``."""
-        current = self._load(launch_id, session_id)
-        if current.expires_at - self.refresh_margin > self.clock():
-            return current
-        return self._refresh(launch_id, session_id, current.access_token)
-
-    def refresh_after_unauthorized(
-        self, launch_id: str, session_id: str, rejected_token: str
-    ) -> LaunchSession:
-        """After a 401 from the FHIR server: refresh once, unless another request already did (§1.12)."""
-        return self._refresh(launch_id, session_id, rejected_token, force=True)
-
-    def end(self, launch_id: str, session_id: str) -> None:
-        current = self.store.get_session(launch_id)
-        if current is not None and _same(current.session_id, session_id):
-            self.store.delete_session(launch_id)
-
-    def _load(self, launch_id: str, session_id: str) -> LaunchSession:
-        current = self.store.get_session(launch_id) if launch_id else None
-        if current is None or not _same(current.session_id, session_id):
-            raise UnknownLaunch("no such launch for this browser session")
-        return current
-
-    def _refresh(
-        self, launch_id: str, session_id: str, stale_token: str, *, force: bool = False
-    ) -> LaunchSession:
-        with self.store.refresh_lock(launch_id):
-            current = self._load(launch_id, session_id)  # reread: another worker may have refreshed
-            fresh = current.expires_at - self.refresh_margin > self.clock()
-            if current.access_token != stale_token and fresh:
-                return current
-            if not force and fresh:
-                return current
-            if not current.refresh_token:
-                self.store.delete_session(launch_id)
-                raise RelaunchRequired("access token expired and no refresh token was granted")
-            registration = self.registry.lookup(current.fhir_base)
-            try:
-                result = tokens.refresh(
-                    self.http,
-                    current.token_endpoint,
-                    registration.auth,
-                    refresh_token=current.refresh_token,
-                    allow_loopback_http=self.sandbox,
-                    clock=self.clock,
-                )
-            except TokenRequestFailed as exc:
-                temporary = exc.temporary
-                if temporary and current.expires_at > self.clock():
-                    log.warning(
-                        "smart refresh failed temporarily launch=%s error=%s", launch_id, exc.oauth_error
-                    )
-                    return current
-                if temporary:
-                    raise
-                self.store.delete_session(launch_id)
-                log.info("smart refresh refused launch=%s error=%s", launch_id, exc.oauth_error)
-                raise RelaunchRequired(f"refresh refused: {exc.oauth_error}") from exc
-            request = ScopeRequest(
-                current.features, tuple(current.requested_scope.split()), _syntax(current.scope_syntax)
-            )
-            granted = (
-                granted_scopes(result.scope, request)
-                if result.scope
-                else tuple(current.granted_scope.split())
-            )
-            report = compare(request, granted)
-            disabled = report.disabled
-            if "identity" in current.disabled_features and "identity" not in disabled:
-                disabled = (*disabled, "identity")  # identity comes from the launch's id_token, not a refresh
-            updated = replace(
-                current,
-                access_token=result.access_token,
-                expires_at=result.expires_at,
-                refresh_token=result.refresh_token or current.refresh_token,  # rotation replaces it (R117)
-                granted_scope=" ".join(granted),
-                enabled_features=tuple(f for f in report.enabled if f not in disabled),
-                disabled_features=disabled,
-            )
-            self.store.put_session(updated, self.session_ttl)
-            log.info("smart token refreshed launch=%s", launch_id)
-            return updated

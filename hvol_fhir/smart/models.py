@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .context import FhirUser, LaunchContext, context_from_dict
-from .scopes import disabled_message
 
 LaunchKind = Literal["ehr", "standalone"]
 
@@ -73,11 +72,8 @@ class LaunchSession:
     id_token_sub: str | None
     created_at: float
     return_to: str | None = None
-
-    @property
-    def scope_message(self) -> str | None:
-        """Dutch notice naming the features the grant switched off, for a banner on every page."""
-        return disabled_message(self.disabled_features)
+    # Traded for a grant with the role's scopes only (renewal.narrow): every refresh asks for that scope.
+    narrowed: bool = False
 
     def has_feature(self, name: str) -> bool:
         return name in self.enabled_features

@@ -1,4 +1,5 @@
-"""SMART scopes: v1/v2 syntax, choosing one, per-role requests, and granted-vs-requested comparison.
+"""SMART scopes: v1/v2 syntax, choosing one, requests for a set of features, and granted-vs-requested
+comparison.
 
 Grammar (scopes-and-launch-context.html): v2 ``patient|user|system/<Type|*>.<cruds in order>[?query]``
 (R132, R135), v1 ``.../<Type|*>.read|write|*``; ``.read`` = ``.rs``, ``.write`` = ``.cud``,
@@ -6,8 +7,8 @@ Grammar (scopes-and-launch-context.html): v2 ``patient|user|system/<Type|*>.<cru
 One request uses one syntax, never both (§1.14): v2 when the server advertises ``permission-v2`` unless the
 issuer's registration says otherwise. Grants are parsed in either syntax, whatever was asked.
 
-Roles and features are data: each feature lists the permissions it needs; a role asks for the union of its
-features' permissions, merged into one scope per resource type (shortest form, R131; least privilege, R46).
+A request asks for the union of its features' permissions, merged into one scope per resource type (shortest
+form, R131; least privilege, R46). The features themselves are the caller's (the programme's role policy).
 """
 
 from __future__ import annotations
@@ -95,12 +96,15 @@ def render(perm_letters: Mapping[tuple[Context, str], str], syntax: ScopeSyntax)
     return out
 
 
-# --- features and roles ----------------------------------------------------------------------------------
+# --- features: what a part of the app needs ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Feature:
-    """A part of the app that works only with ``needs``; ``label`` is shown to users (Dutch)."""
+    """A part of the app that works only with ``needs``; ``label`` is shown to users (Dutch).
+
+    Which features exist and which role gets them is the programme's policy (``hvol_fhir.privacy.features``),
+    not protocol."""
 
     name: str
     label: str
@@ -108,149 +112,18 @@ class Feature:
     identity: bool = False  # needs openid + fhirUser (who the user is)
 
 
-def _p(context: Context, resource: str, letters: str) -> Permission:
-    return Permission(context, resource, letters)
-
-
-FEATURES: Mapping[str, Feature] = {
-    f.name: f
-    for f in (
-        Feature(
-            "identity",
-            "Herkennen van uw rol in het programma",
-            (_p("user", "Practitioner", "r"), _p("user", "PractitionerRole", "rs")),
-            identity=True,
-        ),
-        Feature("youth", "Naam en leeftijd van de jongere", (_p("patient", "Patient", "r"),)),
-        Feature(
-            "programme-card",
-            "Programmakaart (fase, buddy, contactdata)",
-            (
-                _p("patient", "CarePlan", "rs"),
-                _p("patient", "CareTeam", "rs"),
-                _p("patient", "Encounter", "rs"),
-            ),
-        ),
-        Feature("contacts", "Contactmomenten vastleggen", (_p("patient", "Encounter", "crus"),)),
-        Feature(
-            "journal",
-            "Dagboek lezen en schrijven",
-            (_p("patient", "Communication", "crus"), _p("patient", "AuditEvent", "c")),
-        ),
-        Feature(
-            "measurements",
-            "Metingen",
-            (_p("patient", "QuestionnaireResponse", "crus"), _p("user", "Questionnaire", "rs")),
-        ),
-        Feature(
-            "measurement-report",
-            "Rapportage van de metingen (alle trajecten)",
-            (_p("user", "CarePlan", "rs"), _p("user", "QuestionnaireResponse", "rs")),
-        ),
-        Feature(
-            "traject",
-            "Traject beheren (fasen, team)",
-            (_p("patient", "CarePlan", "crus"), _p("patient", "CareTeam", "crus")),
-        ),
-        Feature("consent", "Toestemmingen beheren", (_p("patient", "Consent", "crus"),)),
-        # P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
-        Feature("availability", "Bereikbaarheid afspreken", (_p("patient", "CarePlan", "rus"),)),
-        Feature("waitinglist", "Wachtlijst en herinneringen", (_p("user", "Task", "crus"),)),
-        Feature("journal-audit", "Inzage in dagboektoegang", (_p("patient", "AuditEvent", "rs"),)),
-        # The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
-        Feature(
-            "programme-links",
-            "Koppeling van contacten en inclusie aan het traject",
-            (_p("patient", "EpisodeOfCare", "crus"), _p("patient", "Observation", "crus")),
-        ),
-        # P-COACH-AFTER: the buddy records that she spoke with her coach as a Task of the youth. Task is in
-        # the youth's compartment (Task.for), so a patient-level scope never reaches another youth's tasks.
-        Feature(
-            "coach-followup",
-            "Coachcontact na een contactmoment vastleggen",
-            (_p("patient", "Task", "crus"),),
-        ),
-        Feature(
-            "coach-followup-list",
-            "Contacten zonder coachcontact volgen",
-            (_p("patient", "Task", "rs"),),
-        ),
-        # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to
-        # the launched youth).
-        Feature(
-            "cohort",
-            "Overzicht van alle trajecten",
-            (
-                _p("user", "CarePlan", "rs"),
-                _p("user", "CareTeam", "rs"),
-                _p("user", "Encounter", "rs"),
-                _p("user", "Patient", "rs"),
-                _p("user", "AuditEvent", "rs"),
-            ),
-        ),
-    )
-}
-
-# The narrowest set per programme role (careteam-role codes of docs/sandbox-contract.md, plus "staff":
-# everybody else, who gets the programme card only). The buddy sees nothing of the record beyond the
-# programme's own resources and the youth's name and age (P-ASSESS).
-ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
-    "staff": ("identity", "youth", "programme-card"),
-    "buddy": (
-        "identity",
-        "youth",
-        "programme-card",
-        "contacts",
-        "journal",
-        "measurements",
-        "coach-followup",
-        "availability",
-    ),
-    "coach": (
-        "identity",
-        "youth",
-        "programme-card",
-        "contacts",
-        "journal",
-        "measurements",
-        "coach-followup-list",
-    ),
-    "mentor": ("identity", "youth", "programme-card", "contacts"),
-    "behavioural-scientist": (
-        "identity",
-        "youth",
-        "programme-card",
-        "traject",
-        "measurements",
-        "programme-links",
-        "measurement-report",
-    ),
-    "coordinator": (
-        "identity",
-        "youth",
-        "programme-card",
-        "contacts",
-        "journal",
-        "measurements",
-        "traject",
-        "consent",
-        "waitinglist",
-        "journal-audit",
-        "programme-links",
-        "coach-followup",
-        "cohort",
-        "measurement-report",
-    ),
-}
-
-
 @dataclass(frozen=True)
 class ScopeRequest:
-    """What to ask for: resource scopes for ``features`` plus launch, identity and refresh scopes."""
+    """What to ask for: resource scopes for the features in ``wants`` plus launch, identity and refresh
+    scopes."""
 
-    features: tuple[str, ...]
+    wants: tuple[Feature, ...]
     scopes: tuple[str, ...]
     syntax: ScopeSyntax
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.wants)
 
     @property
     def scope(self) -> str:
@@ -258,7 +131,7 @@ class ScopeRequest:
 
 
 def build_request(
-    features: Iterable[str],
+    features: Iterable[Feature],
     syntax: ScopeSyntax,
     *,
     ehr_launch: bool,
@@ -266,13 +139,10 @@ def build_request(
     offline: bool = False,
 ) -> ScopeRequest:
     """The scope string for ``features`` in exactly one syntax."""
-    names = tuple(dict.fromkeys(features))
+    wants = tuple({f.name: f for f in features}.values())
     merged: dict[tuple[Context, str], str] = {}
     identity = False
-    for name in names:
-        feature = FEATURES.get(name)
-        if feature is None:
-            raise ScopeSyntaxError(f"unknown feature {name!r}")
+    for feature in wants:
         identity = identity or feature.identity
         for perm in feature.needs:
             key = (perm.context, perm.resource)
@@ -286,7 +156,7 @@ def build_request(
         scopes.extend(["openid", "fhirUser"])  # R47, R195
     scopes.append("offline_access" if offline else "online_access")  # R215, R216
     scopes.extend(render(merged, syntax))
-    return ScopeRequest(names, tuple(scopes), syntax)
+    return ScopeRequest(wants, tuple(scopes), syntax)
 
 
 def granted_scopes(scope: str | None, requested: ScopeRequest) -> tuple[str, ...]:
@@ -305,20 +175,6 @@ class ScopeReport:
     @property
     def complete(self) -> bool:
         return not self.disabled
-
-    def message(self) -> str | None:
-        return disabled_message(self.disabled)
-
-
-def disabled_message(disabled: Iterable[str]) -> str | None:
-    """The Dutch notice for features switched off by a narrower grant; ``None`` when nothing is off."""
-    labels = [FEATURES[n].label for n in disabled if n in FEATURES]
-    if not labels:
-        return None
-    return (
-        "Het dossier heeft de app minder rechten gegeven dan nodig. Deze onderdelen staan daarom uit: "
-        f"{', '.join(labels)}. Vraag de beheerder van het dossiersysteem om deze rechten voor de app."
-    )
 
 
 def as_permission(scope: ResourceScope) -> Permission:
@@ -363,11 +219,10 @@ def compare(requested: ScopeRequest, granted: Iterable[str]) -> ScopeReport:
     has_identity = {"openid", "fhirUser"} <= granted_set
     enabled: list[str] = []
     disabled: list[str] = []
-    for name in requested.features:
-        feature = FEATURES[name]
+    for feature in requested.wants:
         ok = all(any(g.covers(p) for g in parsed) for p in feature.needs)
         if feature.identity and not has_identity:
             ok = False
-        (enabled if ok else disabled).append(name)
+        (enabled if ok else disabled).append(feature.name)
     missing = tuple(s for s in requested.scopes if s not in granted_set)
     return ScopeReport(tuple(enabled), tuple(disabled), missing)

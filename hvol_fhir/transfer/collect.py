@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..ehr import FhirClient, paging
 from ..ehr import bundle as bundles
 from ..errors import InvalidInput
-from .model import Json, Snapshot
+from .model import Snapshot
 from .rewrite import references, relative_key
 
 PAGE_SIZE = 500

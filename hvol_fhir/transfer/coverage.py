@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..errors import HvolError
-from ..mapping import _fhir as f
-
-Json = dict[str, Any]
+from ..mapping import fhirjson as f
 
 
 def is_disclosure(consent: Mapping[str, Any]) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..errors import InvalidInput
 
-Json = dict[str, Any]
 Mode = Literal["handover", "shared"]
 MODES: tuple[Mode, ...] = ("handover", "shared")
 MODE_NL: Mapping[str, str] = {

@@ -22,12 +22,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.fhirjson import Json
 
 from ..ehr import bundle as bundles
 from ..mapping import auditevent
-from ..mapping._fhir import dump
+from ..mapping.fhirjson import dump
 from . import identity as ids
-from .model import MODE_NL, Json, TransferPlan
+from .model import MODE_NL, TransferPlan
 
 TASK_CODE: Final = "http://hl7.org/fhir/CodeSystem/task-code"
 _RUNNING: Final = ("in-progress", "not-started", "scheduled", "on-hold")

@@ -17,7 +17,8 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-Json = dict[str, Any]
+from hvol_fhir.mapping.fhirjson import Json
+
 Resolver = Callable[[str, Json], Json]
 
 _SERVER_META: Final = ("versionId", "lastUpdated", "source")

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from hvol_fhir.mapping.fhirjson import Json
+
 from ..ehr import FhirClient, paging
 from ..ehr import bundle as bundles
 from ..ehr.errors import (
@@ -48,7 +50,7 @@ from . import record
 from .collect import read_traject
 from .delivery import PLAINTEXT, Delivery
 from .errors import AmbiguousAtTarget, RecordPending, TargetRefused, TargetUnreachable
-from .model import Json, TransferPlan, TransferRequest, TransferResult
+from .model import TransferPlan, TransferRequest, TransferResult
 from .plan import build_plan
 
 

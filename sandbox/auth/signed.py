@@ -16,10 +16,9 @@ from typing import Any
 
 from joserfc.jwk import KeySet
 
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.keys import FileKeyStore, KeysUnavailable
-
-Json = dict[str, Any]
 
 
 def signed_careteam(careteam: Mapping[str, Any], keys: KeySet | None) -> Json:

@@ -59,16 +59,16 @@ def careplan(org: Any, ident: str) -> dict[str, Any]:
 
 
 def form(page: Page, ident: str, note: str, **over: Any) -> dict[str, Any]:
+    """The crisis section of the form (issue 14: one section per matter); ``over`` names its fields bare."""
     data: dict[str, Any] = {
         "version": page.hidden(f"/t/{ident}/bereikbaarheid", "version"),
-        "days": ["mon", "thu"],
-        "start": "16:00",
-        "end": "19:30",
-        "matters": ["crisis"],
-        "channels": ["whatsapp", "phone"],
+        "crisis_days": ["mon", "thu"],
+        "crisis_start": "16:00",
+        "crisis_end": "19:30",
+        "crisis_channels": ["whatsapp", "phone"],
         "note": note,
     }
-    data.update(over)
+    data.update({k if k in ("version", "note") or "_" in k else f"crisis_{k}": v for k, v in over.items()})
     return data
 
 
@@ -108,6 +108,33 @@ def test_buddy_saves_an_agreement_that_validates_and_the_team_sees_it(
     card = html.unescape(launch(running, prog_org, "hv-mentor-2", YOUTH).get("/kaart").text)
     assert "maandag, donderdag; via Telefoon, WhatsApp" in card
     assert note not in card and "Crisissituaties" not in card and "crisissituaties" not in card
+
+
+def test_questions_and_crisis_each_get_their_own_days_times_and_channels(
+    buddy: tuple[Page, str], running: RunningApp, prog_org: Any
+) -> None:
+    page, ident = buddy
+    questions = {
+        "vragen_days": ["wed"],
+        "vragen_start": "15:00",
+        "vragen_end": "17:00",
+        "vragen_channels": ["email"],
+    }
+    resp = page.post(f"/t/{ident}/bereikbaarheid", form(page, ident, "per onderwerp", **questions))
+    assert resp.status_code == 303, resp.text[-600:]
+    agreements = mapping.all_from_careplan(careplan(prog_org, ident))
+    assert [ag.matters for ag in agreements] == [("any-question",), ("crisis",)]
+    assert agreements[0].days == ("wed",) and agreements[0].channels == ("email",)
+    assert agreements[1].days == ("mon", "thu") and agreements[1].channels == ("phone", "whatsapp")
+    shown = html.unescape(page.get(f"/t/{ident}/").text)
+    assert "woensdag, 15:00–17:00" in shown and "maandag, donderdag, 16:00–19:30" in shown
+    card = html.unescape(launch(running, prog_org, "hv-mentor-2", YOUTH).get("/kaart").text)
+    assert "maandag, woensdag, donderdag; via" in card and "per onderwerp" not in card
+    # the same matter twice cannot be stored: a half-filled questions section is refused, nothing written
+    version = careplan(prog_org, ident)["meta"]["versionId"]
+    half = page.post(f"/t/{ident}/bereikbaarheid", form(page, ident, "x", vragen_days=["fri"]))
+    assert half.status_code == 422 and "Voor vragen:" in html.unescape(half.text)
+    assert careplan(prog_org, ident)["meta"]["versionId"] == version
 
 
 def test_bad_input_keeps_what_she_typed_and_writes_nothing(buddy: tuple[Page, str], prog_org: Any) -> None:
@@ -154,11 +181,10 @@ def test_mentor_and_staff_cannot_write_it_even_with_a_valid_csrf_token(
     before = careplan(prog_org, ident)
     page = launch(running, prog_org, user, YOUTH)
     data = {
-        "days": ["sun"],
-        "start": "01:00",
-        "end": "02:00",
-        "matters": ["none"],
-        "channels": ["email"],
+        "vragen_days": ["sun"],
+        "vragen_start": "01:00",
+        "vragen_end": "02:00",
+        "vragen_channels": ["email"],
         "version": before["meta"]["versionId"],
         "note": "poging",
     }

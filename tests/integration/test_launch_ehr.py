@@ -39,7 +39,7 @@ def test_ehr_launch_gives_each_user_their_role(
     html = resp.text
     assert resp.status_code == 200, html
     assert f'data-role="{role}"' in html
-    assert ("Dagboek lezen en schrijven" in html) is journal
+    assert ("Contactjournaal lezen en schrijven" in html) is journal
     assert "jaar" in html  # the youth's age, read from HAPI with the narrowed token
 
 

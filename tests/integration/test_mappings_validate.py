@@ -24,7 +24,7 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.model import (
     CareTeam,
     CareTeamMember,

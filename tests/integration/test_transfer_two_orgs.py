@@ -16,7 +16,7 @@ import requests
 from joserfc.jwk import RSAKey
 
 from hvol_fhir.ehr import NO_RETRY, EhrDown, FhirClient, RoundTripCounter
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import labels
 from hvol_fhir.transfer import (
     AmbiguousAtTarget,
     JournalWithoutConsent,
@@ -391,7 +391,11 @@ def test_cli_preview_send_and_repeat(two: Two, tmp_path: Any, capsys: pytest.Cap
     args = ["--config", config, "--careplan", youth.careplan, "--coordinator", COORDINATOR]
     assert main(["transfer", "preview", *args]) == 0
     shown = capsys.readouterr().out
-    assert "Wordt verstuurd" in shown and "Blijft hier" in shown and "dagboek blijft hier" in shown.lower()
+    assert (
+        "Wordt verstuurd" in shown
+        and "Blijft hier" in shown
+        and "contactjournaal blijft hier" in shown.lower()
+    )
     assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes"]) == 0
     assert "Het traject staat nu bij" in capsys.readouterr().out
     assert main(["transfer", "send", *args, "--reason", "Verhuizing", "--yes"]) == 0

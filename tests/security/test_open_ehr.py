@@ -95,11 +95,10 @@ def open_canaries(open_app: SecApp, open_ident: str) -> OpenCanaries:
     assert buddy.post(f"/t/{ident}/contact", form).status_code == 303
     agreement = {
         "version": buddy.hidden(f"/t/{ident}/bereikbaarheid", "version"),
-        "days": ["mon", "thu"],
-        "start": "16:00",
-        "end": "19:30",
-        "matters": ["crisis"],
-        "channels": ["phone"],
+        "crisis_days": ["mon", "thu"],
+        "crisis_start": "16:00",
+        "crisis_end": "19:30",
+        "crisis_channels": ["phone"],
         "note": f"Niet bellen als haar vader thuis is: {availability}",
     }
     assert buddy.post(f"/t/{ident}/bereikbaarheid", agreement).status_code == 303

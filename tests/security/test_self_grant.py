@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 import requests
 
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.sealing import membership
 from sandbox.org import Organisation
 from sandbox.tokens import JOURNAL_CLAIM, PROGRAMME_CLAIM
@@ -44,8 +45,6 @@ SID = "https://hvol-fhir.org/fhir/sid/"
 JSON_PATCH = "application/json-patch+json"
 RUN = uuid.uuid4().hex[:8]
 TODAY = dt.date.today()
-
-Json = dict[str, Any]
 
 
 def ident(kind: str) -> Json:

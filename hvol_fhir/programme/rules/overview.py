@@ -16,6 +16,7 @@ from hvol_fhir.programme.rules.careteam import check_responsibility
 from hvol_fhir.programme.rules.coaching import check_coach_after, coach_contacts_of
 from hvol_fhir.programme.rules.inclusion import check_inclusion_period
 from hvol_fhir.programme.rules.introduction import check_introduction
+from hvol_fhir.programme.rules.pause import check_pause
 from hvol_fhir.programme.rules.phases import check_closure_reason, is_closed
 from hvol_fhir.programme.rules.weekly import check_face_to_face, check_weekly_hours
 
@@ -41,6 +42,7 @@ def traject_alerts(
         return alerts
     current = traject.current_phase
     phase = current.phase if current else None
+    alerts += check_pause(traject, now, subject=subject)
     if phase == c.PHASE_INCLUSION:
         alerts += check_inclusion_period(traject, now, subject=subject)
     if phase == c.PHASE_INTRODUCTION:

@@ -13,7 +13,7 @@ import pytest
 from hvol_fhir.errors import HvolError, UnknownCode
 from hvol_fhir.mapping import availability as m
 from hvol_fhir.mapping import careplan
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.availability import AvailabilityAgreement
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "mappings" / "examples" / "CarePlan-hvol-ex-traject.json"
@@ -128,3 +128,19 @@ def test_unknown_channel_code_names_the_path() -> None:
         caught.value.field
         == f"CarePlan.activity[{len(data['activity']) - 1}].detail.extension[0].valueCoding"
     )
+
+
+def test_one_activity_per_matter_reused_in_place_and_a_dropped_matter_removed() -> None:
+    from dataclasses import replace
+
+    crisis = replace(AGREEMENT, matters=("crisis",), days=("mon", "tue", "wed"), channels=("phone",))
+    questions = replace(AGREEMENT, matters=("any-question",), note=None)
+    first = dump(m.update_fhir(plan(), AGREEMENT))
+    first["activity"][-1]["extension"] = [FOREIGN_EXT]  # another system's extension on our activity
+    two = dump(m.update_fhir_all(first, (questions, crisis)))
+    assert m.all_from_careplan(two) == (questions, crisis)
+    ours = [x for x in two["activity"] if m.is_availability(x)]
+    assert len(ours) == 2 and ours[0]["extension"] == [FOREIGN_EXT]  # the stored one reused in place
+    back_to_one = dump(m.update_fhir_all(two, (crisis,)))
+    assert m.all_from_careplan(back_to_one) == (crisis,)
+    assert careplan.from_fhir(back_to_one) == careplan.from_fhir(plan())  # the traject reads the same

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from hvol_fhir.errors import HvolError, InvalidInput, MissingElement, UnknownCode
 from hvol_fhir.mapping import careplan, communication, consent, encounter, task
-from hvol_fhir.privacy.labels import MissingSecurityLabels
+from hvol_fhir.mapping.labels import MissingSecurityLabels
 from hvol_fhir.programme.model import ConsentGrant, JournalEntry, PhasePeriod, Traject
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "mapping"
@@ -233,7 +233,7 @@ def test_update_never_writes_a_journal_entry_without_labels() -> None:
     res["meta"]["security"] = []
     entry = communication.from_fhir(data(COM))
     out = communication.update_fhir(res, entry)
-    from hvol_fhir.privacy.labels import has_full_label_set
+    from hvol_fhir.mapping.labels import has_full_label_set
 
     assert has_full_label_set(out.meta)
 

@@ -59,7 +59,7 @@ def test_pattern_slices_have_a_pattern() -> None:
 
 
 def test_journal_profile_requires_every_label() -> None:
-    from hvol_fhir.privacy.labels import required_journal_labels
+    from hvol_fhir.mapping.labels import required_journal_labels
 
     sd = t.load().structure_definitions[t.profile_url(t.P_JOURNAL)]
     slices = {

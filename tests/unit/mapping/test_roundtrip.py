@@ -15,9 +15,9 @@ from hvol_fhir.mapping import (
     consent,
     encounter,
     inclusion,
+    labels,
     task,
 )
-from hvol_fhir.privacy import labels
 from hvol_fhir.programme.model import (
     UNVERIFIED,
     CareTeam,

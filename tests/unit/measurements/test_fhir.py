@@ -11,9 +11,9 @@ import pytest
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement
+from hvol_fhir.mapping import labels
 from hvol_fhir.measurements import MeasurementTask, questionnaire
 from hvol_fhir.measurements import fhir as mf
-from hvol_fhir.privacy import labels
 
 from .builders import at, measurement
 

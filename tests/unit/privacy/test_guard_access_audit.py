@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from hvol_fhir.errors import NotAllowed
-from hvol_fhir.privacy import access, audit, guard, labels
-from hvol_fhir.privacy.labels import MissingSecurityLabels
+from hvol_fhir.mapping import labels
+from hvol_fhir.mapping.labels import MissingSecurityLabels
+from hvol_fhir.privacy import access, audit, guard
+from hvol_fhir.privacy.features import card_only
 
 
 def comm(patient: str = "Patient/p1", full: bool = True) -> dict:
@@ -65,7 +67,7 @@ def test_strip_journal_drops_every_restricted_resource() -> None:
 )
 def test_journal_readers(role: str, reads: bool) -> None:
     assert access.may_read_journal(role) is reads
-    assert access.sees_programme_card_only(role) is (role in ("mentor", "staff"))
+    assert card_only(role) is (role in ("mentor", "staff"))
 
 
 def test_audit_events_carry_labels_purpose_and_no_content() -> None:

@@ -12,6 +12,7 @@ import pytest
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme.availability import AvailabilityAgreement, parse_hhmm
+from hvol_fhir.programme.codes import ACTIVITY_PAUSE
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings" / "CodeSystem"
 
@@ -83,7 +84,7 @@ def test_typed_times_are_read() -> None:
     [
         (a.AVAILABILITY_CHANNEL, a.CHANNELS),
         (a.AVAILABILITY_MATTER, a.MATTERS),
-        (a.CAREPLAN_ACTIVITY, (a.ACTIVITY_AVAILABILITY,)),
+        (a.CAREPLAN_ACTIVITY, (a.ACTIVITY_AVAILABILITY, ACTIVITY_PAUSE)),  # issue 14 adds the pause
     ],
 )
 def test_codes_match_mappings(system: str, codes: tuple[str, ...]) -> None:
@@ -91,3 +92,26 @@ def test_codes_match_mappings(system: str, codes: tuple[str, ...]) -> None:
     assert resource["url"] == f"https://hvol-fhir.org/fhir/CodeSystem/{system}"
     assert {c["code"] for c in resource["concept"]} == set(codes)
     assert all(c["display"] and c["designation"][0]["language"] == "en" for c in resource["concept"])
+
+
+def test_per_matter_agreements_each_keep_their_own_days_and_channels() -> None:
+    crisis = agreement(days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"), channels=("phone",))
+    questions = agreement(days=("mon", "thu"), matters=("any-question",), channels=("whatsapp",))
+    both = a.check_per_matter((crisis, questions))
+    assert [ag.matters for ag in both] == [("any-question",), ("crisis",)]  # questions first
+    days, channels = a.reach(both)
+    assert days == a.DAYS and channels == ("phone", "whatsapp")
+
+
+@pytest.mark.parametrize(
+    ("agreements", "code"),
+    [
+        ((), "no-matter"),
+        ((agreement(), agreement(days=("fri",))), "matter-twice"),
+        ((agreement(matters=("any-question",)), agreement(matters=("none",))), "contradictory-matters"),
+    ],
+)
+def test_per_matter_refusals(agreements: tuple[AvailabilityAgreement, ...], code: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        a.check_per_matter(agreements)
+    assert info.value.code == code and info.value.message_nl

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from hvol_fhir.mapping import careplan, communication, encounter
-from hvol_fhir.privacy.labels import has_full_label_set
+from hvol_fhir.mapping.labels import has_full_label_set
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.birthday import eighteenth_birthday
 from hvol_fhir.programme.rules.inclusion import check_age

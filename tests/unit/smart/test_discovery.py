@@ -113,7 +113,7 @@ def test_missing_document_and_metadata_without_oauth_uris(
     with pytest.raises(DiscoveryError) as err:
         discovery.get(BASE)
     assert "oauth-uris" in str(err.value)
-    assert "beheerder" in err.value.user_message
+    assert "beheerder" in err.value.message_nl
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
+from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES, disabled_message
 from hvol_fhir.smart import (
     AuthorizationDenied,
     IdTokenInvalid,
@@ -17,6 +18,7 @@ from hvol_fhir.smart import (
     LaunchExpired,
     LaunchRequestInvalid,
     MemoryLaunchStore,
+    NarrowingFailed,
     RelaunchRequired,
     SmartLauncher,
     UnknownLaunch,
@@ -64,7 +66,7 @@ def test_ehr_launch_full_flow(launcher: SmartLauncher, ehr: FakeEhr, rsps: respo
     assert session.fhir_user is not None and session.fhir_user.reference == "Practitioner/pr-1"
     assert session.fhir_user.url == f"{BASE}/Practitioner/pr-1" and session.fhir_user.same_server
     assert session.id_token_sub == "user-1"
-    assert session.disabled_features == () and session.scope_message is None
+    assert session.disabled_features == () and disabled_message(session.disabled_features) is None
     assert launcher.get_session(session.launch_id, SID) == session
     # Discovery, JWKS and the one token request: nothing else went over the wire.
     assert [c.request.method for c in rsps.calls] == ["GET", "POST", "GET"]
@@ -110,7 +112,7 @@ def test_launch_without_iss_or_launch(
     with pytest.raises(LaunchRequestInvalid) as err:
         launcher.begin_launch(iss, launch_code, SID)
     assert len(rsps.calls) == 0
-    assert "opnieuw" in err.value.user_message
+    assert "opnieuw" in err.value.message_nl
 
 
 def test_unknown_iss_refused_before_any_request(
@@ -183,8 +185,8 @@ def test_authorization_error_redirect(launcher: SmartLauncher, ehr: FakeEhr) -> 
     with pytest.raises(AuthorizationDenied) as err:
         launcher.complete_launch({"error": "access_denied", "error_description": markup, "state": state}, SID)
     assert err.value.oauth_error == "access_denied"
-    assert markup not in err.value.user_message  # the Dutch text is ours; the server's is kept apart (R5)
-    assert err.value.server_description == markup
+    assert markup not in err.value.message_nl  # the Dutch text is ours; the server's is kept apart (R5)
+    assert err.value.server_said == ("access_denied", markup)
     with pytest.raises(InvalidState):  # the state was consumed by the error redirect
         launcher.complete_launch({"code": "c", "state": state}, SID)
 
@@ -211,7 +213,8 @@ def test_granted_scopes_narrower_than_requested(launcher: SmartLauncher, ehr: Fa
     session, _, _ = launch(launcher, ehr)
     assert "journal" in session.disabled_features and not session.has_feature("journal")
     assert session.has_feature("programme-card")
-    assert session.scope_message is not None and "Dagboek" in session.scope_message
+    message = disabled_message(session.disabled_features)
+    assert message is not None and "Contactjournaal" in message
 
 
 def test_identity_off_when_openid_not_granted(launcher: SmartLauncher, ehr: FakeEhr) -> None:
@@ -303,7 +306,7 @@ def test_refresh_refused_requires_relaunch(launcher: SmartLauncher, ehr: FakeEhr
     clock.advance(3600)
     with pytest.raises(RelaunchRequired) as err:
         launcher.get_session(session.launch_id, SID)
-    assert err.value.relaunch and "opnieuw" in err.value.user_message
+    assert err.value.relaunch and "opnieuw" in err.value.message_nl
     with pytest.raises(UnknownLaunch):  # the launch is gone: every later page asks for a relaunch too
         launcher.get_session(session.launch_id, SID)
 
@@ -366,7 +369,9 @@ def test_launch_with_es384_key(registration, ec_key, clock: FakeClock, ehr: Fake
     from hvol_fhir.smart import ClientRegistration, IssuerRegistry, PrivateKeyJwt
 
     reg = ClientRegistration(BASE, CLIENT_ID, REDIRECT, PrivateKeyJwt(CLIENT_ID, ec_key, clock=clock))
-    launcher = SmartLauncher(IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock)
+    launcher = SmartLauncher(
+        IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock, catalog=FEATURES
+    )
     session, _, _ = launch(launcher, ehr)
     assert session.access_token == ehr.issued[-1]
 
@@ -376,7 +381,9 @@ def test_launch_with_client_secret_basic(clock: FakeClock, ehr: FakeEhr) -> None
 
     ehr.client_secret = "s3cret"
     reg = ClientRegistration(BASE, CLIENT_ID, REDIRECT, ClientSecretBasic(CLIENT_ID, "s3cret"))
-    launcher = SmartLauncher(IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock)
+    launcher = SmartLauncher(
+        IssuerRegistry([reg]), MemoryLaunchStore(clock=clock), clock=clock, catalog=FEATURES
+    )
     session, _, _ = launch(launcher, ehr)
     assert session.access_token == ehr.issued[-1]
     assert "client_id" not in ehr.token_forms[-1] and "client_assertion" not in ehr.token_forms[-1]  # R72
@@ -403,3 +410,49 @@ def test_no_secret_reaches_the_log(
     ]  # fmt: skip
     for secret in secrets:
         assert secret and secret not in caplog.text
+
+
+# --- narrowing after the launch (R107, R108) and refreshes that keep it narrow ---------------------------
+
+
+def test_narrowing_trades_the_first_grant_and_every_refresh_asks_the_narrow_scope(
+    launcher: SmartLauncher, ehr: FakeEhr, clock: FakeClock
+) -> None:
+    ehr.honour_refresh_scope = True
+    session, _, _ = launch(launcher, ehr)
+    assert "patient/Communication.crus" in session.granted_scope.split()  # the first grant is the union
+    narrowed = launcher.narrow(session, ROLE_FEATURES["staff"])
+    asked = ehr.token_forms[-1]
+    assert asked["grant_type"] == "refresh_token" and asked["scope"] == narrowed.requested_scope
+    assert narrowed.narrowed and narrowed.access_token == ehr.issued[-1] != session.access_token
+    assert "Communication" not in narrowed.granted_scope and narrowed.features == ROLE_FEATURES["staff"]
+    assert launcher.get_session(session.launch_id, SID) == narrowed  # the broad token is not kept
+    clock.advance(3600 - 30)
+    fresh = launcher.get_session(session.launch_id, SID)
+    assert ehr.token_forms[-1]["scope"] == narrowed.requested_scope  # not the whole first grant back
+    assert fresh.granted_scope == narrowed.granted_scope and fresh.access_token != narrowed.access_token
+
+
+def test_a_server_that_ignores_the_narrowing_gets_the_launch_refused(
+    launcher: SmartLauncher, ehr: FakeEhr
+) -> None:
+    session, _, _ = launch(launcher, ehr)  # this EHR hands the first grant back on every refresh
+    with pytest.raises(NarrowingFailed):
+        launcher.narrow(session, ROLE_FEATURES["staff"])
+    with pytest.raises(UnknownLaunch):  # the broad token went with the launch
+        launcher.get_session(session.launch_id, SID)
+
+
+def test_a_refresh_that_comes_back_wider_is_never_used(
+    launcher: SmartLauncher, ehr: FakeEhr, clock: FakeClock
+) -> None:
+    ehr.honour_refresh_scope = True
+    session, _, _ = launch(launcher, ehr)
+    narrowed = launcher.narrow(session, ROLE_FEATURES["staff"])
+    ehr.narrow = lambda _asked: session.granted_scope  # from now on the server grants the first set again
+    clock.advance(3600 - 30)
+    with pytest.raises(NarrowingFailed):
+        launcher.get_session(session.launch_id, SID)
+    assert ehr.issued[-1] != narrowed.access_token  # it was issued, and thrown away with the launch
+    with pytest.raises(UnknownLaunch):
+        launcher.get_session(session.launch_id, SID)

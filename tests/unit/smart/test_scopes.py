@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES, disabled_message, named
 from hvol_fhir.smart.scopes import (
-    FEATURES,
-    ROLE_FEATURES,
     Permission,
     build_request,
     choose_syntax,
@@ -57,7 +56,7 @@ def test_choose_syntax(caps: list[str], override: str | None, expected: str) -> 
 @pytest.mark.parametrize("role", sorted(ROLE_FEATURES))
 @pytest.mark.parametrize("syntax", ["v1", "v2"])
 def test_request_never_mixes_syntaxes(role: str, syntax: str) -> None:
-    request = build_request(ROLE_FEATURES[role], syntax, ehr_launch=True)  # type: ignore[arg-type]
+    request = build_request(named(ROLE_FEATURES[role]), syntax, ehr_launch=True)  # type: ignore[arg-type]
     parsed = [p for p in (parse_resource_scope(s) for s in request.scopes) if p is not None]
     assert parsed and {p.syntax for p in parsed} == {syntax}
     resources = [(p.context, p.resource) for p in parsed]
@@ -67,14 +66,14 @@ def test_request_never_mixes_syntaxes(role: str, syntax: str) -> None:
 
 
 def test_v2_letters_are_ordered_and_merged() -> None:
-    request = build_request(["programme-card", "contacts"], "v2", ehr_launch=False)
+    request = build_request(named(["programme-card", "contacts"]), "v2", ehr_launch=False)
     assert "patient/Encounter.crus" in request.scopes  # rs from the card, cru from contacts (R135 order)
     assert "launch/patient" in request.scopes and "launch" not in request.scopes
 
 
 def test_buddy_sees_nothing_beyond_the_programme() -> None:
     # P-ASSESS: no Observation, Condition, DocumentReference ... for the buddy; Patient read only.
-    request = build_request(ROLE_FEATURES["buddy"], "v2", ehr_launch=True)
+    request = build_request(named(ROLE_FEATURES["buddy"]), "v2", ehr_launch=True)
     resources = {p.resource for p in (parse_resource_scope(s) for s in request.scopes) if p}
     assert resources == {
         "Patient", "CarePlan", "CareTeam", "Encounter", "Communication", "AuditEvent",
@@ -84,42 +83,44 @@ def test_buddy_sees_nothing_beyond_the_programme() -> None:
 
 
 def test_staff_gets_the_programme_card_only() -> None:
-    request = build_request(ROLE_FEATURES["staff"], "v2", ehr_launch=True)
+    request = build_request(named(ROLE_FEATURES["staff"]), "v2", ehr_launch=True)
     assert not any("Communication" in s for s in request.scopes)
 
 
 def test_full_grant_enables_everything() -> None:
-    request = build_request(ROLE_FEATURES["coordinator"], "v2", ehr_launch=True)
+    request = build_request(named(ROLE_FEATURES["coordinator"]), "v2", ehr_launch=True)
     report = compare(request, request.scopes)
-    assert report.complete and report.message() is None and report.enabled == request.features
+    assert (
+        report.complete and disabled_message(report.disabled) is None and report.enabled == request.features
+    )
 
 
 def test_narrower_grant_switches_features_off() -> None:
-    request = build_request(ROLE_FEATURES["buddy"], "v2", ehr_launch=True)
+    request = build_request(named(ROLE_FEATURES["buddy"]), "v2", ehr_launch=True)
     granted = [
         s if not s.startswith("patient/Communication") else "patient/Communication.rs" for s in request.scopes
     ]
     report = compare(request, granted)
     assert report.disabled == ("journal",)
     assert "patient/Communication.crus" in report.missing
-    message = report.message()
+    message = disabled_message(report.disabled)
     assert message is not None and FEATURES["journal"].label in message and "beheerder" in message
 
 
 def test_v1_grant_for_v2_request_and_wildcards() -> None:
-    request = build_request(["youth", "programme-card"], "v2", ehr_launch=True)
+    request = build_request(named(["youth", "programme-card"]), "v2", ehr_launch=True)
     assert compare(request, ["patient/*.read"]).enabled == ("youth", "programme-card")
     assert compare(request, ["user/*.cruds"]).enabled == ("youth", "programme-card")
     assert compare(request, ["system/*.cruds"]).enabled == ()
 
 
 def test_query_restricted_grant_does_not_cover() -> None:
-    request = build_request(["youth"], "v2", ehr_launch=True)
+    request = build_request(named(["youth"]), "v2", ehr_launch=True)
     assert compare(request, ["patient/Patient.rs?identifier=x"]).disabled == ("youth",)
 
 
 def test_identity_needs_openid_and_fhiruser() -> None:
-    request = build_request(["identity"], "v2", ehr_launch=True)
+    request = build_request(named(["identity"]), "v2", ehr_launch=True)
     without = [s for s in request.scopes if s != "fhirUser"]
     assert compare(request, without).disabled == ("identity",)
     assert compare(request, request.scopes).enabled == ("identity",)
@@ -128,7 +129,7 @@ def test_identity_needs_openid_and_fhiruser() -> None:
 def test_absent_scope_in_response_means_as_requested() -> None:
     from hvol_fhir.smart.scopes import granted_scopes
 
-    request = build_request(["youth"], "v2", ehr_launch=True)
+    request = build_request(named(["youth"]), "v2", ehr_launch=True)
     assert granted_scopes(None, request) == request.scopes
     assert granted_scopes("", request) == ()
 

@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
 from hvol_fhir import terminology as t
+from hvol_fhir.privacy.roles import CARETEAM_ROLE_SYSTEM
 from hvol_fhir.sealing import keys as vault
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.vaults import Vaults
@@ -37,7 +38,6 @@ from sandbox.demo_app import APP_SCOPES
 from sandbox.hapi import free_port
 from sandbox.tokens import TokenIssuer
 from smart_app import create_app
-from smart_app.roles import CARETEAM_ROLE_SYSTEM
 from smart_app.sessions import AppLaunchStore, MemoryAppStore
 
 APP_URL = "http://127.0.0.1:5099"

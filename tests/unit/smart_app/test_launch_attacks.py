@@ -255,7 +255,7 @@ def test_granted_scopes_narrower_than_requested(
     off = re.search(r'data-testid="switched-off">(.*?)</div>', html, re.S)
     assert off, html
     assert 'data-role="buddy"' in html
-    assert "Dagboek lezen en schrijven" in off.group(1) and "Metingen" in off.group(1)
+    assert "Contactjournaal lezen en schrijven" in off.group(1) and "Metingen" in off.group(1)
     assert "Contactmomenten vastleggen" not in off.group(1)  # what the grant does allow still works
     assert "Sanne Testmeisje" in html
 
@@ -501,7 +501,7 @@ def test_refused_narrowing_refuses_the_launch(client: FlaskClient, auth: AuthSer
 
 def test_narrowing_asks_only_within_the_grant() -> None:
     """Cause 13, R108: the refresh never asks what the first grant did not give."""
-    from smart_app.launches import narrowing_candidates
+    from hvol_fhir.smart.renewal import narrowing_candidates
 
     granted = ["launch", "openid", "fhirUser", "online_access", "patient/CarePlan.rs", "patient/Patient.r"]
     wanted = ("launch", "openid", "fhirUser", "online_access", "patient/CarePlan.crus", "patient/Patient.r",

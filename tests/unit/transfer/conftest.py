@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 
 from hvol_fhir.mapping import consent
-from hvol_fhir.mapping._fhir import dump
+from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import ConsentGrant
 from hvol_fhir.transfer import Snapshot, TransferRequest

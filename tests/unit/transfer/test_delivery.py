@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.privacy import labels
+from hvol_fhir.mapping import labels
 from hvol_fhir.sealing import fields, keys
 from hvol_fhir.sealing.codec import PLAIN, SEALED, SealingCodec, envelopes, status_of
 from hvol_fhir.sealing.envelope import Binding, SealBroken, open_json, peek_header, seal_to

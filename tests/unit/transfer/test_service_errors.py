@@ -15,6 +15,7 @@ import pytest
 
 from hvol_fhir.ehr import EhrDown, OutcomeUnknown, VersionConflict
 from hvol_fhir.ehr.errors import EhrError
+from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.transfer import (
     RecordPending,
     TargetRefused,
@@ -27,7 +28,6 @@ from hvol_fhir.transfer import (
 from .conftest import NOW, disclosure, request, snapshot
 
 B = "Het Anker"
-Json = dict[str, Any]
 
 
 def _searchset(n: int = 0) -> Json:

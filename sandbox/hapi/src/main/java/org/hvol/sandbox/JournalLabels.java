@@ -56,10 +56,20 @@ final class JournalLabels {
                 && ResourceMetadataKeyEnum.DELETED_AT.get(res) != null;
     }
 
-    /** Patients whose compartment holds this resource (subject, patient, AuditEvent entity/agent...). */
+    /**
+     * Patients whose compartment holds this resource (subject, patient, AuditEvent entity/agent...). R4 leaves
+     * Task out of the Patient compartment; a programme Task (an escalation) is about the youth in Task.for, as
+     * PatientCompartmentAuthorization also has it.
+     */
     static List<IIdType> patientsOf(FhirContext ctx, IBaseResource r) {
-        if ("Patient".equals(ctx.getResourceType(r))) {
+        String type = ctx.getResourceType(r);
+        if ("Patient".equals(type)) {
             return List.of(r.getIdElement().toUnqualifiedVersionless());
+        }
+        if (r instanceof org.hl7.fhir.r4.model.Task task) {
+            IIdType youth = task.getFor().getReferenceElement();
+            return "Patient".equals(youth.getResourceType()) && youth.hasIdPart()
+                    ? List.of(youth.toUnqualifiedVersionless()) : List.of();
         }
         return ctx.newTerser().getCompartmentOwnersForResource("Patient", r, Set.of());
     }
@@ -81,10 +91,26 @@ final class JournalLabels {
         // Below the journal (R + compartment, no V: measurement scores) programme clearance is enough.
         boolean belowJournal = !hasV(r);
         for (IIdType p : patientsOf(ctx, r)) {
-            if (token.clearedFor(p.getIdPart()) || (belowJournal && token.programmeClearedFor(p.getIdPart()))) {
+            String youth = p.getIdPart();
+            if (token.clearedFor(youth) && (belowJournal || inReadersPeriod(token, youth, r))) {
+                return true;
+            }
+            if (belowJournal && token.programmeClearedFor(youth)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Issue 14: a journal entry (Communication) is read by the buddy and coach of the period it was written in;
+     * the token's periods for the youth decide by {@code Communication.sent}. Other journal types are not
+     * bound to a period.
+     */
+    static boolean inReadersPeriod(AccessToken token, String youth, IBaseResource r) {
+        if (!(r instanceof org.hl7.fhir.r4.model.Communication entry)) {
+            return true;
+        }
+        return token.readsEntryAt(youth, entry.hasSent() ? entry.getSent().toInstant() : null);
     }
 }

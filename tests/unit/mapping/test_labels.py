@@ -8,7 +8,7 @@ import pytest
 from fhir.resources.R4B.meta import Meta
 
 from hvol_fhir.errors import MissingElement
-from hvol_fhir.privacy import labels as L
+from hvol_fhir.mapping import labels as L
 
 CONF = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"

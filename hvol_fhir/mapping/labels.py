@@ -7,6 +7,10 @@ the compartment code (docs/sandbox-contract.md). Labels are merged, never droppe
 merging on update (https://hl7.org/fhir/resource.html#tag-updates) and some servers replace instead.
 
 `meta` arguments may be a dict, a fhir.resources `Meta` model, or None.
+
+The labels are how a resource says, in FHIR, who may read it; deciding who reads what is the privacy policy
+(:mod:`hvol_fhir.privacy`), which builds on the mappers. So the labels live with the mappers that put them on
+resources, and ``privacy`` imports ``mapping``, never the other way round.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Programme role from CareTeam / PractitionerRole (pure), ages and names, and the per-role scopes."""
+"""The role policy: programme role from signed CareTeam / PractitionerRole (pure), the card-only rule, ages,
+and the per-role scopes."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from typing import Any
 import pytest
 
 from hvol_fhir import terminology as t
+from hvol_fhir.mapping.person import age_from_birth_date
+from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES, UNION_FEATURES, card_only, named
+from hvol_fhir.privacy.roles import CARETEAM_ROLE_SYSTEM, RolePolicy, decide_role
 from hvol_fhir.sealing import keys as vault
 from hvol_fhir.sealing import membership
+from hvol_fhir.smart.renewal import narrowing_candidates
 from hvol_fhir.smart.scopes import build_request
-from smart_app.launches import narrowing_candidates
-from smart_app.roles import APP_ROLE_FEATURES, CARETEAM_ROLE_SYSTEM, UNION_FEATURES, age_on, decide_role
 
 TODAY = dt.date(2026, 6, 1)
 ME = "Practitioner/me"
@@ -126,14 +129,31 @@ def test_without_keys_nobody_gets_a_programme_role() -> None:
 
 
 def test_mentor_gets_the_programme_card_only() -> None:
-    assert (
-        APP_ROLE_FEATURES["mentor"] == APP_ROLE_FEATURES["staff"] == ("identity", "youth", "programme-card")
-    )
+    assert ROLE_FEATURES["mentor"] == ROLE_FEATURES["staff"] == ("identity", "youth", "programme-card")
+
+
+@pytest.mark.parametrize(
+    ("role", "card"),
+    [
+        ("buddy", False),
+        ("coach", False),
+        ("coordinator", False),
+        ("behavioural-scientist", False),
+        ("mentor", True),
+        ("staff", True),
+        ("someone-else", True),  # a role the policy does not know gets what regular staff get
+    ],
+)
+def test_card_only_is_one_rule(role: str, card: bool) -> None:
+    policy = RolePolicy(role)
+    assert card_only(role) is card and policy.card_only is card
+    assert policy.reads_journal is (role in ("buddy", "coach", "coordinator"))
+    assert policy.label and "-" not in policy.label  # a Dutch label, never the code
 
 
 def test_buddy_scopes_stay_within_the_programme() -> None:
     """P-ASSESS: nothing of the record beyond the programme's resources and the youth's name and age."""
-    scopes = build_request(APP_ROLE_FEATURES["buddy"], "v2", ehr_launch=True).scopes
+    scopes = build_request(named(ROLE_FEATURES["buddy"]), "v2", ehr_launch=True).scopes
     types = {s.split("/")[1].split(".")[0] for s in scopes if "/" in s and "." in s}
     assert types <= {
         "Patient",
@@ -154,25 +174,24 @@ def test_buddy_scopes_stay_within_the_programme() -> None:
     assert "patient/Task.crus" in scopes and not any(s.startswith("user/Task") for s in scopes)
 
 
-def test_coach_reads_the_follow_ups_only() -> None:
-    scopes = build_request(APP_ROLE_FEATURES["coach"], "v2", ehr_launch=True).scopes
-    assert "patient/Task.rs" in scopes and not any(s.startswith("user/Task") for s in scopes)
+def test_coach_reaches_only_the_youths_tasks() -> None:
+    # Follow-ups (read) and escalations (she marks them handled: update): patient level, never user/Task.
+    scopes = build_request(named(ROLE_FEATURES["coach"]), "v2", ehr_launch=True).scopes
+    assert "patient/Task.crus" in scopes and not any(s.startswith("user/Task") for s in scopes)
 
 
 def test_programme_features_live_in_the_library_table() -> None:
-    from hvol_fhir.smart import FEATURES, ROLE_FEATURES
-
     for name in ("programme-links", "coach-followup", "coach-followup-list", "cohort"):
         assert name in FEATURES
     assert {"programme-links", "coach-followup", "cohort"} <= set(ROLE_FEATURES["coordinator"])
     assert "programme-links" in ROLE_FEATURES["behavioural-scientist"]
     assert "cohort" in UNION_FEATURES
-    cohort = build_request(["cohort"], "v2", ehr_launch=True).scopes
+    cohort = build_request(named(["cohort"]), "v2", ehr_launch=True).scopes
     assert "user/CarePlan.rs" in cohort and "user/Patient.rs" in cohort
 
 
 def test_union_request_contains_role_discovery() -> None:
-    scopes = build_request(UNION_FEATURES, "v2", ehr_launch=True).scopes
+    scopes = build_request(named(UNION_FEATURES), "v2", ehr_launch=True).scopes
     for needed in ("launch", "openid", "fhirUser", "online_access", "user/PractitionerRole.rs"):
         assert needed in scopes
     assert any(s.startswith("patient/CareTeam.") and "r" in s.split(".")[1] for s in scopes)
@@ -190,4 +209,4 @@ def test_narrowing_candidates_fall_back_to_granted_strings() -> None:
     ("birth", "age"), [("2010-06-01", 16), ("2010-06-02", 15), ("2010", None), (None, None)]
 )
 def test_age_on(birth: str | None, age: int | None) -> None:
-    assert age_on(birth, TODAY) == age
+    assert age_from_birth_date(birth, TODAY) == age

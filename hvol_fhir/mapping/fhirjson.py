@@ -1,5 +1,7 @@
-"""Small pure helpers shared by the mappers: parsing without pydantic tracebacks, references, codings,
-times, and the merge rules that let `update_fhir` change only the mapped elements.
+"""FHIR R4 resources as plain JSON: the one ``Json`` alias of the library, and small pure helpers shared by
+the mappers and everyone who handles resources (repository, sealing, measurements, transfer): parsing without
+pydantic tracebacks, references, codings, times, and the merge rules that let `update_fhir` change only the
+mapped elements.
 
 The mappers build plain JSON dicts and parse them into fhir.resources R4B models (the closest to R4 4.0.1
 that fhir.resources 8 ships); reading goes the other way, from a model (or dict/JSON) to the domain.
