@@ -26,6 +26,7 @@ CLOSURE_REASON: Final = "closure-reason"
 TASK_KIND: Final = "task-kind"
 AVAILABILITY_CHANNEL: Final = "availability-channel"
 PAUSE_REASON: Final = "pause-reason"
+EIGHTEEN_OUTCOME: Final = "eighteen-outcome"  # P-18: the talk's outcome
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -67,6 +68,8 @@ ACTIVITY_PAUSE: Final = "pause"
 PAUSE_MISSING: Final = "missing"
 PAUSE_ADMISSION: Final = "admission"
 PAUSE_OTHER: Final = "other"
+EIGHTEEN_CONTINUE: Final = "continue-other-financing"
+EIGHTEEN_CLOSE: Final = "close-at-18"
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -111,6 +114,7 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
         }
     ),
     PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
+    EIGHTEEN_OUTCOME: frozenset({EIGHTEEN_CONTINUE, EIGHTEEN_CLOSE}),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
 }
 

@@ -374,10 +374,13 @@ class Task:
     focus: str | None = None  # usually the traject
     patient: str | None = None
     authored: datetime | None = None
+    outcome: str | None = None  # P-18: eighteen-outcome code once the talk was held
     id: str | None = None
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "Task.identifier")
+        if self.outcome is not None:
+            require_code(c.EIGHTEEN_OUTCOME, self.outcome, "Task.outcome")
         require_code(c.TASK_KIND, self.kind, "Task.kind")
         require_in(c.TASK_STATUS, self.status, "Task.status")
         if self.due is not None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert, most_severe_first
+from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Contact, Task, Traject
 from hvol_fhir.programme.rules.birthday import check_eighteen
 from hvol_fhir.programme.rules.coaching import check_coach_after
@@ -46,5 +47,7 @@ def traject_alerts(
     if coach_contacts is not None:
         alerts += check_coach_after(held, coach_contacts, now)
     if birth_date is not None:
-        alerts += check_eighteen(birth_date, now, tasks=tasks, subject=subject)
+        # Issue 14: a girl included after the talk's due date gets a fresh due date, not an instant warning.
+        joined = local_date(traject.phases[0].start) if traject.phases else None
+        alerts += check_eighteen(birth_date, now, tasks=tasks, subject=subject, included_on=joined)
     return most_severe_first(alerts)
