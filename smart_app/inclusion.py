@@ -27,6 +27,7 @@ from hvol_fhir.programme.rules.phases import close, record_intro_outcome, restar
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord, traject_at_version
 from hvol_fhir.services import inclusion as service
+from hvol_fhir.services import waiting_list
 
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .pagekit import code_options, common, failed, load
@@ -303,6 +304,82 @@ def consent(launch_id: str, ident: str) -> Any:
             )
             return _shown(launch_id, ident)
     return _page(c_, "traject/consent.html", ident, form, errors, parent_roles=service.PARENT_ROLES)
+
+
+@bp.post("/l/<launch_id>/t/<ident>/achttien")
+def eighteen(launch_id: str, ident: str) -> Any:
+    """P-18: the buddy or the coordinator records how the talk about turning 18 ended."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(c_.role in (c.ROLE_BUDDY, c.ROLE_COORDINATOR))
+    errors: list[str] = []
+    with form_errors(errors):
+        outcome = form_value("outcome")
+        if not outcome:
+            raise InvalidInput("Kies wat jullie hebben afgesproken.", field="outcome")
+        birth = _birth_date(c_)
+        if birth is None:
+            raise InvalidInput(
+                "De geboortedatum van de jongere ontbreekt in het dossier.", field="birth_date"
+            )
+        service.record_eighteen_outcome(
+            c_.client,
+            load(c_, ident),
+            outcome,
+            birth_date=birth,
+            owner=c_.user,
+            identifier=form_value("task_uuid") or str(uuid.uuid4()),
+            now=now(),
+        )
+        return _shown(launch_id, ident)
+    return failed(c_, errors, ident=ident)
+
+
+def _start_form(c_: Ctx, buddies: list[waiting_list.Buddy]) -> tuple[waiting_list.Buddy, str | None]:
+    chosen = next((b for b in buddies if b.reference == form_value("buddy")), None)
+    if chosen is None:
+        raise InvalidInput("Kies een ervaringsmaatje uit de lijst.", field="buddy")
+    coach = form_value("coach").strip() or None
+    if coach is not None and not coach.startswith("Practitioner/"):
+        raise InvalidInput("Kies een coach uit de lijst.", field="coach")
+    return chosen, coach
+
+
+@bp.route("/l/<launch_id>/t/<ident>/start", methods=["GET", "POST"])
+def start(launch_id: str, ident: str) -> Any:
+    """Start from the waiting list: a buddy by name (with her caseload), one transaction (coordinator)."""
+    c_ = ctx(launch_id)
+    require(access.may_manage_traject(c_.role))
+    errors: list[str] = []
+    moment = now()
+    form = request.form.to_dict() if request.method == "POST" else {"todo_uuid": str(uuid.uuid4())}
+    buddies = waiting_list.buddies(c_.client, moment)
+    record = load(c_, ident)
+    evidence = service.read_evidence(c_.client, record, _birth_date(c_))
+    if request.method == "POST":
+        check_csrf(launch_id)
+        with form_errors(errors):
+            buddy, coach = _start_form(c_, buddies)
+            at = _at(form_value("date", local_date(moment).isoformat()), "date")
+            waiting_list.start(
+                c_.client,
+                record,
+                evidence,
+                buddy=buddy,
+                coach=coach,
+                at=at,
+                now=moment,
+                todo_identifier=form_value("todo_uuid") or str(uuid.uuid4()),
+            )
+            return _shown(launch_id, ident)
+    closed = [a.message_nl for a in gates.check_start(evidence, moment)]
+    return _page(
+        c_, "traject/start.html", ident, form, errors, buddies=buddies, closed=closed, coaches=_coaches(c_)
+    )
+
+
+def _coaches(c_: Ctx) -> list[tuple[str, str]]:
+    return [(ref, name) for ref, name in waiting_list.coaches(c_.client)]
 
 
 __all__ = ["apply_phase", "bp"]

@@ -20,7 +20,7 @@ from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.model import ConsentGrant, InclusionAssessment, Task
-from hvol_fhir.programme.rules import gates
+from hvol_fhir.programme.rules import birthday, gates
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TASK_PATIENT, TrajectRecord, traject_token
@@ -177,11 +177,44 @@ def place_on_waiting_list(
         patient=patient,
         authored=now,
     )
-    entries.append(
-        bundle.create_entry(
-            dump(task.to_fhir(todo)),
-            full_url=f"urn:uuid:{task_identifier}",
-            if_none_exist=_condition("task", task_identifier, patient, param=TASK_PATIENT),
+    if gates.waiting_list_task(evidence.tasks) is None:  # already on the list: the consents only
+        entries.append(
+            bundle.create_entry(
+                dump(task.to_fhir(todo)),
+                full_url=f"urn:uuid:{task_identifier}",
+                if_none_exist=_condition("task", task_identifier, patient, param=TASK_PATIENT),
+            )
         )
-    )
     client.transaction(bundle.transaction(entries))
+
+
+def record_eighteen_outcome(
+    client: FhirClient,
+    record: TrajectRecord,
+    outcome: str,
+    *,
+    birth_date: date,
+    owner: str | None,
+    identifier: str,
+    now: datetime,
+) -> Task:
+    """P-18: the talk about turning 18 held, with its outcome: the open to-do completed (If-Match on the
+    version read), or a completed one made when there was none (conditional create, safe to resend)."""
+    todo = next(
+        (x for x in record.tasks if x.kind == c.TASK_BIRTHDAY_18 and x.status in gates.OPEN_TASK), None
+    )
+    done = birthday.resolve_eighteen(
+        todo,
+        outcome,
+        now,
+        identifier=identifier,
+        birth_date=birth_date,
+        traject=record.reference,
+        patient=record.traject.patient,
+        owner=owner,
+    )
+    if todo is not None and todo.id:
+        writes.update_task(client, client.read("Task", todo.id), done)
+    else:
+        writes.create_task(client, done)
+    return done
