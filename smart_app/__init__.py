@@ -104,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         coordinator,
         home,
         inclusion,
+        introduction,
         journal,
         launch,
         measurements,
@@ -116,6 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         traject.bp,
         inclusion.bp,
+        introduction.bp,
         contacts.bp,
         journal.bp,
         coordinator.bp,

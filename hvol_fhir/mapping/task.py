@@ -50,7 +50,9 @@ def _to_dict(task: Task) -> f.Json:
             "output": [
                 {
                     "type": _OUTCOME_TYPE,
-                    "valueCodeableConcept": f.concept(c.EIGHTEEN_OUTCOME, task.outcome, "Task.outcome"),
+                    "valueCodeableConcept": f.concept(
+                        c.TASK_OUTCOMES.get(task.kind, c.EIGHTEEN_OUTCOME), task.outcome, "Task.outcome"
+                    ),
                 }
             ]
             if task.outcome
@@ -59,9 +61,12 @@ def _to_dict(task: Task) -> f.Json:
     )
 
 
-def _outcome(data: f.Json) -> str | None:
+def _outcome(data: f.Json, kind: str) -> str | None:
+    system = c.TASK_OUTCOMES.get(kind)
+    if system is None:
+        return None
     for i, out in enumerate(data.get("output") or []):
-        code = f.opt_code(out.get("valueCodeableConcept"), c.EIGHTEEN_OUTCOME, f"Task.output[{i}]")
+        code = f.opt_code(out.get("valueCodeableConcept"), system, f"Task.output[{i}]")
         if code:
             return code
     return None
@@ -74,16 +79,17 @@ def to_fhir(task: Task) -> FhirTask:
 def from_fhir(model: Any) -> Task:
     data = f.as_dict("Task", model)
     due = ((data.get("restriction") or {}).get("period") or {}).get("end")
+    kind = f.code(data.get("code"), c.TASK_KIND, "Task.code")
     return Task(
         identifier=f.identifier_value(data, "task", "Task"),
-        kind=f.code(data.get("code"), c.TASK_KIND, "Task.code"),
+        kind=kind,
         status=data["status"],
         due=f.day(due, "Task.restriction.period.end"),
         owner=f.ref_value(data["owner"], "Task.owner") if data.get("owner") else None,
         focus=f.ref_value(data["focus"], "Task.focus") if data.get("focus") else None,
         patient=f.ref_value(data["for"], "Task.for") if data.get("for") else None,
         authored=f.opt_instant(data.get("authoredOn"), "Task.authoredOn"),
-        outcome=_outcome(data),
+        outcome=_outcome(data, kind),
         id=data.get("id"),
     )
 

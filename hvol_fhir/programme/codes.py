@@ -62,14 +62,18 @@ TASK_GROUP_PRESENTATION: Final = "group-presentation"
 TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
 TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
 TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
+TASK_INTRO_DECISION: Final = "intro-decision"  # P-INTRO-OUTCOME: the buddy reports, the coordinator confirms
 
 # Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
 ACTIVITY_PAUSE: Final = "pause"
+ACTIVITY_OUTFLOW: Final = "outflow"  # P-OUTFLOW: date and destination of the move (destination sealed)
 PAUSE_MISSING: Final = "missing"
 PAUSE_ADMISSION: Final = "admission"
 PAUSE_OTHER: Final = "other"
 EIGHTEEN_CONTINUE: Final = "continue-other-financing"
 EIGHTEEN_CLOSE: Final = "close-at-18"
+# Which CodeSystem a task's outcome (Task.output) comes from, per task kind (issue 14).
+TASK_OUTCOMES: Final = {TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME, TASK_INTRO_DECISION: INTRODUCTION_OUTCOME}
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -111,6 +115,7 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_ALIGNMENT_MEETING,
             TASK_INFORM_COACH,
             TASK_OUTFLOW_CONSENT,
+            TASK_INTRO_DECISION,
         }
     ),
     PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),

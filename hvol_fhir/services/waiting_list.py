@@ -25,7 +25,7 @@ from hvol_fhir.mapping import careplan, careteam, episodeofcare, task
 from hvol_fhir.mapping._fhir import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import enforce
-from hvol_fhir.programme.model import CareTeamMember, Task
+from hvol_fhir.programme.model import CareTeamMember, Task, Traject
 from hvol_fhir.programme.rules import check_responsibility, gates
 from hvol_fhir.programme.rules.phases import transition
 from hvol_fhir.repository import searches as s
@@ -163,19 +163,11 @@ def start(
     )
     waiting_raw = client.read("Task", waiting.id)
     entries = [
-        _put(client, dump(careplan.update_fhir(record.careplan, traject)), record.version),
-        {
-            "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'start-episode/' + todo_identifier)}",
-            "resource": dump(episodeofcare.to_fhir(traject)),
-            "request": {
-                "method": "PUT",
-                "url": f"EpisodeOfCare?identifier={traject_token(traject.identifier)}",
-            },
-        },
-        _put(
+        *traject_entries(client, record, traject),
+        put(
             client, dump(careteam.update_fhir(record.care_team_raw, new_team)), _version(record.care_team_raw)
         ),
-        _put(
+        put(
             client,
             dump(task.update_fhir(waiting_raw, replace(waiting, status="completed"))),
             _version(waiting_raw),
@@ -190,11 +182,27 @@ def start(
     client.transaction(bundle.transaction(entries))
 
 
+def traject_entries(client: FhirClient, record: TrajectRecord, traject: Traject) -> list[Json]:
+    """The CarePlan (If-Match on the version read) and its EpisodeOfCare as transaction entries."""
+    episode_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'episode/' + traject.identifier)}"
+    return [
+        put(client, dump(careplan.update_fhir(record.careplan, traject)), record.version),
+        {
+            "fullUrl": episode_url,
+            "resource": dump(episodeofcare.to_fhir(traject)),
+            "request": {
+                "method": "PUT",
+                "url": f"EpisodeOfCare?identifier={traject_token(traject.identifier)}",
+            },
+        },
+    ]
+
+
 def _version(raw: Json) -> str | None:
     return (raw.get("meta") or {}).get("versionId")
 
 
-def _put(client: FhirClient, resource: Json, version: str | None) -> Json:
+def put(client: FhirClient, resource: Json, version: str | None) -> Json:
     entry = bundle.update_entry(resource, if_match=version)
     entry["fullUrl"] = (
         f"{client.base_url}/{resource['resourceType']}/{resource['id']}"  # the validator wants one

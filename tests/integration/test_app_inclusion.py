@@ -228,3 +228,67 @@ def test_start_from_the_waiting_list_with_a_buddy_by_name(running: RunningApp, p
     assert again.status_code == 422 and "wachtlijst" in text_of(again)
     buddy = launch(running, prog_org, "hv-buddy-4", youth)
     assert buddy.get(f"{base}/").status_code == 200  # her membership is signed: the app gives her the role
+
+
+def test_the_buddy_reports_the_decision_and_the_coordinator_confirms(
+    running: RunningApp, prog_org: Any
+) -> None:
+    """P-INTRO-OUTCOME on hv-youth-05 (in the introduction with buddy 3): the buddy reports "continue"; only
+    after the coordinator confirms does the traject move to the contact period, in one transaction."""
+    youth = "hv-youth-05"
+    buddy = launch(running, prog_org, "hv-buddy-3", youth)
+    ident = traject_ident(buddy)
+    base = f"/t/{ident}"
+    assert 'data-testid="intro-decision-form"' in buddy.get(f"{base}/").text
+    confirm_by_buddy = buddy.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert confirm_by_buddy.status_code == 403  # confirming is the coordinator's
+    reported = buddy.post(f"{base}/kennismaking", {"outcome": "continue"}, csrf_from=f"{base}/")
+    assert reported.status_code == 303, text_of(reported)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert "contact-period" not in str(plan["activity"])  # not yet: the coordinator confirms
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    page = text_of(coordinator.get(f"{base}/"))
+    assert "Doorgegeven door het maatje" in page and "Doorgaan met dit ervaringsmaatje" in page
+    confirmed = coordinator.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert confirmed.status_code == 303, text_of(confirmed)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert "contact-period" in str(plan["activity"][-1]) or "contact-period" in str(plan["activity"])
+    decisions = [
+        t
+        for t in admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+        if t["code"]["coding"][0]["code"] == "intro-decision"
+    ]
+    assert [t["status"] for t in decisions] == ["completed"]
+    again = coordinator.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert again.status_code == 422 and "geen beslissing" in text_of(again)
+
+
+def test_outflow_keeps_the_buddy_and_reminds_her(running: RunningApp, prog_org: Any) -> None:
+    """P-OUTFLOW on hv-youth-05: date and destination are recorded (the destination sealed), the traject stays
+    open with its buddy, and the buddy gets a to-do to ask her consent before introducing herself there."""
+    youth = "hv-youth-05"
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    ident = traject_ident(coordinator)
+    base = f"/t/{ident}"
+    empty = coordinator.post(
+        f"{base}/uitstroom", {"date": "2027-01-04", "destination": " "}, csrf_from=f"{base}/"
+    )
+    assert empty.status_code == 422 and "vervolgplek" in text_of(empty)
+    place = f"Gezinshuis De Linde {uuid.uuid4().hex[:6]}"
+    done = coordinator.post(
+        f"{base}/uitstroom", {"date": "2027-01-04", "destination": place}, csrf_from=f"{base}/"
+    )
+    assert done.status_code == 303, text_of(done)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert plan["status"] == "active" and place not in str(plan)  # open; the destination only as ciphertext
+    assert "outflow" in str(plan["activity"])
+    assert place in text_of(coordinator.get(f"{base}/"))  # the coordinator's app opens it
+    reminders = [
+        t
+        for t in admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+        if t["code"]["coding"][0]["code"] == "outflow-consent"
+    ]
+    assert [t["owner"]["reference"] for t in reminders] == ["Practitioner/hv-buddy-3"]
+    assert admin_search(prog_org, "CareTeam", patient=f"Patient/{youth}")  # the team is unchanged
+    buddy = launch(running, prog_org, "hv-buddy-3", youth)
+    assert "blijft betrokken" in text_of(buddy.get(f"{base}/"))
