@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         journal,
         launch,
         measurements,
+        outreach,
         traject,
         transfer,
     )
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         measurements,
         availability,
         escalations,
+        outreach,
     ):
         app.register_blueprint(module.bp)
 
