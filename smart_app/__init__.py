@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         journal,
         launch,
         measurements,
+        outreach,
         startpage,
         traject,
         transfer,
@@ -143,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         availability,
         startpage,
         escalations,
+        outreach,
     ):
         app.register_blueprint(module.bp)
 
