@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from . import (
         availability,
         card,
+        contact_status,
         contacts,
         coordinator,
         escalations,
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         availability,
         escalations,
         outreach,
+        contact_status,
     ):
         app.register_blueprint(module.bp)
 

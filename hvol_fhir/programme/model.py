@@ -170,7 +170,15 @@ class Contact:
     present: tuple[str, ...] = ()  # references of the people present besides buddy and youth
     location: str | None = None
     status: str = "finished"
+    # Issue 14, counting toward no norm: not taken place ("cancelled": why, who called off); with her network.
+    missed_reason: str | None = None
+    cancelled_by: str | None = None
+    network: str | None = None  # intake, progress meeting (network-contact)
     id: str | None = None
+
+    @property
+    def missed(self) -> bool:
+        return self.status == "cancelled" and self.missed_reason is not None
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "Contact.identifier")
@@ -189,6 +197,16 @@ class Contact:
                 self.location, "Contact.location", max_chars=MAX_SHORT_TEXT_CHARS, what_nl="De plaats"
             )
         require_in(c.ENCOUNTER_STATUS, self.status, "Contact.status")
+        for system, value, name in (
+            (c.MISSED_REASON, self.missed_reason, "missed_reason"),
+            (c.CONTACT_PARTY, self.cancelled_by, "cancelled_by"),
+            (c.NETWORK_CONTACT, self.network, "network"),
+        ):
+            if value is not None:
+                require_code(system, value, f"Contact.{name}")
+        if self.missed_reason is not None and self.status != "cancelled":
+            msg = "Een contact dat niet doorging heeft de status geannuleerd."
+            raise InvalidInput(msg, field="Contact.status", code="missed-not-cancelled")
 
     @property
     def duration(self) -> timedelta:
