@@ -26,6 +26,12 @@ from hvol_fhir.errors import UnknownCode
 BASE: Final = "https://hvol-fhir.org/fhir"
 MAPPINGS_ENV: Final = "HVOL_MAPPINGS_DIR"
 _NOT_SELECTABLE: Final = "notSelectable"
+# The FHIR status system of each resource type whose status a page shows (Dutch words in supplements/).
+STATUS_SYSTEMS: Final = {
+    "CarePlan": "http://hl7.org/fhir/request-status",
+    "Encounter": "http://hl7.org/fhir/encounter-status",
+    "Task": "http://hl7.org/fhir/task-status",
+}
 
 
 def cs_url(cs_id: str) -> str:
@@ -93,6 +99,12 @@ class Terminology:
         self.value_sets: dict[str, dict[str, Any]] = {}
         self.structure_definitions: dict[str, dict[str, Any]] = {}
         self._by_url: dict[str, CodeSystemInfo] = {}
+        # Dutch displays of FHIR's own codes (statuses), from CodeSystem supplements: never uploaded to the
+        # server (it has the base systems), only read here so no status reaches a page in English.
+        self.supplements: dict[str, dict[str, str]] = {}
+        for res in self._json_files("supplements"):
+            base = str(res["supplements"]).split("|", 1)[0]
+            self.supplements[base] = {c.code: c.display for c in _flatten(res.get("concept", []))}
         for res in self.conformance_resources():
             kind = res["resourceType"]
             if kind == "CodeSystem":
@@ -151,6 +163,12 @@ class Terminology:
 
     def codes(self, cs_id: str) -> tuple[str, ...]:
         return self.code_system(cs_id).selectable_codes()
+
+    def status_display(self, resource_type: str, code: str) -> str:
+        """The Dutch word for a resource's FHIR status ("active" of a CarePlan: "lopend"); an unknown
+        code is shown as it is rather than failing the page."""
+        system = STATUS_SYSTEMS.get(resource_type, "")
+        return self.supplements.get(system, {}).get(code, code)
 
     def coding(self, cs_id: str, code: str) -> dict[str, str]:
         """A FHIR Coding (as a dict) for a selectable code; raises UnknownCode otherwise."""
@@ -243,6 +261,10 @@ def install() -> Terminology:
 # Module-level shortcuts on the default folder.
 def display(system_or_id: str, code: str, lang: str = "nl") -> str:
     return load().display(system_or_id, code, lang)
+
+
+def status_display(resource_type: str, code: str) -> str:
+    return load().status_display(resource_type, code)
 
 
 def is_valid(system_or_id: str, code: str) -> bool:

@@ -21,6 +21,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 JOURNAL_CLAIM = "hvol_journal"
+# Issue 14: per cleared youth, the buddy's or coach's membership periods; journal entries outside are hidden.
+JOURNAL_PERIODS_CLAIM = "hvol_journal_periods"
 PROGRAMME_CLAIM = "hvol_programme"  # youths whose measurement scores (R + compartment) the holder may read
 ADMIN_CLAIM = "hvol_admin"
 

@@ -24,7 +24,7 @@ from hvol_fhir.services import contacts as service
 from hvol_fhir.services import forms
 
 from .calling import caller
-from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .pagekit import code_options, common, failed, load, member_names
 
 bp = Blueprint("contacts", __name__)
@@ -73,7 +73,10 @@ def _form_page(c_: Ctx, ident: str, record: TrajectRecord, form: dict[str, Any],
             team=[m for m in (record.care_team.members if record.care_team else ()) if m.member != c_.user],
             names=member_names(c_, record.care_team),
             hints=hints(
-                form.get("text", ""), has_time=bool(form.get("start")), has_place=bool(form.get("location"))
+                form.get("text", ""),
+                has_time=bool(form.get("start")),
+                has_place=bool(form.get("location")),
+                contact_type=form.get("type"),
             )
             if typed
             else [],
@@ -105,6 +108,7 @@ def plan(launch_id: str, ident: str) -> Any:
     check_csrf(launch_id)
     c_ = ctx(launch_id)
     require(access.may_register_contacts(c_.role))
+    require_patient(c_)
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)
@@ -119,6 +123,7 @@ def coach_contact(launch_id: str, ident: str) -> Any:
     check_csrf(launch_id)
     c_ = ctx(launch_id)
     require(access.may_register_contacts(c_.role))
+    require_patient(c_)
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)
@@ -139,5 +144,6 @@ def writing_help(launch_id: str) -> Any:
         form_value("text")[:20_000],
         has_time=form_value("has_time") == "1",
         has_place=form_value("has_place") == "1",
+        contact_type=form_value("type") or None,
     )
     return jsonify([{"kind": h.kind, "message": h.message_nl, "words": list(h.words)} for h in found])

@@ -1,6 +1,7 @@
 """The coordinator's overview: every traject (phase, alerts), searchable, sortable and paged; the waiting
 list (order, waiting time); alignment meetings (P-ALIGN) and group presentations (P-PRESENT-3M); all trajects
-stacked on one timeline. No journal is read here.
+stacked on one timeline. The views only adapt ``services.overview.cohort_overview`` (two round trips). No
+journal is read here.
 """
 
 from __future__ import annotations
@@ -15,24 +16,16 @@ from hvol_fhir.errors import InvalidInput
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.clock import AMSTERDAM, local_date, utc
+from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import Task
-from hvol_fhir.programme.rules import check_alignment, check_presentations
 from hvol_fhir.repository import writes
-from hvol_fhir.repository.cohort import cohort_page, organisation_tasks, recent_overrides, waiting_list
-from hvol_fhir.timeline import Row, render
+from hvol_fhir.services.overview import CohortOverview, cohort_overview
+from hvol_fhir.timeline import RANGE_PARAM, Drawing, Row, drawing
 
-from .context import check_csrf, ctx, form_errors, form_value, now, require
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
 from .pagekit import common, failed
 
 bp = Blueprint("coordinator", __name__)
-PHASE_ORDER = {
-    c.PHASE_PREPARATION: 0,
-    c.PHASE_INCLUSION: 1,
-    c.PHASE_INTRODUCTION: 2,
-    c.PHASE_CONTACT_PERIOD: 3,
-    c.PHASE_CLOSURE: 4,
-}
 
 
 def _page_args() -> tuple[int, int, str, str]:
@@ -43,93 +36,56 @@ def _page_args() -> tuple[int, int, str, str]:
     return offset, 20, request.args.get("sorteer", "-start"), request.args.get("zoek", "")[:100]
 
 
-def _sorted(rows: list[Any], key: str) -> list[Any]:
-    if key == "signalen":
-        return sorted(
-            rows, key=lambda r: (-sum(a.severity != "info" for a in r.alerts), r.traject.identifier)
+def _stacked(launch_id: str, overview: CohortOverview, moment: datetime) -> Drawing:
+    rows = [
+        Row(
+            label=r.name,
+            traject=r.row.traject,
+            contacts=r.row.contacts,
+            alerts=r.row.alerts,
+            href=url_for("traject.show", launch_id=launch_id, ident=r.row.traject.identifier),
         )
-    if key == "fase":
-        return sorted(
-            rows,
-            key=lambda r: PHASE_ORDER.get(
-                r.traject.current_phase.phase if r.traject.current_phase else "", 9
-            ),
-        )
-    return rows
-
-
-def _held(tasks: list[Task]) -> list[datetime]:
-    """The days of completed meetings (alignment, presentation) as moments for the rules."""
-    return [
-        datetime.combine(t.due, datetime.min.time(), tzinfo=AMSTERDAM)
-        for t in tasks
-        if t.status == "completed" and t.due
+        for r in overview.rows
     ]
+    return drawing(rows, moment, request.args.get(RANGE_PARAM), compact=True, title="Alle trajecten")
 
 
-@bp.get("/l/<launch_id>/overzicht")
-def cohort(launch_id: str) -> Any:
+def _overview(launch_id: str) -> tuple[Ctx, CohortOverview, datetime, tuple[int, int, str, str]]:
     c_ = ctx(launch_id)
     require(access.may_manage_traject(c_.role), "Het overzicht van alle trajecten is voor de coördinator.")
     moment = now()
     offset, size, sort, name = _page_args()
-    server_sort = sort if sort in ("start", "-start") else "-start"
-    page = cohort_page(c_.client, moment, offset=offset, size=size, sort=server_sort, name=name)
-    waiting = waiting_list(c_.client)
-    meetings = organisation_tasks(c_.client, c.TASK_ALIGNMENT_MEETING)
-    presentations = organisation_tasks(c_.client, c.TASK_GROUP_PRESENTATION)
-    org_alerts = check_alignment(_held(meetings), moment) + check_presentations(
-        {"alle groepen": _held(presentations)}, moment
-    )
-    overrides = recent_overrides(c_.client, moment)
+    found = cohort_overview(c_.client, moment, offset=offset, size=size, sort=sort, name=name)
+    return c_, found, moment, (offset, size, sort, name)
+
+
+@bp.get("/l/<launch_id>/overzicht")
+def cohort(launch_id: str) -> Any:
+    c_, found, moment, (_offset, _size, sort, name) = _overview(launch_id)
     return render_template(
         "coordinator/cohort.html",
         **common(
             c_,
-            page=page,
-            rows=_sorted(page.rows, sort),
+            overview=found,
+            page=found.page,
+            rows=found.rows,
             sort=sort,
             name=name,
-            waiting=waiting,
             today=local_date(moment),
+            timeline=_stacked(launch_id, found, moment),
             display_name=display_name,
-            org_alerts=org_alerts,
-            meetings=sorted(meetings, key=lambda t: t.due or date.min, reverse=True)[:5],
-            presentations=sorted(presentations, key=lambda t: t.due or date.min, reverse=True)[:5],
-            overrides=len(overrides),
             new_uuid=str(uuid.uuid4()),
             now=moment,
-            utc=utc,
         ),
     )
 
 
 @bp.get("/l/<launch_id>/overzicht/tijdlijn.svg")
 def stacked(launch_id: str) -> Response:
-    """All trajects of the page stacked on one time axis."""
-    c_ = ctx(launch_id)
-    require(access.may_manage_traject(c_.role))
-    moment = now()
-    offset, size, sort, name = _page_args()
-    page = cohort_page(
-        c_.client,
-        moment,
-        offset=offset,
-        size=size,
-        sort=sort if sort in ("start", "-start") else "-start",
-        name=name,
-    )
-    rows = [
-        Row(
-            label=display_name(r.patient) or r.traject.identifier[:8],
-            traject=r.traject,
-            contacts=r.contacts,
-            alerts=r.alerts,
-            href=url_for("traject.show", launch_id=launch_id, ident=r.traject.identifier),
-        )
-        for r in page.rows
-    ]
-    return Response(render(rows, moment, compact=True, title="Alle trajecten"), mimetype="image/svg+xml")
+    """All trajects of the page stacked on one time axis, on its own (print); the overview page draws the same
+    picture inline from its own rows."""
+    _c, found, moment, _args = _overview(launch_id)
+    return Response(_stacked(launch_id, found, moment).svg, mimetype="image/svg+xml")
 
 
 @bp.post("/l/<launch_id>/overzicht/overleg")

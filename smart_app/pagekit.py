@@ -4,24 +4,26 @@ never each other."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 
 from hvol_fhir import terminology as t
+from hvol_fhir.errors import InvalidInput
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
-from hvol_fhir.programme.clock import IsoWeek, local
+from hvol_fhir.programme.clock import AMSTERDAM, IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
-from hvol_fhir.programme.rules import check_responsibility, traject_alerts
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
-from hvol_fhir.programme.text_nl import date_nl, duration_nl
+from hvol_fhir.programme.text_nl import date_nl, duration_nl, signal_counts_nl
 from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.services.views import record_alerts
 from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
@@ -41,20 +43,12 @@ def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
     return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
 
 
-def alerts_for(record: TrajectRecord, moment: datetime, birth_date: date | None = None) -> list[Alert]:
-    coach = record.coach_contacts()
-    alerts = traject_alerts(
-        record.traject,
-        record.contacts,
-        moment,
-        birth_date=birth_date,
-        coach_contacts=coach if record.tasks or coach else None,
-        tasks=record.tasks,
-        subject=record.reference,
-    )
-    if record.care_team is not None:
-        alerts += check_responsibility(record.care_team, moment)
-    return alerts
+def alerts_for(
+    c_: Ctx, record: TrajectRecord, moment: datetime, birth_date: date | None = None
+) -> list[Alert]:
+    """Every alert family of the traject, put together by the library (``services.views.record_alerts``, the
+    same assembly as the overview's); the coach follow-up only for roles whose token reads the tasks."""
+    return record_alerts(record, moment, tasks_read=c_.role in TASK_ROLES, birth_date=birth_date)
 
 
 def row_for(
@@ -97,7 +91,12 @@ def member_names(c_: Ctx, team: CareTeam | None) -> dict[str, str]:
     """Names and phone numbers of the team's practitioners (one search; Practitioner is not patient data)."""
     if team is None:
         return {}
-    ids = sorted({m.member.split("/", 1)[1] for m in team.members if m.member.startswith("Practitioner/")})
+    return practitioner_names(c_, [m.member for m in team.members])
+
+
+def practitioner_names(c_: Ctx, refs: Iterable[str]) -> dict[str, str]:
+    """Names (and `tel:`-keyed phone numbers) of practitioners, in one batch: pages show names, never ids."""
+    ids = sorted({r.split("/", 1)[1] for r in refs if r.startswith("Practitioner/")})
     if not ids:
         return {}
     from hvol_fhir.ehr import bundle
@@ -135,5 +134,44 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "date_nl": date_nl,
         "local": local,
         "display": t.display,
+        "status_nl": t.status_display,
+        "signal_counts_nl": signal_counts_nl,
         **extra,
     }
+
+
+# --- form pages of the traject's management (issue 14: smart_app.inclusion and smart_app.introduction) ---
+
+
+def at_date(value: str, field: str) -> datetime:
+    """A typed day as a moment: today is now (a phase or membership that starts today starts at once, so
+    what happens later today falls inside it), another day 09:00 Amsterdam time."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("Vul een geldige datum in.", field=field, code="not-a-date") from None
+    moment = now()
+    if day == local(moment).date():
+        return moment
+    return datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=AMSTERDAM)
+
+
+def saved_page(launch_id: str, ident: str) -> Any:
+    """After a save: the traject page with its "saved" line (303, so a reload does not post again)."""
+    return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
+
+
+def birth_date(c_: Ctx) -> date | None:
+    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
+    birth = patient.get("birthDate") or ""
+    return date.fromisoformat(birth) if len(birth) == 10 else None
+
+
+def form_page(
+    c_: Ctx, template: str, ident: str, form: dict[str, Any], errors: list[str], **extra: Any
+) -> Any:
+    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
+    page = render_template(
+        template, **common(c_, ident=ident, form=form, errors=errors, youth=display_name(patient), **extra)
+    )
+    return page, (422 if errors else 200)

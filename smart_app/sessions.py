@@ -98,6 +98,46 @@ class MemoryAppStore(MemoryLaunchStore):
         return dict(item[0]) if item and item[1] > self._clock() else None
 
 
+# --- what both shared stores do the same way: records by kind and key -------------------------------------
+
+
+class _RecordStore:
+    """Typed records over ``_put``/``_get`` of JSON-safe dicts by kind and key (sealed by the subclass's
+    ``_encode``)."""
+
+    def _put(self, kind: str, key: str, data: dict[str, Any], ttl: float) -> None:
+        raise NotImplementedError
+
+    def _get(self, kind: str, key: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
+        self._put("pending", pending.state, pending.to_dict(), ttl)
+
+    def peek_pending(self, state: str) -> PendingLaunch | None:
+        data = self._get("pending", state)
+        return PendingLaunch.from_dict(data) if data else None
+
+    def put_session(self, session: LaunchSession, ttl: float) -> None:
+        self._put("launch", session.launch_id, session.to_dict(), ttl)
+
+    def get_session(self, launch_id: str) -> LaunchSession | None:
+        data = self._get("launch", launch_id)
+        return LaunchSession.from_dict(data) if data else None
+
+    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
+        self._put("view", launch_id, view, ttl)
+
+    def get_view(self, launch_id: str) -> dict[str, Any] | None:
+        return self._get("view", launch_id)
+
+    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
+        self._put("browser", sid, record, ttl)
+
+    def get_browser(self, sid: str) -> dict[str, Any] | None:
+        return self._get("browser", sid)
+
+
 # --- sqlite -------------------------------------------------------------------------------------------------
 
 _SCHEMA = """
@@ -111,7 +151,7 @@ CREATE TABLE IF NOT EXISTS browser (id TEXT PRIMARY KEY, data TEXT NOT NULL, exp
 _KEY = {"pending": "state", "launch": "id", "view": "id", "browser": "id"}
 
 
-class SqliteLaunchStore:
+class SqliteLaunchStore(_RecordStore):
     """One sqlite file; safe for threads and for worker processes on the same machine."""
 
     def __init__(self, path: str | Path, clock: Clock = time.time, sealer: Sealer | None = None) -> None:
@@ -152,9 +192,6 @@ class SqliteLaunchStore:
             ).fetchone()
         return _decode(self._sealer, table, key, row[0]) if row else None
 
-    def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
-        self._put("pending", pending.state, pending.to_dict(), ttl)
-
     def pop_pending(self, state: str) -> PendingLaunch | None:
         # DELETE ... RETURNING is atomic: of two callbacks with one state, one gets the record (§1.6).
         with self._db() as db:
@@ -164,33 +201,10 @@ class SqliteLaunchStore:
         data = _decode(self._sealer, "pending", state, row[0]) if row and row[1] > self._clock() else None
         return PendingLaunch.from_dict(data) if data else None
 
-    def peek_pending(self, state: str) -> PendingLaunch | None:
-        data = self._get("pending", state)
-        return PendingLaunch.from_dict(data) if data else None
-
-    def put_session(self, session: LaunchSession, ttl: float) -> None:
-        self._put("launch", session.launch_id, session.to_dict(), ttl)
-
-    def get_session(self, launch_id: str) -> LaunchSession | None:
-        data = self._get("launch", launch_id)
-        return LaunchSession.from_dict(data) if data else None
-
     def delete_session(self, launch_id: str) -> None:
         with self._db() as db:
             db.execute("DELETE FROM launch WHERE id = ?", (launch_id,))
             db.execute("DELETE FROM view WHERE id = ?", (launch_id,))
-
-    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
-        self._put("view", launch_id, view, ttl)
-
-    def get_view(self, launch_id: str) -> dict[str, Any] | None:
-        return self._get("view", launch_id)
-
-    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
-        self._put("browser", sid, record, ttl)
-
-    def get_browser(self, sid: str) -> dict[str, Any] | None:
-        return self._get("browser", sid)
 
     def delete_browser(self, sid: str) -> None:
         with self._db() as db:
@@ -227,7 +241,7 @@ class SqliteLaunchStore:
 # --- Redis --------------------------------------------------------------------------------------------------
 
 
-class RedisLaunchStore:
+class RedisLaunchStore(_RecordStore):
     """Redis (redis-py) for several instances; keys expire by themselves (``EX``)."""
 
     def __init__(
@@ -250,39 +264,13 @@ class RedisLaunchStore:
         raw = self.redis.get(self._key(kind, key))
         return _decode(self._sealer, kind, key, raw) if raw else None  # type: ignore[arg-type]
 
-    def put_pending(self, pending: PendingLaunch, ttl: float) -> None:
-        self._put("pending", pending.state, pending.to_dict(), ttl)
-
     def pop_pending(self, state: str) -> PendingLaunch | None:
         raw = self.redis.getdel(self._key("pending", state))  # atomic single use (Redis >= 6.2)
         data = _decode(self._sealer, "pending", state, raw) if raw else None  # type: ignore[arg-type]
         return PendingLaunch.from_dict(data) if data else None
 
-    def peek_pending(self, state: str) -> PendingLaunch | None:
-        data = self._get("pending", state)
-        return PendingLaunch.from_dict(data) if data else None
-
-    def put_session(self, session: LaunchSession, ttl: float) -> None:
-        self._put("launch", session.launch_id, session.to_dict(), ttl)
-
-    def get_session(self, launch_id: str) -> LaunchSession | None:
-        data = self._get("launch", launch_id)
-        return LaunchSession.from_dict(data) if data else None
-
     def delete_session(self, launch_id: str) -> None:
         self.redis.delete(self._key("launch", launch_id), self._key("view", launch_id))
-
-    def put_view(self, launch_id: str, view: dict[str, Any], ttl: float) -> None:
-        self._put("view", launch_id, view, ttl)
-
-    def get_view(self, launch_id: str) -> dict[str, Any] | None:
-        return self._get("view", launch_id)
-
-    def put_browser(self, sid: str, record: dict[str, Any], ttl: float) -> None:
-        self._put("browser", sid, record, ttl)
-
-    def get_browser(self, sid: str) -> dict[str, Any] | None:
-        return self._get("browser", sid)
 
     def delete_browser(self, sid: str) -> None:
         self.redis.delete(self._key("browser", sid))

@@ -3,8 +3,13 @@
 Phases are `activity.detail` with `code` from traject-phase, `status` and `scheduledPeriod`. The introduction
 outcome (P-INTRO-OUTCOME) is the `outcomeCodeableConcept` of the last introduction activity, the closure
 reason (P-CLOSE-REASON) the `detail.reasonCode` of the last closure activity, the victim category (P-CAT) a
-second `category`. A restart (P-RESTART) `replaces` the earlier CarePlan. `period` is derived (first phase
-start, or `created`; end of the last phase once the traject is completed or revoked) and not read back.
+second `category`. A restart (P-RESTART) `replaces` the earlier CarePlan. A pause (issue 14) is an
+activity with `detail.code` careplan-activity#pause, `status` on-hold while open (completed after),
+`scheduledPeriod` and `reasonCode` from pause-reason (sealed, as every non-availability reasonCode is).
+The outflow (P-OUTFLOW) is an activity careplan-activity#outflow with `scheduledPeriod.start` the date and
+`description` the destination (sealed, as every non-availability description is).
+`period` is derived (first phase start, or `created`; end of the last phase once the traject is completed or
+revoked) and not read back.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from typing import Any
 
 from fhir.resources.R4B.careplan import CarePlan
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.model import PhasePeriod, Traject
+from hvol_fhir.programme.clock import utc
+from hvol_fhir.programme.model import Outflow, Pause, PhasePeriod, Traject
 
+CAREPLAN_ACTIVITY = "careplan-activity"
 _CLOSED = frozenset({"completed", "revoked"})
 _KEYS = ("identifier", "status", "intent", "category", "subject", "period", "created", "careTeam", "replaces")
 
@@ -46,6 +53,69 @@ def _activity(
             f.concept(c.INTRODUCTION_OUTCOME, traject.intro_outcome, "Traject.intro_outcome")
         ]
     return activity
+
+
+def _pause_activity(i: int, p: Pause) -> f.Json:
+    return {
+        "detail": f.prune(
+            {
+                "code": f.concept(CAREPLAN_ACTIVITY, c.ACTIVITY_PAUSE, f"Traject.pauses[{i}]"),
+                "reasonCode": [f.concept(c.PAUSE_REASON, p.reason, f"Traject.pauses[{i}].reason")]
+                if p.reason
+                else None,
+                "status": "on-hold" if p.is_open else "completed",
+                "scheduledPeriod": f.period(p.start, p.end),
+            }
+        )
+    }
+
+
+def _is_pause(activity: f.Json) -> bool:
+    code = (activity.get("detail") or {}).get("code")
+    return f.has_coding(code, t.cs_url(CAREPLAN_ACTIVITY), c.ACTIVITY_PAUSE)
+
+
+def _is_outflow(activity: f.Json) -> bool:
+    code = (activity.get("detail") or {}).get("code")
+    return f.has_coding(code, t.cs_url(CAREPLAN_ACTIVITY), c.ACTIVITY_OUTFLOW)
+
+
+def _is_ours(activity: f.Json) -> bool:
+    """Activities this mapping writes anew on every update (pause, outflow)."""
+    return _is_pause(activity) or _is_outflow(activity)
+
+
+def _outflow_activity(o: Outflow) -> f.Json:
+    return {
+        "detail": f.prune(
+            {
+                "code": f.concept(CAREPLAN_ACTIVITY, c.ACTIVITY_OUTFLOW, "Traject.outflow"),
+                "status": "scheduled",
+                "scheduledPeriod": f.period(o.on, None),
+                "description": o.destination,
+            }
+        )
+    }
+
+
+def _outflow_from(i: int, activity: f.Json) -> Outflow:
+    detail = activity["detail"]
+    start = (detail.get("scheduledPeriod") or {}).get("start")
+    return Outflow(
+        on=f.instant(start, f"CarePlan.activity[{i}].detail.scheduledPeriod.start"),
+        destination=detail.get("description"),
+    )
+
+
+def _pause_from(i: int, activity: f.Json) -> Pause:
+    path = f"CarePlan.activity[{i}].detail"
+    detail = activity["detail"]
+    scheduled = detail.get("scheduledPeriod") or {}
+    return Pause(
+        reason=f.opt_code(detail.get("reasonCode"), c.PAUSE_REASON, f"{path}.reasonCode"),
+        start=f.instant(scheduled.get("start"), f"{path}.scheduledPeriod.start"),
+        end=f.opt_instant(scheduled.get("end"), f"{path}.scheduledPeriod.end"),
+    )
 
 
 def _to_dict(traject: Traject) -> f.Json:
@@ -82,7 +152,11 @@ def _to_dict(traject: Traject) -> f.Json:
             "created": f.iso(traject.created),
             "careTeam": [f.ref(traject.care_team)] if traject.care_team else None,
             "replaces": [f.ref(traject.replaces)] if traject.replaces else None,
-            "activity": [_activity(traject, i, p, intro_at, close_at) for i, p in enumerate(traject.phases)],
+            "activity": [
+                *(_activity(traject, i, p, intro_at, close_at) for i, p in enumerate(traject.phases)),
+                *(_pause_activity(i, p) for i, p in enumerate(traject.pauses)),
+                *([_outflow_activity(traject.outflow)] if traject.outflow else []),
+            ],
         }
     )
 
@@ -101,7 +175,13 @@ def from_fhir(model: Any) -> Traject:
     phases: list[PhasePeriod] = []
     intro_outcome: str | None = None
     closure_reason: str | None = None
+    pauses: list[Pause] = []
+    outflow: Outflow | None = None
     for i, activity in enumerate(data.get("activity") or []):
+        if _is_pause(activity):
+            pauses.append(_pause_from(i, activity))
+        if _is_outflow(activity):
+            outflow = _outflow_from(i, activity)
         if not _is_phase(activity):
             continue
         path = f"CarePlan.activity[{i}]"
@@ -135,6 +215,8 @@ def from_fhir(model: Any) -> Traject:
         replaces=f.ref_value(replaces[0], "CarePlan.replaces[0]") if replaces else None,
         intro_outcome=intro_outcome,
         closure_reason=closure_reason,
+        pauses=tuple(sorted(pauses, key=lambda p: utc(p.start))),
+        outflow=outflow,
         id=data.get("id"),
     )
 
@@ -160,17 +242,21 @@ def _merge_activity(old: f.Json, new: f.Json) -> f.Json:
 
 
 def _merge_activities(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
-    """Phase activities are matched by position; other activities (another system's) stay in place."""
-    new_phases = list(new or [])
+    """Phase activities are matched by position; pauses and the outflow are ours and written anew; other
+    activities (another system's, the availability agreement) stay in place."""
+    new_phases = [a for a in new or [] if not _is_ours(a)]
+    new_pauses = [a for a in new or [] if _is_ours(a)]
     out: list[f.Json] = []
     k = 0
     for activity in old or []:
+        if _is_ours(activity):
+            continue
         if not _is_phase(activity):
             out.append(activity)
         elif k < len(new_phases):
             out.append(_merge_activity(activity, new_phases[k]))
             k += 1
-    return out + new_phases[k:]
+    return out + new_phases[k:] + new_pauses
 
 
 def update_fhir(existing: Any, traject: Traject) -> CarePlan:

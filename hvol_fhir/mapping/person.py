@@ -14,14 +14,16 @@ from hvol_fhir.programme.clock import age_on
 
 
 def display_name(resource: Mapping[str, Any] | None) -> str | None:
-    """``name.text`` of the official (else first) name, or given + family."""
+    """``name.text`` of the official (else first) name, or given + family; None without a usable name."""
     names = (resource or {}).get("name") or []
-    if not names:
+    if not isinstance(names, list) or not names:
         return None
-    name = next((n for n in names if n.get("use") == "official"), names[0])
+    name = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), names[0])
+    if not isinstance(name, dict):
+        return None
     if name.get("text"):
         return str(name["text"])
-    parts = [*name.get("given", []), name.get("family", "")]
+    parts = [*(name.get("given") or []), name.get("family") or ""]
     return " ".join(str(p) for p in parts if p) or None
 
 

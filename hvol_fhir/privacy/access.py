@@ -37,10 +37,22 @@ SHARE_PURPOSES_NL: Final = {
 # (mentor, regular staff) opens nothing: the card needs only what stays in the clear.
 SEALED_KINDS: Final[dict[str, frozenset[str]]] = {
     c.ROLE_COORDINATOR: frozenset(
-        {"journal", "contact", "assessment", "traject", "disclosure", "availability", "escalation"}
+        {
+            "journal",
+            "contact",
+            "assessment",
+            "traject",
+            "disclosure",
+            "availability",
+            "acknowledgement",
+            "escalation",
+        }
     ),
-    c.ROLE_BUDDY: frozenset({"journal", "contact", "availability", "disclosure", "escalation"}),
-    c.ROLE_COACH: frozenset({"journal", "contact", "availability", "escalation"}),
+    # The coordinator's notes on open items (issue 15) are for the journal's readers: buddy and coach too.
+    c.ROLE_BUDDY: frozenset(
+        {"journal", "contact", "availability", "disclosure", "acknowledgement", "escalation"}
+    ),
+    c.ROLE_COACH: frozenset({"journal", "contact", "availability", "acknowledgement", "escalation"}),
     # Escalations: the app shows her only those she was involved in (rules.escalation.visible_to).
     c.ROLE_BEHAVIOURAL_SCIENTIST: frozenset({"assessment", "traject", "escalation"}),
 }
@@ -76,7 +88,9 @@ def may_manage_traject(role: str) -> bool:
 
 
 def may_assess(role: str) -> bool:
-    return role in (c.ROLE_BEHAVIOURAL_SCIENTIST, c.ROLE_COORDINATOR)
+    """P-ASSESS (issue 14): the behavioural scientist only; the coordinator records consent, never the
+    assessment."""
+    return role == c.ROLE_BEHAVIOURAL_SCIENTIST
 
 
 def may_register_contacts(role: str) -> bool:

@@ -13,98 +13,58 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from hvol_fhir.programme import codes as c
-from hvol_fhir.smart.scopes import Feature, Permission
+from hvol_fhir.smart.errors import ScopeSyntaxError
+from hvol_fhir.smart.scopes import Feature, as_permission, parse_resource_scope
 
 STAFF: Final = "staff"  # everybody without a programme role on this youth
 
+
+# One line per feature: name | Dutch label shown to users | the SMART v2 scopes it needs (the form a reader of
+# the EHR's app registration recognises). "identity" also needs openid + fhirUser (who the user is).
+_TABLE: Final = """
+identity            | Herkennen van uw rol in het programma | user/Practitioner.r user/PractitionerRole.rs
+youth               | Naam en leeftijd van de jongere | patient/Patient.r
+programme-card      | Programmakaart (fase, buddy, contactdata) | patient/CarePlan.rs patient/CareTeam.rs patient/Encounter.rs
+contacts            | Contactmomenten vastleggen | patient/Encounter.crus
+journal             | Contactjournaal lezen en schrijven | patient/Communication.crus patient/AuditEvent.c
+measurements        | Metingen | patient/QuestionnaireResponse.crus user/Questionnaire.rs
+measurement-report  | Rapportage van de metingen (alle trajecten) | user/CarePlan.rs user/QuestionnaireResponse.rs
+traject             | Traject beheren (fasen, team) | patient/CarePlan.crus patient/CareTeam.crus
+# Issue 14: below 16 a parent or guardian consents too; the RelatedPerson is made in the same save.
+consent             | Toestemmingen beheren | patient/Consent.crus patient/RelatedPerson.crs
+# P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
+availability        | Bereikbaarheid afspreken | patient/CarePlan.rus
+waitinglist         | Wachtlijst en herinneringen | user/Task.crus
+journal-audit       | Inzage in wie het contactjournaal opende | patient/AuditEvent.rs
+# The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
+programme-links     | Koppeling van contacten en inclusie aan het traject | patient/EpisodeOfCare.crus patient/Observation.crus
+# P-COACH-AFTER: the buddy records that she spoke with her coach as a Task of the youth. Task is in the
+# youth's compartment (Task.for), so a patient-level scope never reaches another youth's tasks.
+coach-followup      | Coachcontact na een contactmoment vastleggen | patient/Task.crus
+coach-followup-list | Contacten zonder coachcontact volgen | patient/Task.rs
+# P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it, the
+# behavioural scientist reads the ones she was involved in.
+escalations         | Escalaties melden en afhandelen | patient/Task.crus
+escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs
+# The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to the
+# launched youth).
+cohort              | Overzicht van alle trajecten | user/CarePlan.rs user/CareTeam.rs user/Encounter.rs user/Patient.rs user/AuditEvent.rs
+"""  # noqa: E501 - a table reads best one feature a line
+
+
+def _feature(line: str) -> Feature:
+    name, label, needs = (part.strip() for part in line.split("|"))
+    perms = []
+    for scope in needs.split():
+        parsed = parse_resource_scope(scope)
+        if parsed is None:
+            raise ScopeSyntaxError(f"feature {name!r}: not a resource scope {scope!r}")
+        perms.append(as_permission(parsed))
+    return Feature(name, label, tuple(perms), identity=name == "identity")
+
+
 FEATURES: Mapping[str, Feature] = {
-    f.name: f
-    for f in (
-        Feature(
-            "identity",
-            "Herkennen van uw rol in het programma",
-            (Permission("user", "Practitioner", "r"), Permission("user", "PractitionerRole", "rs")),
-            identity=True,
-        ),
-        Feature("youth", "Naam en leeftijd van de jongere", (Permission("patient", "Patient", "r"),)),
-        Feature(
-            "programme-card",
-            "Programmakaart (fase, buddy, contactdata)",
-            (
-                Permission("patient", "CarePlan", "rs"),
-                Permission("patient", "CareTeam", "rs"),
-                Permission("patient", "Encounter", "rs"),
-            ),
-        ),
-        Feature("contacts", "Contactmomenten vastleggen", (Permission("patient", "Encounter", "crus"),)),
-        Feature(
-            "journal",
-            "Dagboek lezen en schrijven",
-            (Permission("patient", "Communication", "crus"), Permission("patient", "AuditEvent", "c")),
-        ),
-        Feature(
-            "measurements",
-            "Metingen",
-            (
-                Permission("patient", "QuestionnaireResponse", "crus"),
-                Permission("user", "Questionnaire", "rs"),
-            ),
-        ),
-        Feature(
-            "measurement-report",
-            "Rapportage van de metingen (alle trajecten)",
-            (Permission("user", "CarePlan", "rs"), Permission("user", "QuestionnaireResponse", "rs")),
-        ),
-        Feature(
-            "traject",
-            "Traject beheren (fasen, team)",
-            (Permission("patient", "CarePlan", "crus"), Permission("patient", "CareTeam", "crus")),
-        ),
-        Feature("consent", "Toestemmingen beheren", (Permission("patient", "Consent", "crus"),)),
-        # P-AVAIL: the buddy's availability agreement is an activity of the traject's CarePlan.
-        Feature("availability", "Bereikbaarheid afspreken", (Permission("patient", "CarePlan", "rus"),)),
-        Feature("waitinglist", "Wachtlijst en herinneringen", (Permission("user", "Task", "crus"),)),
-        Feature("journal-audit", "Inzage in dagboektoegang", (Permission("patient", "AuditEvent", "rs"),)),
-        # The traject's EpisodeOfCare (contacts point at it) and the inclusion Observation.
-        Feature(
-            "programme-links",
-            "Koppeling van contacten en inclusie aan het traject",
-            (Permission("patient", "EpisodeOfCare", "crus"), Permission("patient", "Observation", "crus")),
-        ),
-        # P-COACH-AFTER: the buddy records that she spoke with her coach as a Task of the youth. Task is in
-        # the youth's compartment (Task.for), so a patient-level scope never reaches another youth's tasks.
-        Feature(
-            "coach-followup",
-            "Coachcontact na een contactmoment vastleggen",
-            (Permission("patient", "Task", "crus"),),
-        ),
-        Feature(
-            "coach-followup-list",
-            "Contacten zonder coachcontact volgen",
-            (Permission("patient", "Task", "rs"),),
-        ),
-        # P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it,
-        # the behavioural scientist reads the ones she was involved in.
-        Feature("escalations", "Escalaties melden en afhandelen", (Permission("patient", "Task", "crus"),)),
-        Feature(
-            "escalations-read",
-            "Escalaties lezen waarbij u betrokken bent",
-            (Permission("patient", "Task", "rs"),),
-        ),
-        # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to
-        # the launched youth).
-        Feature(
-            "cohort",
-            "Overzicht van alle trajecten",
-            (
-                Permission("user", "CarePlan", "rs"),
-                Permission("user", "CareTeam", "rs"),
-                Permission("user", "Encounter", "rs"),
-                Permission("user", "Patient", "rs"),
-                Permission("user", "AuditEvent", "rs"),
-            ),
-        ),
-    )
+    f.name: f for f in (_feature(line) for line in _TABLE.strip().splitlines() if not line.startswith("#"))
 }
 
 # What regular staff and the mentor get (P-MENTOR: told *that* a contact happens, never its content).
@@ -116,43 +76,17 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
     c.ROLE_MENTOR: CARD_FEATURES,
     c.ROLE_BUDDY: (
         *CARD_FEATURES,
-        "contacts",
-        "journal",
-        "measurements",
-        "coach-followup",
-        "availability",
-        "escalations",
+        *"contacts journal measurements coach-followup availability escalations".split(),
     ),
-    c.ROLE_COACH: (
-        *CARD_FEATURES,
-        "contacts",
-        "journal",
-        "measurements",
-        "coach-followup-list",
-        "escalations",
-    ),
+    c.ROLE_COACH: (*CARD_FEATURES, *"contacts journal measurements coach-followup-list escalations".split()),
     c.ROLE_BEHAVIOURAL_SCIENTIST: (
         *CARD_FEATURES,
-        "traject",
-        "measurements",
-        "programme-links",
-        "measurement-report",
-        "escalations-read",
+        *"traject measurements programme-links measurement-report escalations-read".split(),
     ),
     c.ROLE_COORDINATOR: (
         *CARD_FEATURES,
-        "contacts",
-        "journal",
-        "measurements",
-        "traject",
-        "consent",
-        "waitinglist",
-        "journal-audit",
-        "programme-links",
-        "coach-followup",
-        "cohort",
-        "measurement-report",
-        "escalations",
+        *"contacts journal measurements traject consent waitinglist journal-audit programme-links".split(),
+        *"coach-followup cohort measurement-report escalations".split(),
     ),
 }
 # Most significant first: a user with two roles on one team gets the wider one.

@@ -66,17 +66,10 @@ class RolePolicy:
 
 
 @dataclass(frozen=True)
-class RoleDecision:
-    role: str
+class RoleDecision(RolePolicy):
+    """The role decided at the launch, and how."""
+
     source: str  # "careteam", "practitionerrole", "none" or "unknown" (could not be determined)
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        return features_of(self.role)
-
-    @property
-    def policy(self) -> RolePolicy:
-        return RolePolicy(self.role)
 
 
 def _ref_matches(reference: Mapping[str, Any] | None, user_ref: str) -> bool:

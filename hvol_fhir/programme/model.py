@@ -19,6 +19,7 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.checks import (
     require_aware,
     require_code,
+    require_contact_outcome,
     require_date,
     require_in,
     require_max_duration,
@@ -27,6 +28,8 @@ from hvol_fhir.programme.checks import (
     require_text,
 )
 from hvol_fhir.programme.clock import utc
+from hvol_fhir.programme.pauses import Outflow as Outflow  # re-exported: the domain types live here
+from hvol_fhir.programme.pauses import Pause as Pause
 
 MAX_CONTACT_DURATION: Final = timedelta(hours=10)  # "longer than a working day" is a typo, not a contact
 MAX_JOURNAL_CHARS: Final = 20_000
@@ -85,6 +88,8 @@ class Traject:
     replaces: str | None = None  # P-RESTART: the traject this one restarts
     intro_outcome: str | None = None  # P-INTRO-OUTCOME
     closure_reason: str | None = None  # P-CLOSE-REASON
+    pauses: tuple[Pause, ...] = ()  # issue 14, in order of time; only the last may be open
+    outflow: Outflow | None = None  # P-OUTFLOW
     id: str | None = None
 
     def __post_init__(self) -> None:
@@ -113,6 +118,10 @@ class Traject:
                     field="Traject.phases",
                     code="phases-out-of-order",
                 )
+
+    @property
+    def open_pause(self) -> Pause | None:
+        return self.pauses[-1] if self.pauses and self.pauses[-1].is_open else None
 
     @property
     def current_phase(self) -> PhasePeriod | None:
@@ -170,15 +179,10 @@ class Contact:
     present: tuple[str, ...] = ()  # references of the people present besides buddy and youth
     location: str | None = None
     status: str = "finished"
-    # Issue 14, counting toward no norm: not taken place ("cancelled": why, who called off); with her network.
-    missed_reason: str | None = None
-    cancelled_by: str | None = None
-    network: str | None = None  # intake, progress meeting (network-contact)
+    missed_reason: str | None = None  # issue 14: set = did not take place ("cancelled"); counts for no norm
+    cancelled_by: str | None = None  # who called it off
+    network: str | None = None  # a contact with her network (intake, progress meeting): no norm either
     id: str | None = None
-
-    @property
-    def missed(self) -> bool:
-        return self.status == "cancelled" and self.missed_reason is not None
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "Contact.identifier")
@@ -197,16 +201,7 @@ class Contact:
                 self.location, "Contact.location", max_chars=MAX_SHORT_TEXT_CHARS, what_nl="De plaats"
             )
         require_in(c.ENCOUNTER_STATUS, self.status, "Contact.status")
-        for system, value, name in (
-            (c.MISSED_REASON, self.missed_reason, "missed_reason"),
-            (c.CONTACT_PARTY, self.cancelled_by, "cancelled_by"),
-            (c.NETWORK_CONTACT, self.network, "network"),
-        ):
-            if value is not None:
-                require_code(system, value, f"Contact.{name}")
-        if self.missed_reason is not None and self.status != "cancelled":
-            msg = "Een contact dat niet doorging heeft de status geannuleerd."
-            raise InvalidInput(msg, field="Contact.status", code="missed-not-cancelled")
+        require_contact_outcome(self.status, self.missed_reason, self.cancelled_by, self.network)
 
     @property
     def duration(self) -> timedelta:
@@ -386,10 +381,13 @@ class Task:
     focus: str | None = None  # usually the traject
     patient: str | None = None
     authored: datetime | None = None
+    outcome: str | None = None  # P-18 talk, P-INTRO-OUTCOME decision: a code of codes.TASK_OUTCOMES[kind]
     id: str | None = None
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "Task.identifier")
+        if self.outcome is not None:
+            require_code(c.TASK_OUTCOMES.get(self.kind, c.EIGHTEEN_OUTCOME), self.outcome, "Task.outcome")
         require_code(c.TASK_KIND, self.kind, "Task.kind")
         require_in(c.TASK_STATUS, self.status, "Task.status")
         if self.due is not None:

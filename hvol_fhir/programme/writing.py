@@ -2,6 +2,9 @@
 
 `hints(text)` is pure and never raises on content: it returns at most one hint per kind, each with a short
 Dutch message and the words that triggered it (so the page can point at them). Saving never waits for it.
+The hints see the form as well as the text: a time hint only while the form has no times, a place hint only
+for a meeting in person (a call, a video call or a chat has no place to name) without a place in the form. So
+the guide's own example (§4.9: videobellen, 15:00-15:20) gets no hint.
 The words themselves come from the entry being written and are only shown back to its own author.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final
+
+from hvol_fhir.programme import codes as c
 
 # Common Dutch abbreviations in care notes; the guide asks for none (§4.9 "geen afkortingen").
 _ABBREVIATIONS: Final = frozenset(
@@ -82,6 +87,8 @@ _PLACE: Final = re.compile(
     r"\btelefo(on|nisch)\b|\bwhatsapp\b",
     re.I,
 )
+# Contact types without a place of their own (the buddy and the youth are each somewhere else).
+_REMOTE: Final = frozenset({c.CONTACT_VIDEO, c.CONTACT_PHONE, c.CONTACT_MESSAGING, c.CONTACT_EMAIL})
 _WORD: Final = re.compile(r"[\w.]+", re.UNICODE)
 
 
@@ -97,8 +104,16 @@ def _found(text: str, phrases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p for p in phrases if re.search(rf"\b{re.escape(p)}\b", lower))
 
 
-def hints(text: str, *, has_time: bool = False, has_place: bool = False) -> list[Hint]:
-    """Hints for `text`. `has_time`/`has_place`: the form already holds them (then no hint for those)."""
+def place_matters(contact_type: str | None) -> bool:
+    """A place to name only when they met in person; an unknown or missing type keeps the hint."""
+    return contact_type not in _REMOTE
+
+
+def hints(
+    text: str, *, has_time: bool = False, has_place: bool = False, contact_type: str | None = None
+) -> list[Hint]:
+    """Hints for `text`. `has_time`/`has_place`: the form already holds them (then no hint for those);
+    `contact_type`: the form's contact type (code of the contact-type CodeSystem)."""
     if not isinstance(text, str) or not text.strip():
         return []
     out: list[Hint] = []
@@ -129,6 +144,6 @@ def hints(text: str, *, has_time: bool = False, has_place: bool = False) -> list
         )
     if not has_time and not _TIME.search(text):
         out.append(Hint("time", "Noem de tijd (of vul begin- en eindtijd in)."))
-    if not has_place and not _PLACE.search(text):
+    if not has_place and place_matters(contact_type) and not _PLACE.search(text):
         out.append(Hint("place", "Noem de plaats, zo dat iemand die de jongere niet kent het begrijpt."))
     return out

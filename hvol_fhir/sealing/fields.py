@@ -13,6 +13,7 @@ alerts need: dates, times, contact types, phase, buddy, statuses, labels.
 | CarePlan (traject)              | victim category, closure reason, ``note`` (traject);                 |
 |                                 | availability notes (availability)                                   |
 | Consent (disclosure)            | recipients (``actor``) and purpose text of every provision (disclosure) |
+| Task (open item acknowledged)   | the coordinator's ``note`` (acknowledgement)                         |
 | Task (escalation)               | ``reasonCode`` (its kind) and ``description`` (escalation)          |
 
 A Communication keeps its sealed payload in ``payload[0].contentAttachment`` (``application/jose``); the other
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 
@@ -39,6 +40,7 @@ KIND_ASSESSMENT: Final = "assessment"
 KIND_TRAJECT: Final = "traject"
 KIND_DISCLOSURE: Final = "disclosure"
 KIND_AVAILABILITY: Final = "availability"
+KIND_ACKNOWLEDGEMENT: Final = "acknowledgement"
 KIND_ESCALATION: Final = "escalation"
 KINDS: Final = (
     KIND_JOURNAL,
@@ -47,6 +49,7 @@ KINDS: Final = (
     KIND_TRAJECT,
     KIND_DISCLOSURE,
     KIND_AVAILABILITY,
+    KIND_ACKNOWLEDGEMENT,
     KIND_ESCALATION,
 )
 _BUDDY_PARTICIPATION: Final = t.PARTICIPATION_PPRF
@@ -81,16 +84,29 @@ def kind_of(resource: Json) -> str | None:
         return KIND_TRAJECT if _has_sid(resource, "traject") else None
     if rtype == "Consent":  # the disclosure's recipients and purpose; participation names only the team
         return KIND_DISCLOSURE if _is_disclosure(resource) else None
-    if rtype == "Task":  # an escalation's kind and message (P-POLICE, P-SAFETY, ...); other tasks: nothing
-        return KIND_ESCALATION if _is_escalation(resource) else None
+    if rtype == "Task":  # a coordinator's note on an open item (issue 15), an escalation (P-POLICE, ...)
+        return _TASK_KINDS.get(_task_code(resource) or "")
     return None
 
 
-def _is_escalation(resource: Json) -> bool:
-    wanted = (t.cs_url(c.TASK_KIND), c.TASK_ESCALATION)
+# Which Tasks hold something confidential, and which of their fields are sealed.
+_TASK_KINDS: Final[dict[str, str]] = {
+    c.TASK_ITEM_ACKNOWLEDGED: KIND_ACKNOWLEDGEMENT,
+    c.TASK_ESCALATION: KIND_ESCALATION,
+}
+_TASK_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    KIND_ACKNOWLEDGEMENT: ("note",),
+    KIND_ESCALATION: ("reasonCode", "description"),
+}
+
+
+def _task_code(resource: Json) -> str | None:
     code = resource.get("code")
     codings = code.get("coding") if isinstance(code, dict) else None
-    return any(isinstance(cc, dict) and (cc.get("system"), cc.get("code")) == wanted for cc in codings or [])
+    for cc in codings or []:
+        if isinstance(cc, dict) and cc.get("system") == t.cs_url(c.TASK_KIND):
+            return str(cc.get("code") or "")
+    return None
 
 
 def _is_disclosure(resource: Json) -> bool:
@@ -284,13 +300,19 @@ def _join_consent(r: Json, secret: Any) -> None:
     r["provision"] = root
 
 
-def _split_task(r: Json) -> Any:
-    taken = {k: r.pop(k) for k in ("reasonCode", "description") if k in r}
-    return taken or None
+def _task_split(kind: str) -> Callable[[Json], Any]:
+    def split(r: Json) -> Any:
+        taken = {k: r.pop(k) for k in _TASK_FIELDS[kind] if k in r}
+        return taken or None
+
+    return split
 
 
-def _join_task(r: Json, secret: Any) -> None:
-    r.update({k: v for k, v in secret.items() if k in ("reasonCode", "description")})
+def _task_join(kind: str) -> Callable[[Json, Any], None]:
+    def join(r: Json, secret: Any) -> None:
+        r.update({k: v for k, v in secret.items() if k in _TASK_FIELDS[kind]})
+
+    return join
 
 
 _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
@@ -300,7 +322,8 @@ _SPLIT: Final[dict[str, Callable[[Json], Any]]] = {
     KIND_TRAJECT: _split_careplan,
     KIND_DISCLOSURE: _split_consent,
     KIND_AVAILABILITY: _split_availability,
-    KIND_ESCALATION: _split_task,
+    KIND_ACKNOWLEDGEMENT: _task_split(KIND_ACKNOWLEDGEMENT),
+    KIND_ESCALATION: _task_split(KIND_ESCALATION),
 }
 _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_JOURNAL: _join_communication,
@@ -309,7 +332,8 @@ _JOIN: Final[dict[str, Callable[[Json, Any], None]]] = {
     KIND_TRAJECT: _join_careplan,
     KIND_DISCLOSURE: _join_consent,
     KIND_AVAILABILITY: _join_availability,
-    KIND_ESCALATION: _join_task,
+    KIND_ACKNOWLEDGEMENT: _task_join(KIND_ACKNOWLEDGEMENT),
+    KIND_ESCALATION: _task_join(KIND_ESCALATION),
 }
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import bundle
 from hvol_fhir.errors import InvalidInput, NotFound
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import communication, encounter
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.privacy import access, audit
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Contact, JournalEntry

@@ -13,9 +13,9 @@ from typing import Any
 
 from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.errors import Conflict, InvalidInput, NotAllowed
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import communication
-from hvol_fhir.mapping.fhirjson import Json
-from hvol_fhir.privacy import access, audit, guard
+from hvol_fhir.privacy import access, audit, guard, periods
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import BROKEN, JournalEntry
 from hvol_fhir.repository import writes
@@ -49,6 +49,10 @@ def read_journal(caller: Caller, record: TrajectRecord, purpose: str = access.PU
     caller.require(access.may_read_journal(caller.role), READERS_ONLY)
     patient = caller.youth()
     entries, raw = TrajectReader(caller.client, patient).journal(record)
+    # Issue 14: only entries of her own buddy period (coach: her period), before anything is shown or audited.
+    entries, raw = periods.readable(
+        entries, raw, periods.reading_periods(record.care_team, caller.user, caller.role)
+    )
     moment = caller.now()
     user = caller.user or ""
     read = [f"Communication/{r['id']}" for r in raw]
@@ -152,23 +156,30 @@ def write_entry(caller: Caller, entry: JournalEntry, record: TrajectRecord, even
     return EntrySaved(saved.references["entry"], saved.created)
 
 
+def new_entry(
+    caller: Caller, record: TrajectRecord, identifier: str, kind: str, text: str, contact: str | None = None
+) -> JournalEntry:
+    """An entry she writes now, in this traject, as herself (checked as every entry: text, references)."""
+    return JournalEntry(
+        identifier=identifier,
+        traject=record.reference,
+        patient=caller.youth(),
+        author=caller.author(),
+        kind=kind,
+        written_at=caller.now(),
+        text=text,
+        contact=contact,
+    )
+
+
 def write_coaching_entry(caller: Caller, cmd: WriteCoachingEntry) -> EntrySaved:
     """P-COACH-JOURNAL: the coach's own entry (no contact; the coach never meets the youth)."""
     caller.require(
         access.may_write_journal(caller.role, c.JOURNAL_COACHING),
         "Alleen de coach schrijft in het coachjournaal.",
     )
-    moment = caller.now()
-    entry = JournalEntry(
-        identifier=cmd.identifier,
-        traject=cmd.record.reference,
-        patient=caller.youth(),
-        author=caller.author(),
-        kind=c.JOURNAL_COACHING,
-        written_at=moment,
-        text=cmd.text,
-    )
-    event = audit.journal_write(entry.author, entry.patient, [writes.entry_url(entry)], moment)
+    entry = new_entry(caller, cmd.record, cmd.identifier, c.JOURNAL_COACHING, cmd.text)
+    event = audit.journal_write(entry.author, entry.patient, [writes.entry_url(entry)], entry.written_at)
     return write_entry(caller, entry, cmd.record, event)
 
 
@@ -180,6 +191,7 @@ __all__ = [
     "WriteCoachingEntry",
     "amend_entry",
     "editable",
+    "new_entry",
     "read_journal",
     "write_coaching_entry",
     "write_entry",

@@ -3,8 +3,10 @@
 Specification: https://hl7.org/fhir/smart-app-launch/STU2.2/ (requirement ids R# as in
 ``shared/reference/smart-launch.md``). Modules follow the protocol's steps: ``registration`` (issuer
 allowlist), ``discovery``, ``authorize`` (+ ``pkce``), ``token`` (client authentication, code exchange,
-refresh), ``idtoken``, ``context``, ``scopes``, ``store``, ``launch`` (the API for the web layer),
-``backend`` (Backend Services) and ``keys`` (the app's JWK Set).
+refresh), ``idtoken``, ``context``, ``scopes`` (syntax only: which features exist and which role gets them
+is the programme's policy, ``hvol_fhir.privacy.features``), ``store``, ``launch`` (the API for the web layer)
+with ``renewal`` (narrowing and refresh after the launch), ``backend`` (Backend Services) and ``keys`` (the
+app's JWK Set).
 """
 
 from .backend import BackendServicesClient

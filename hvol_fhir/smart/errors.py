@@ -179,7 +179,7 @@ class SessionIdle(RelaunchRequired):
 
     default_code = "session_idle"
     default_message_nl = (
-        "U was een tijd niet actief in de app. Om het dagboek te beschermen is uw sessie beëindigd. "
+        "U was een tijd niet actief in de app. Om het contactjournaal te beschermen is uw sessie beëindigd. "
         "Start de app opnieuw vanuit het dossier; wat u al had opgeslagen blijft bewaard."
     )
 
@@ -196,7 +196,8 @@ class NarrowingFailed(SmartError):
     relaunch = False
     default_message_nl = (
         "Het dossiersysteem gaf de app meer rechten dan uw rol nodig heeft en kon die niet beperken. "
-        "Om het dagboek te beschermen start de app daarom niet. Neem contact op met de beheerder van het "
+        "Om het contactjournaal te beschermen start de app daarom niet. Neem contact op met de "
+        "beheerder van het "
         "dossiersysteem: de app moet bij het vernieuwen van de toegang om minder rechten kunnen vragen."
     )
 

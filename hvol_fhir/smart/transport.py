@@ -55,28 +55,14 @@ def get_json(
     """GET ``url`` with ``Accept: application/json`` (R227), following same-origin redirects only."""
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        check_transport(current, allow_loopback_http=allow_loopback_http)
-        try:
-            resp = http.get(
-                current,
-                headers={"Accept": "application/json"},
-                timeout=TIMEOUT,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise FetchError(f"GET {current} failed: {type(exc).__name__}") from exc
-        with resp:
+        with _send(http, "GET", current, allow_loopback_http=allow_loopback_http) as resp:
             if resp.is_redirect:
                 target = urljoin(current, resp.headers.get("Location", ""))
                 if not same_origin(current, target):
                     raise FetchError(f"GET {current}: redirect to another host refused")
                 current = target
                 continue
-            raw = _read_limited(resp, max_bytes)
-            return JsonResponse(
-                resp.status_code, current, _parse_json(raw), resp.headers.get("Content-Type", "")
-            )
+            return _answer(resp, current, max_bytes)
     raise FetchError(f"GET {url}: too many redirects")
 
 
@@ -89,21 +75,39 @@ def post_form(
     allow_loopback_http: bool,
 ) -> JsonResponse:
     """POST a form (R62) without following redirects; the body may hold tokens and is never logged."""
+    sent = _send(http, "POST", url, allow_loopback_http=allow_loopback_http, data=data, headers=headers)
+    with sent as resp:
+        return _answer(resp, url, MAX_BYTES)
+
+
+def _send(
+    http: requests.Session,
+    method: str,
+    url: str,
+    *,
+    allow_loopback_http: bool,
+    data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    """One request to an https (or sandbox loopback) URL, redirects not followed, the body read later."""
     check_transport(url, allow_loopback_http=allow_loopback_http)
     try:
-        resp = http.post(
+        return http.request(
+            method,
             url,
             data=data,
-            headers={"Accept": "application/json", **headers},
+            headers={"Accept": "application/json", **(headers or {})},
             timeout=TIMEOUT,
             allow_redirects=False,
             stream=True,
         )
     except requests.RequestException as exc:
-        raise FetchError(f"POST {url} failed: {type(exc).__name__}") from exc
-    with resp:
-        raw = _read_limited(resp, MAX_BYTES)
-        return JsonResponse(resp.status_code, url, _parse_json(raw), resp.headers.get("Content-Type", ""))
+        raise FetchError(f"{method} {url} failed: {type(exc).__name__}") from exc
+
+
+def _answer(resp: requests.Response, url: str, max_bytes: int) -> JsonResponse:
+    raw = _read_limited(resp, max_bytes)
+    return JsonResponse(resp.status_code, url, _parse_json(raw), resp.headers.get("Content-Type", ""))
 
 
 def _read_limited(resp: requests.Response, max_bytes: int) -> bytes:

@@ -3,31 +3,49 @@ weeks without face-to-face contact, coach follow-ups, alerts, a legend; one row 
 
 Pure: `render(rows, now)` takes domain objects and returns an SVG document. Nothing from the journal goes in:
 a row holds contacts (date, time, type), coach-contact moments and alerts. Shapes differ per contact type and
-the norm lines are dashed, so the chart reads in black and white on paper. Measurement scores are extra lanes
-(`Row.lanes`: points of 0-10 drawn as a line; the page kit fills them for the roles that may see scores).
+the norm lines are dashed, so the chart reads in black and white on paper. Measurement scores are extra
+lanes (`Row.lanes`: points of 0-10 drawn as a line).
+
+Issue 15: `start` (a range of `ranges.py`) cuts the axis; what lies before it is left out, not piled up at
+the edge. Signals are gathered per week into one numbered mark in a lane of their own above the contacts,
+so they never cover a contact. A week grid under everything. `described_by` names the element (the text
+alternative of `table.py`) that says the same in words. What is drawn comes from `facts.py`, which the
+table uses too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 from xml.sax.saxutils import escape, quoteattr
 
-from hvol_fhir import terminology as t
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import local, local_date, utc
-from hvol_fhir.programme.model import Contact, Traject
 from hvol_fhir.programme.rules.inclusion import INCLUSION_DAYS
 from hvol_fhir.programme.rules.introduction import INTRO_DAYS
-from hvol_fhir.programme.rules.weekly import assessed_weeks, face_to_face_weeks, weekly_contact_time
+from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
 from hvol_fhir.programme.text_nl import date_nl, duration_nl
+from hvol_fhir.timeline.facts import (
+    LEFT,
+    RIGHT,
+    WIDTH,
+    Axis,
+    Lane,
+    Row,
+    axis_for,
+    shown_contacts,
+    shown_weeks,
+    signals_by_week,
+)
+from hvol_fhir.timeline.grid import month_grid, week_grid
+from hvol_fhir.timeline.labels import phase_nl as _phase_nl
+from hvol_fhir.timeline.labels import type_nl as _type_nl
+from hvol_fhir.timeline.labels import week_label
 
-WIDTH: Final = 1100
-LEFT: Final = 170  # room for the row labels
-RIGHT: Final = 20
+__all__ = ["Axis", "Lane", "Row", "axis_for", "render"]
+
 NORM_HOURS: Final = 2.0
 MAX_HOURS: Final = 4.0  # the hours lane is cut off here; the value stays in the tooltip
 PHASE_FILL: Final = {
@@ -39,39 +57,6 @@ PHASE_FILL: Final = {
 }
 PHASE_LIMIT_DAYS: Final = {c.PHASE_INCLUSION: INCLUSION_DAYS, c.PHASE_INTRODUCTION: INTRO_DAYS}
 SEVERITY_FILL: Final = {"info": "#1f6fb2", "warning": "#b36b00", "block": "#b3261e"}
-
-
-@dataclass(frozen=True)
-class Lane:
-    """An extra lane of 0-10 values over time (issue 7: measurement scores)."""
-
-    label: str
-    points: tuple[tuple[datetime, float], ...]
-
-
-@dataclass(frozen=True)
-class Row:
-    label: str
-    traject: Traject
-    contacts: tuple[Contact, ...] = ()
-    alerts: tuple[Alert, ...] = ()
-    coach_contacts: tuple[datetime, ...] = ()
-    lanes: tuple[Lane, ...] = field(default_factory=tuple)
-    href: str | None = None  # the row label links here (coordinator's stacked view)
-
-
-@dataclass(frozen=True)
-class Axis:
-    start: datetime
-    end: datetime
-
-    def x(self, moment: datetime) -> float:
-        span = (utc(self.end) - utc(self.start)).total_seconds() or 1.0
-        share = (utc(moment) - utc(self.start)).total_seconds() / span
-        return LEFT + max(0.0, min(1.0, share)) * (WIDTH - LEFT - RIGHT)
-
-    def xd(self, day: date) -> float:
-        return self.x(datetime.combine(day, datetime.min.time(), tzinfo=local(self.start).tzinfo))
 
 
 def _t(text: str) -> str:
@@ -106,47 +91,6 @@ def _shape(kind: str, x: float, y: float, title: str, cls: str = "") -> str:
         f'<path d="M{x - 4:.1f},{y - 4:.1f} L{x + 4:.1f},{y + 4:.1f} M{x + 4:.1f},{y - 4:.1f} '
         f'L{x - 4:.1f},{y + 4:.1f}" stroke="#1d1b20" stroke-width="2"{extra}>{tip}</path>'
     )
-
-
-def _type_nl(kind: str) -> str:
-    try:
-        return t.display(c.CONTACT_TYPE, kind)
-    except Exception:  # noqa: BLE001 - a label, never a reason to fail the page
-        return kind
-
-
-def _phase_nl(phase: str) -> str:
-    try:
-        return t.display(c.TRAJECT_PHASE, phase)
-    except Exception:  # noqa: BLE001
-        return phase
-
-
-def axis_for(
-    rows: Sequence[Row], now: datetime, *, start: datetime | None = None, end: datetime | None = None
-) -> Axis:
-    starts = [r.traject.phases[0].start if r.traject.phases else r.traject.created for r in rows]
-    first = start or (min(starts, key=utc) if starts else now - timedelta(weeks=12))
-    last = end or max([now, *(x.end for r in rows for x in r.contacts)], key=utc)
-    first = local(first) - timedelta(days=3)
-    return Axis(first, local(last) + timedelta(days=7))
-
-
-def _grid(axis: Axis, top: float, bottom: float) -> list[str]:
-    """Month ticks along the axis."""
-    out: list[str] = []
-    day = local_date(axis.start).replace(day=1)
-    span_days = (utc(axis.end) - utc(axis.start)).days
-    step = 1 if span_days < 400 else 3
-    while True:
-        month = day.month - 1 + step
-        day = date(day.year + month // 12, month % 12 + 1, 1)
-        x = axis.xd(day)
-        if x >= WIDTH - RIGHT:
-            break
-        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" class="grid"/>')
-        out.append(f'<text x="{x + 2:.1f}" y="{top - 4}" class="tick">{day:%m-%Y}</text>')
-    return out
 
 
 def _phases(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
@@ -190,7 +134,7 @@ def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list
     out.append(f'<line x1="{LEFT}" y1="{norm_y:.1f}" x2="{WIDTH - RIGHT}" y2="{norm_y:.1f}" class="norm"/>')
     totals = weekly_contact_time(row.contacts)
     f2f = face_to_face_weeks(row.contacts)
-    for week in assessed_weeks(row.traject, now):
+    for week in shown_weeks(row, axis, now):
         total = totals.get(week, timedelta(0))
         hours = total.total_seconds() / 3600
         x1, x2 = axis.x(week.start), axis.x(week.end)
@@ -198,7 +142,7 @@ def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list
         past = utc(now) >= utc(week.end)
         short = hours < NORM_HOURS and past
         cls = "hours short" if short else "hours"
-        tip = f"Week {week}: {duration_nl(total)} contact (norm 2 uur)"
+        tip = f"{week_label(week)}: {duration_nl(total)} contact (norm 2 uur)"
         out.append(
             f'<rect x="{x1 + 0.5:.1f}" y="{y + height - bar:.1f}" width="{max(1.0, x2 - x1 - 1):.1f}" '
             f'height="{bar:.1f}" '
@@ -207,7 +151,7 @@ def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list
         if week not in f2f and past:
             out.append(
                 f'<text x="{(x1 + x2) / 2:.1f}" y="{y + height + 10:.1f}" class="nof2f" text-anchor="middle" '
-                f'data-week="{week}">×<title>{_t(f"Week {week}: geen face-to-face contact")}</title></text>'
+                f'data-week="{week}">×<title>{_t(week_label(week))}: geen face-to-face contact</title></text>'
             )
     return out
 
@@ -215,7 +159,7 @@ def _hours(row: Row, axis: Axis, y: float, height: float, now: datetime) -> list
 def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[str]:
     no_coach = {s for a in alerts if a.rule_id == "P-COACH-AFTER" for s in a.subjects}
     out: list[str] = []
-    for x in sorted(row.contacts, key=lambda k: utc(k.start)):
+    for x in shown_contacts(row, axis):
         at = local(x.start)
         tip = (
             f"{date_nl(at.date())} {at:%H:%M}–{local(x.end):%H:%M}, {_type_nl(x.contact_type)} "
@@ -223,16 +167,18 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
         )
         cx = axis.x(x.start)
         # Issue 14: planned, not taken place (no contact time) and network contacts each look their own way.
-        state = "missed" if x.missed else "planned" if x.status == "planned" else ""
+        state = "missed" if x.missed_reason else "planned" if x.status == "planned" else ""
         tip += {"missed": " (niet doorgegaan)", "planned": " (gepland)"}.get(state, "")
         tip += " (met het netwerk)" if x.network else ""
-        out.append(_shape(x.contact_type, cx, y, tip, f"contact {state}".strip()))
+        shape = _shape(x.contact_type, cx, y, tip, f"contact {state}".strip())
+        # The same key as the text alternative's row, so a test can hold the two side by side.
+        out.append(shape.replace(" class=", f" data-start={_a(at.isoformat())} class=", 1))
         if x.id and f"Encounter/{x.id}" in no_coach:
             out.append(
                 f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="8" class="nocoach">'
                 f"<title>{_t('Nog geen contact met de coach na dit contact')}</title></circle>"
             )
-    for moment in row.coach_contacts:
+    for moment in (m for m in row.coach_contacts if axis.holds(m)):
         cx = axis.x(moment)
         out.append(
             f'<line x1="{cx:.1f}" y1="{y + 8}" x2="{cx:.1f}" y2="{y + 14}" class="coach">'
@@ -241,16 +187,19 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
     return out
 
 
-def _alerts(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
+def _signals(row: Row, axis: Axis, y: float, now: datetime) -> list[str]:
+    """One mark per week with the number of signals, coloured by the most severe; the messages in its
+    tooltip (never a rule id). The lane is its own, so a busy week never hides a contact."""
     out: list[str] = []
-    for a in row.alerts:
-        day = a.due or local_date(now)
-        x = axis.xd(day)
-        fill = SEVERITY_FILL[a.severity]
+    for week, found in sorted(signals_by_week(row.alerts, now, axis).items()):
+        x = (axis.x(week.start) + axis.x(week.end)) / 2
+        worst, fill, count = found[0].severity, SEVERITY_FILL[found[0].severity], min(len(found), 99)
+        tip = f"{week_label(week)}: " + "; ".join(a.message_nl for a in found)
         out.append(
-            f'<path d="M{x:.1f},{y - 5} L{x + 5:.1f},{y + 4} L{x - 5:.1f},{y + 4} Z" fill="{fill}" '
-            f'class="alert {a.severity}" '
-            f"data-rule={_a(a.rule_id)}><title>{_t(a.rule_id + ': ' + a.message_nl)}</title></path>"
+            f'<g class="signal {worst}" data-week="{week}" data-count="{len(found)}">'
+            f'<rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="13" rx="3" fill="{fill}"/>'
+            f'<text x="{x:.1f}" y="{y + 3:.1f}" class="count" text-anchor="middle">{count}</text>'
+            f"<title>{_t(tip)}</title></g>"
         )
     return out
 
@@ -265,6 +214,7 @@ def _lanes(row: Row, axis: Axis, y: float) -> list[str]:
         pts = " ".join(
             f"{axis.x(m):.1f},{top + 22 - 2 * max(0.0, min(10.0, v)):.1f}"
             for m, v in sorted(lane.points, key=lambda p: utc(p[0]))
+            if axis.holds(m)
         )
         if pts:
             out.append(f'<polyline points="{pts}" class="score"/>')
@@ -294,7 +244,11 @@ def _legend(y: float) -> list[str]:
         ('<text x="{x}" y="{y4}" class="nof2f">×</text>', "week zonder face-to-face"),
         ('<circle cx="{xc}" cy="{ym}" r="6" class="nocoach"/>', "nog geen coachcontact"),
         ('<line x1="{xc}" y1="{y0}" x2="{xc}" y2="{y1}" class="coach"/>', "coachcontact"),
-        ('<path d="M{xc},{y0} L{x10},{y4} L{x},{y4} Z" fill="#b36b00"/>', "signaal"),
+        (
+            '<rect x="{x}" y="{y0}" width="12" height="12" rx="3" fill="#8a5300"/>'
+            '<text x="{xc}" y="{y4}" class="count" text-anchor="middle">2</text>',
+            "signalen in die week",
+        ),
     ]
     x, y = 10.0, y + 18
     for shape, label in extras:
@@ -315,7 +269,8 @@ text{font-family:system-ui,sans-serif;fill:#1d1b20}.small{font-size:10px}.tick{f
 .nocoach{fill:none;stroke:#b36b00;stroke-width:1.5;stroke-dasharray:2 1}
 .coach{stroke:#1f6fb2;stroke-width:2}.score{fill:none;stroke:#1f6fb2;stroke-width:1.5}.planned{opacity:.45}
 .missed{opacity:.25;stroke-dasharray:2 2}
-@media print{.grid{stroke:#bbb}}
+.wk{stroke:#e2e2e2;stroke-width:0.6}.count{font-size:9px;font-weight:700;fill:#fff}
+@media print{.grid{stroke:#bbb}.wk{stroke:#ddd}}
 """
 
 
@@ -327,12 +282,19 @@ def render(
     title: str = "Tijdlijn van het traject",
     start: datetime | None = None,
     end: datetime | None = None,
+    described_by: str | None = None,
 ) -> str:
-    """One SVG; `compact` (the coordinator's stacked view) leaves out the hours lane."""
-    axis = axis_for(rows, now, start=start, end=end)
+    """One SVG; `compact` (the coordinator's stacked view) leaves out the hours lane; `start` and `end` cut
+    the axis (a range); `described_by`: the id of its text alternative on the same page."""
+    return render_on(rows, now, axis_for(rows, now, start=start, end=end), compact, title, described_by)
+
+
+def render_on(
+    rows: Sequence[Row], now: datetime, axis: Axis, compact: bool, title: str, described_by: str | None
+) -> str:
     body: list[str] = []
     y = 70.0
-    row_height = 44.0 if compact else 118.0
+    row_height = 58.0 if compact else 118.0
     top = y
     for row in rows:
         lanes_height = 26.0 * len(row.lanes)
@@ -342,10 +304,11 @@ def render(
         body.append(f'<g class="row" data-traject={_a(row.traject.identifier)}>')
         body.append(f'<text x="{LEFT - 6}" y="{y + 12}" class="label" text-anchor="end">{label}</text>')
         body += _phases(row, axis, y, now)
-        body += _alerts(row, axis, y - 6 if compact else y + 26, now)
-        body += _contacts(row, axis, y + (26 if compact else 44), row.alerts)
+        body += _signals(row, axis, y + 26, now)
+        body += _contacts(row, axis, y + (42 if compact else 46), row.alerts)
         if not compact:
-            body.append(f'<text x="{LEFT - 6}" y="{y + 48}" class="small" text-anchor="end">contacten</text>')
+            body.append(f'<text x="{LEFT - 6}" y="{y + 30}" class="small" text-anchor="end">signalen</text>')
+            body.append(f'<text x="{LEFT - 6}" y="{y + 50}" class="small" text-anchor="end">contacten</text>')
             body.append(
                 f'<text x="{LEFT - 6}" y="{y + 82}" class="small" text-anchor="end">uren per week</text>'
             )
@@ -360,13 +323,17 @@ def render(
     )
     body.append(f'<text x="{x_now + 2:.1f}" y="{y}" class="small" fill="#b3261e">vandaag</text>')
     height = y + 40
+    described = f" aria-describedby={_a(described_by)}" if described_by else ""
+    # An image may hold no links (axe: nested-interactive); the stacked view's row labels are links.
+    role = "group" if any(r.href for r in rows) else "img"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-        f'height="{height:.0f}" role="img" aria-label={_a(title)} data-testid="timeline">',
+        f'height="{height:.0f}" role="{role}" aria-label={_a(title)}{described} data-testid="timeline">',
         f"<title>{_t(title)}</title><style>{_STYLE}</style>",
         '<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>',
         *_legend(16),
-        *_grid(axis, top - 8, y - 6),
+        *week_grid(axis, top - 8, y - 6),
+        *month_grid(axis, top - 8, y - 6),
         *body,
         "</svg>",
     ]

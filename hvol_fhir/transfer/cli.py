@@ -225,7 +225,9 @@ def _traject(parser: argparse.ArgumentParser, *, reason_required: bool) -> None:
         "--journal",
         action="append",
         metavar="Communication/<id>",
-        help="dagboekverslag dat mee mag (alleen met toestemming van de jongere); herhaalbaar",
+        help=(
+            "verslag uit het contactjournaal dat mee mag (alleen met toestemming van de jongere); herhaalbaar"
+        ),
     )
 
 

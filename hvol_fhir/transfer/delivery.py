@@ -38,7 +38,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..sealing import codec as cd
 from ..sealing import fields, membership
@@ -68,14 +68,16 @@ class Delivery:
     def describe_nl(self, target_name: str) -> str:
         if self.kind == SEALED:
             return (
-                f"{target_name} gebruikt de programma-app: de vertrouwelijke inhoud (dagboekverslagen, "
+                f"{target_name} gebruikt de programma-app: de vertrouwelijke inhoud (verslagen "
+                f"uit het contactjournaal, "
                 "plaats van contacten, slachtoffercategorie, reden van afsluiten, afspraken over "
                 f"bereikbaarheid, beoordeling, ontvangers van toestemmingen) gaat versleuteld mee, zo dat "
                 f"alleen {target_name} die kan openen."
             )
         return (
             f"{target_name} gebruikt de programma-app niet: de vertrouwelijke inhoud gaat leesbaar mee; "
-            "dagboekverslagen met alle beveiligingslabels, zodat het dossier daar ze afschermt."
+            "verslagen uit het contactjournaal met alle beveiligingslabels, zodat het dossier "
+            "daar ze afschermt."
         )
 
     def tag(self) -> Json:

@@ -23,12 +23,12 @@ _TYPE_NL: Final = {
     "EpisodeOfCare": "Zorgperiode van het traject",
     "CareTeam": "Team rond de jongere",
     "Encounter": "Contact",
-    "Communication": "Dagboekverslag",
+    "Communication": "Verslag uit het contactjournaal",
     "Consent": "Toestemming",
     "Observation": "Inclusiebeoordeling",
     "QuestionnaireResponse": "Meting",
     "Task": "Taak",
-    "AuditEvent": "Logregel (wie het dagboek inzag of deelde)",
+    "AuditEvent": "Logregel (wie het contactjournaal inzag of deelde)",
     "Provenance": "Herkomstregistratie",
 }
 
@@ -90,7 +90,7 @@ def describe(resource: Mapping[str, Any]) -> str:
         what = (
             "deelname aan het programma"
             if is_participation(resource)
-            else ("delen van dagboekverslagen" if is_disclosure(resource) else "overig")
+            else ("delen van verslagen uit het contactjournaal" if is_disclosure(resource) else "overig")
         )
         status = "" if resource.get("status") == "active" else " (niet meer geldig)"
         return f"{head}: {what} {_date(resource.get('dateTime'))}{status}".replace("  ", " ")

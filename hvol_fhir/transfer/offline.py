@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..ehr import FhirClient
 from ..ehr import bundle as bundles
@@ -91,7 +91,10 @@ def delivery_tag(plan: TransferPlan) -> Json:
         "display": (
             "Vertrouwelijke inhoud versleuteld voor de ontvanger"
             if sealed
-            else "Vertrouwelijke inhoud leesbaar, dagboekverslagen onder alle beveiligingslabels"
+            else (
+                "Vertrouwelijke inhoud leesbaar, verslagen uit het contactjournaal onder alle "
+                "beveiligingslabels"
+            )
         ),
     }
 
@@ -152,7 +155,9 @@ def check_bundle(bundle: Mapping[str, Any]) -> Report:
                 problems.append(f"{where}: verwijst naar een dossiernummer in plaats van een kenmerk.")
                 break
         if rtype == "Communication" and not labels.has_full_label_set(res.get("meta")):
-            problems.append(f"{where}: dagboekverslag zonder de verplichte beveiligingslabels.")
+            problems.append(
+                f"{where}: verslag uit het contactjournaal zonder de verplichte beveiligingslabels."
+            )
         if any(peek_header(tok).get("alg") != ALG_WRAP for tok in cd.envelopes(res).values()):
             problems.append(
                 f"{where}: versleuteld met een sleutel van de afzender; de ontvanger kan het niet openen."
@@ -165,7 +170,10 @@ def check_bundle(bundle: Mapping[str, Any]) -> Report:
     warnings = (
         ("Vertrouwelijke inhoud is versleuteld voor de ontvanger; alleen haar programma-app opent die.",)
         if delivery == "sealed-to-recipient"
-        else ("Vertrouwelijke inhoud staat leesbaar in het bestand, dagboekverslagen onder alle labels.",)
+        else (
+            "Vertrouwelijke inhoud staat leesbaar in het bestand, verslagen uit het "
+            "contactjournaal onder alle labels.",
+        )
         if delivery == "plaintext"
         else ()
     )

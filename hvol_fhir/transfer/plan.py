@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
+from .. import fhirjson as f
 from ..ehr import bundle as bundles
 from ..errors import InvalidInput
-from ..mapping import fhirjson as f
 from ..mapping import labels
 from ..sealing import codec as cd
 from . import identity as ids
@@ -114,7 +114,7 @@ class _Selection:
             self.sent[key] = "Zorgperiode van het traject (contacten hangen eraan)."
         for key, res in snap.of_type("Encounter"):
             if any(_points_at(res, e, base, "episodeOfCare") for e in episodes):
-                self.sent[key] = "Contactmoment: datum, soort en duur (zonder dagboek)."
+                self.sent[key] = "Contactmoment: datum, soort en duur (zonder contactjournaal)."
         for key, res in snap.of_type("Observation"):
             if _points_at(res, snap.careplan, base, "basedOn"):
                 self.sent[key] = "Beoordeling bij de start van het traject."
@@ -141,10 +141,12 @@ class _Selection:
         self.journal_sent: list[str] = []
         for key in _normalise_journal(request.journal):
             if key not in entries:
-                raise InvalidInput("Dit dagboekverslag hoort niet bij dit traject.", field="journal")
+                raise InvalidInput(
+                    "Dit verslag uit het contactjournaal hoort niet bij dit traject.", field="journal"
+                )
             if not covered.get(key):
                 raise JournalWithoutConsent(
-                    "Een gekozen dagboekverslag mag niet mee: de jongere heeft geen geldige "
+                    "Een gekozen verslag uit het contactjournaal mag niet mee: de jongere heeft geen geldige "
                     "toestemming gegeven "
                     "om het te delen. Er is niets verstuurd.",
                     field="journal",
@@ -153,14 +155,17 @@ class _Selection:
             _require_authentic(entries[key])
             self.journal_sent.append(key)
             self.consents_used.update(covered[key])
-            self.sent[key] = "Dagboekverslag dat de jongere heeft toegestemd te delen (labels blijven)."
+            self.sent[key] = (
+                "Verslag uit het contactjournaal dat de jongere heeft toegestemd te delen (labels blijven)."
+            )
         self.selectable = {k for k in entries if covered.get(k) and k not in self.sent}
         for key in entries:
             if key not in self.sent:
                 self.stays[key] = (
-                    "Het dagboek blijft hier: de jongere heeft hiervoor geen toestemming tot delen gegeven."
+                    "Het contactjournaal blijft hier: de jongere heeft hiervoor geen toestemming "
+                    "tot delen gegeven."
                     if not covered.get(key)
-                    else "Het dagboek blijft hier: dit verslag is niet gekozen om mee te sturen."
+                    else "Het contactjournaal blijft hier: dit verslag is niet gekozen om mee te sturen."
                 )
 
     def _consents(self) -> None:
@@ -170,7 +175,9 @@ class _Selection:
             if self.team_key and self.team_key in recipients:
                 self.sent[key] = "Toestemming van de jongere voor deelname aan het programma."
             elif key in self.consents_used:
-                self.sent[key] = "Toestemming waarop de meegestuurde dagboekverslagen rusten."
+                self.sent[key] = (
+                    "Toestemming waarop de meegestuurde verslagen uit het contactjournaal rusten."
+                )
             elif is_disclosure(res):
                 self.stays[key] = (
                     "Toestemming om te delen met anderen; die geldt niet voor de nieuwe organisatie."
@@ -185,7 +192,8 @@ def _require_authentic(entry: Json) -> None:
     status = cd.status_of(entry)
     if status is not None and status != cd.SEALED:
         raise InvalidInput(
-            "Een gekozen dagboekverslag is niet door de app geschreven of kan niet worden geopend; het "
+            "Een gekozen verslag uit het contactjournaal is niet door de app geschreven of kan "
+            "niet worden geopend; het "
             "kan niet mee. Er is niets verstuurd.",
             field="journal",
         )

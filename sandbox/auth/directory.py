@@ -48,6 +48,9 @@ class Membership:
     patient_id: str
     role: str
     active: bool = True
+    # The participant's period as stored (FHIR dateTime strings): issue 14's journal periods.
+    start: str | None = None
+    end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,21 @@ def derive_clearance(user: User) -> list[str]:
     if user.coordinator:
         return [ALL_CLEARANCE]
     return sorted({m.patient_id for m in user.memberships if m.active and m.role in JOURNAL_ROLES})
+
+
+def derive_journal_periods(user: User) -> dict[str, list[list[str | None]]]:
+    """The ``hvol_journal_periods`` claim (issue 14): for each youth whose journal ``user`` is cleared for as
+    buddy or coach, the periods of her memberships in those roles, current and past ([start, end], None open).
+    HAPI shows her only the journal entries sent within one of them; the coordinator has no limit (no claim).
+    """
+    if user.coordinator:
+        return {}
+    return {
+        youth: [
+            [m.start, m.end] for m in user.memberships if m.patient_id == youth and m.role in JOURNAL_ROLES
+        ]
+        for youth in derive_clearance(user)
+    }
 
 
 def derive_programme_clearance(user: User) -> list[str]:
@@ -236,7 +254,13 @@ def memberships_from_careteam(
         return []
     team_current = careteam_is_current(careteam, today)
     return [
-        Membership(patient_id, role, team_current and period_is_current(participant.get("period"), today))
+        Membership(
+            patient_id,
+            role,
+            team_current and period_is_current(participant.get("period"), today),
+            (participant.get("period") or {}).get("start"),
+            (participant.get("period") or {}).get("end"),
+        )
         for participant in careteam.get("participant", [])
         if _reference_id(participant.get("member"), "Practitioner") == practitioner_id
         for role in sorted(_programme_roles(participant.get("role", [])))

@@ -20,9 +20,9 @@ from typing import Any
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped, unused-ignore]
 
-from sandbox.tokens import PROGRAMME_CLAIM
+from sandbox.tokens import JOURNAL_PERIODS_CLAIM, PROGRAMME_CLAIM
 
-from .directory import User, derive_clearance, derive_programme_clearance
+from .directory import User, derive_clearance, derive_journal_periods, derive_programme_clearance
 from .errors import (
     InvalidGrant,
     InvalidRequest,
@@ -79,6 +79,9 @@ def access_token(
     programme = derive_programme_clearance(user) if user else []
     if programme:
         extra[PROGRAMME_CLAIM] = programme
+    periods = derive_journal_periods(user) if user else {}
+    if periods:
+        extra[JOURNAL_PERIODS_CLAIM] = periods
     token = settings.token_issuer.mint(
         sub=user.id if user else client_id,
         scope=scope,

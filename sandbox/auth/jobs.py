@@ -59,6 +59,7 @@ _COORDINATOR = (
     "user/Encounter.cru",
     "user/Communication.cru",
     "user/Consent.cru",
+    "user/RelatedPerson.crs",  # issue 14: a parent's or guardian's consent names the person
     "user/QuestionnaireResponse.cru",
     "user/AuditEvent.c",
     "user/Task.cru",

@@ -1,4 +1,4 @@
-// P-WRITING: writing tips while the buddy types. Never blocks saving; without JavaScript the tips come
+// Writing tips while the buddy types (the guide's tips, §4.9). Never blocks saving; without JavaScript the tips come
 // after a save attempt. The text goes only to this app's own server, with the form's CSRF token.
 (function () {
   var form = document.getElementById("contact-form") || document.getElementById("coach-form");
@@ -25,8 +25,15 @@
     var body = new URLSearchParams();
     body.set("csrf_token", field("csrf_token")); body.set("text", text.value);
     body.set("has_time", field("start") ? "1" : "0"); body.set("has_place", field("location") ? "1" : "0");
+    body.set("type", field("type"));
     fetch(url, { method: "POST", body: body, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : []; }).then(show).catch(function () {});
   }
-  text.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 600); });
+  function later() { clearTimeout(timer); timer = setTimeout(ask, 600); }
+  text.addEventListener("input", later);
+  // The hints depend on the form too (no place hint for a call, no time hint once the times are there).
+  ["start", "end", "type", "location"].forEach(function (name) {
+    var f = form.querySelector("[name=" + name + "]");
+    if (f) f.addEventListener("change", function () { if (text.value.trim()) later(); });
+  });
 })();

@@ -14,8 +14,9 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @contextmanager
-def chromium(window: str, implicit_wait: float = 0) -> Iterator[Any]:
-    """One headless browser; `window` like "1200,900" (screenshot size), `implicit_wait` in seconds."""
+def chromium(window: str, implicit_wait: float = 0, lang: str | None = None) -> Iterator[Any]:
+    """One headless browser; `window` like "1200,900" (screenshot size), `implicit_wait` in seconds, `lang`
+    the language the browser asks pages for (navigator.language, Accept-Language), as a Dutch user's."""
     if not Path(CHROMEDRIVER).exists() and not shutil.which("chromedriver"):
         pytest.skip("chromium-driver is not installed")
     from selenium import webdriver
@@ -24,6 +25,9 @@ def chromium(window: str, implicit_wait: float = 0) -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", f"--window-size={window}"):
         options.add_argument(arg)
+    if lang:
+        options.add_argument(f"--lang={lang}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": lang})
     drv = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     drv.implicitly_wait(implicit_wait)
     try:

@@ -85,4 +85,4 @@ def missed_from_planned(planned: Contact, *, reason: str, cancelled_by: str | No
 
 def missed(contacts: Iterable[Contact]) -> list[Contact]:
     """The contacts that did not take place, in time order (timeline, the mentor's card)."""
-    return sorted((x for x in contacts if x.missed), key=lambda x: utc(x.start))
+    return sorted((x for x in contacts if x.missed_reason), key=lambda x: utc(x.start))

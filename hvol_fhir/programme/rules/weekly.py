@@ -4,7 +4,7 @@ Weeks are ISO weeks in Europe/Amsterdam: Monday 00:00 local up to the next Monda
 
 - Which weeks are assessed: those the contact period covers from Monday to Sunday by local date. A first
   or last week that the period covers only in part is not assessed (a contact period that starts on a
-  Thursday has not had a fair week yet).
+  Thursday has not had a fair week yet), nor is a week that a pause touches (`rules.pause`).
 - A week that is over and misses the norm gives a warning due on its Sunday. The running week gives info
   (due Sunday) while the norm is not met yet; future weeks give nothing.
 - P-F2F-WEEK: a face-to-face contact counts in the week its start falls in (local time).
@@ -26,6 +26,7 @@ from hvol_fhir.programme.alerts import INFO, WARNING, Alert, Severity
 from hvol_fhir.programme.clock import IsoWeek, local_date, split_by_week, utc, weeks_between
 from hvol_fhir.programme.model import Contact, Traject
 from hvol_fhir.programme.rules.common import check_now, held
+from hvol_fhir.programme.rules.pause import paused_weeks
 from hvol_fhir.programme.text_nl import duration_nl
 
 MIN_WEEKLY_CONTACT: Final = timedelta(hours=2)
@@ -46,8 +47,10 @@ def face_to_face_weeks(contacts: Iterable[Contact]) -> set[IsoWeek]:
 
 
 def assessed_weeks(traject: Traject, now: datetime) -> list[IsoWeek]:
-    """Weeks fully covered by a contact period of `traject`, up to and including the running week."""
+    """Weeks fully covered by a contact period of `traject`, up to and including the running week, except
+    the weeks a pause touches (issue 14: the norms do not run while she is missing or admitted elsewhere)."""
     this_week = IsoWeek.of(now)
+    paused = paused_weeks(traject, now) if traject.pauses else set()
     weeks: list[IsoWeek] = []
     for period in traject.phase_periods(c.PHASE_CONTACT_PERIOD):
         first = IsoWeek.of(period.start)
@@ -60,7 +63,7 @@ def assessed_weeks(traject: Traject, now: datetime) -> list[IsoWeek]:
             if last.sunday > local_date(period.end):
                 last = IsoWeek.of_date(last.monday - timedelta(days=1))
             last = min(last, this_week)
-        weeks.extend(w for w in weeks_between(first, last) if w not in weeks)
+        weeks.extend(w for w in weeks_between(first, last) if w not in weeks and w not in paused)
     return weeks
 
 

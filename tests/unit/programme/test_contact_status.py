@@ -69,7 +69,7 @@ def test_missed_takes_no_time_and_no_norm_and_blocks_no_slot() -> None:
         PLANNED, reason=c.MISSED_NO_SHOW, cancelled_by="youth", now=START + timedelta(hours=1)
     )
     assert (
-        gone.missed and gone.status == "cancelled" and gone.cancelled_by is None
+        gone.missed_reason and gone.status == "cancelled" and gone.cancelled_by is None
     )  # only "cancelled" says who
     assert held([gone]) == [] and weekly_contact_time(held([gone])) == {}
     assert face_to_face_weeks(held([gone])) == set()
@@ -97,7 +97,7 @@ def test_the_start_that_counts_is_absolute_time_across_the_dst_change() -> None:
     first = at(2026, 10, 25, 2, 30, fold=0)
     plan = contact(first, 30, status="planned", ident="dst")
     second = at(2026, 10, 25, 2, 31, fold=1)  # an hour and a minute later
-    assert s.missed_from_planned(plan, reason=c.MISSED_NO_SHOW, cancelled_by=None, now=second).missed
+    assert s.missed_from_planned(plan, reason=c.MISSED_NO_SHOW, cancelled_by=None, now=second).missed_reason
 
 
 def test_missed_round_trips_through_the_encounter_and_keeps_foreign_extensions() -> None:

@@ -40,3 +40,30 @@ def test_empty_or_odd_input_gives_nothing() -> None:
 def test_words_are_named_for_the_author() -> None:
     found = {h.kind: h.words for h in hints("Soms en ivm", has_time=True, has_place=True)}
     assert found["abbreviation"] == ("ivm",) and found["vague"] == ("soms",)
+
+
+GUIDE_EXAMPLE = (
+    "Ik heb gevraagd hoe het met haar gaat. Ze vertelt dat ze vorige week 1x ruzie heeft gehad met "
+    "haar ouders "
+    "over zakgeld. Ook vertelt ze dat ze voor rekenen een 8 heeft gehaald."
+)
+
+
+def test_the_guides_own_example_gets_no_hint() -> None:
+    """§4.9's example entry: videobellen, 15:00-15:20. No 'Noem de plaats', no 'Noem de tijd'."""
+    assert hints(GUIDE_EXAMPLE, has_time=True, contact_type="video") == []
+
+
+@pytest.mark.parametrize("kind", ["video", "phone", "messaging", "email"])
+def test_no_place_hint_for_a_call_or_a_chat(kind: str) -> None:
+    assert "place" not in kinds("We praatten.", contact_type=kind)
+
+
+def test_a_meeting_in_person_still_asks_for_the_place() -> None:
+    assert "place" in kinds("We praatten.", has_time=True, contact_type="face-to-face")
+    assert "place" not in kinds("We praatten.", has_place=True, contact_type="face-to-face")
+
+
+def test_no_time_hint_once_the_times_are_filled_in() -> None:
+    assert "time" in kinds("We praatten.", contact_type="video")
+    assert "time" not in kinds("We praatten.", has_time=True, contact_type="video")

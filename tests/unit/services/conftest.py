@@ -12,7 +12,7 @@ import pytest
 
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.model import Contact
+from hvol_fhir.programme.model import CareTeam, CareTeamMember, Contact
 from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services import Caller
 from tests.unit.programme.builders import BUDDY_REF, PATIENT_REF, TRAJECT_REF, at, contact, traject
@@ -48,7 +48,20 @@ def record_with(*contacts: Contact) -> TrajectRecord:
     return TrajectRecord(
         traject=plan,
         careplan={"resourceType": "CarePlan", "id": plan.id, "meta": {"versionId": "1"}},
-        care_team=None,
+        # Issue 14: journal readers per period; buddy and coach belong to the team since the traject began.
+        care_team=CareTeam(
+            identifier="a0c1e2f3-0000-4000-8000-00000000c7e1",
+            patient=PATIENT_REF,
+            members=(
+                CareTeamMember(
+                    member=BUDDY_REF, role=c.ROLE_BUDDY, skj_number="SKJ-1", start=at(2026, 9, 1, 9)
+                ),
+                CareTeamMember(
+                    member=COACH_REF, role=c.ROLE_COACH, skj_number="SKJ-2", start=at(2026, 9, 1, 9)
+                ),
+            ),
+            id="ct-1",
+        ),
         care_team_raw=None,
         contacts=tuple(dataclasses.replace(x, id=f"enc-{i}") for i, x in enumerate(contacts)),
     )

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from hvol_fhir.errors import InvalidInput, NotAllowed, NotFound
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import encounter
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.common import held
 from hvol_fhir.repository.reads import TrajectRecord
@@ -72,7 +72,7 @@ def test_missed_is_one_update_and_only_her_own_planned_contact(
         as_role(c.ROLE_BUDDY), s.RecordMissed(record, "planned-1", c.MISSED_CANCELLED, "youth")
     )
     [enc] = fake.all("Encounter")
-    assert enc["status"] == "cancelled" and gone.missed and held([gone]) == []
+    assert enc["status"] == "cancelled" and gone.missed_reason and held([gone]) == []
     assert encounter.from_json(enc, traject=record.reference).cancelled_by == "youth"
 
 

@@ -81,6 +81,7 @@ class FakeEhr:
     expires_in: Any = 3600
     narrow: Callable[[str], str] | None = None  # turns the requested scope into the granted one
     refuse_refresh: bool = False
+    honour_refresh_scope: bool = False  # grant the scope a refresh asks for (a subset), else the old grant
     issue_refresh: bool = True
     client_secret: str | None = None  # accept client_secret_basic with this secret
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -153,10 +154,19 @@ class FakeEhr:
                 return _error(400, "invalid_grant", "redirect_uri or PKCE mismatch")
             return self._issue(q["scope"], q.get("nonce"))
         if form.get("grant_type") == "refresh_token":
+            entry = self.refresh_tokens.get(form.get("refresh_token", ""))
+            asked = form.get("scope")
+            if (
+                entry
+                and asked
+                and self.honour_refresh_scope
+                and not set(asked.split()) <= set(entry["scope"].split())
+            ):
+                return _error(400, "invalid_scope", "not within the grant (compared as strings)")
             entry = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
             if entry is None or self.refuse_refresh:
                 return _error(400, "invalid_grant", "refresh token expired")
-            return self._issue(entry["scope"], None)
+            return self._issue(asked if asked and self.honour_refresh_scope else entry["scope"], None)
         if form.get("grant_type") == "client_credentials":
             return self._issue(form["scope"], None, backend=True)
         return _error(400, "unsupported_grant_type")

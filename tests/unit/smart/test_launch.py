@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from hvol_fhir.privacy.features import FEATURES, disabled_message
+from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES, disabled_message
 from hvol_fhir.smart import (
     AuthorizationDenied,
     IdTokenInvalid,
@@ -18,6 +18,7 @@ from hvol_fhir.smart import (
     LaunchExpired,
     LaunchRequestInvalid,
     MemoryLaunchStore,
+    NarrowingFailed,
     RelaunchRequired,
     SmartLauncher,
     UnknownLaunch,
@@ -213,7 +214,7 @@ def test_granted_scopes_narrower_than_requested(launcher: SmartLauncher, ehr: Fa
     assert "journal" in session.disabled_features and not session.has_feature("journal")
     assert session.has_feature("programme-card")
     message = disabled_message(session.disabled_features)
-    assert message is not None and "Dagboek" in message
+    assert message is not None and FEATURES["journal"].label in message
 
 
 def test_identity_off_when_openid_not_granted(launcher: SmartLauncher, ehr: FakeEhr) -> None:
@@ -409,3 +410,49 @@ def test_no_secret_reaches_the_log(
     ]  # fmt: skip
     for secret in secrets:
         assert secret and secret not in caplog.text
+
+
+# --- narrowing after the launch (R107, R108) and refreshes that keep it narrow ---------------------------
+
+
+def test_narrowing_trades_the_first_grant_and_every_refresh_asks_the_narrow_scope(
+    launcher: SmartLauncher, ehr: FakeEhr, clock: FakeClock
+) -> None:
+    ehr.honour_refresh_scope = True
+    session, _, _ = launch(launcher, ehr)
+    assert "patient/Communication.crus" in session.granted_scope.split()  # the first grant is the union
+    narrowed = launcher.narrow(session, ROLE_FEATURES["staff"])
+    asked = ehr.token_forms[-1]
+    assert asked["grant_type"] == "refresh_token" and asked["scope"] == narrowed.requested_scope
+    assert narrowed.narrowed and narrowed.access_token == ehr.issued[-1] != session.access_token
+    assert "Communication" not in narrowed.granted_scope and narrowed.features == ROLE_FEATURES["staff"]
+    assert launcher.get_session(session.launch_id, SID) == narrowed  # the broad token is not kept
+    clock.advance(3600 - 30)
+    fresh = launcher.get_session(session.launch_id, SID)
+    assert ehr.token_forms[-1]["scope"] == narrowed.requested_scope  # not the whole first grant back
+    assert fresh.granted_scope == narrowed.granted_scope and fresh.access_token != narrowed.access_token
+
+
+def test_a_server_that_ignores_the_narrowing_gets_the_launch_refused(
+    launcher: SmartLauncher, ehr: FakeEhr
+) -> None:
+    session, _, _ = launch(launcher, ehr)  # this EHR hands the first grant back on every refresh
+    with pytest.raises(NarrowingFailed):
+        launcher.narrow(session, ROLE_FEATURES["staff"])
+    with pytest.raises(UnknownLaunch):  # the broad token went with the launch
+        launcher.get_session(session.launch_id, SID)
+
+
+def test_a_refresh_that_comes_back_wider_is_never_used(
+    launcher: SmartLauncher, ehr: FakeEhr, clock: FakeClock
+) -> None:
+    ehr.honour_refresh_scope = True
+    session, _, _ = launch(launcher, ehr)
+    narrowed = launcher.narrow(session, ROLE_FEATURES["staff"])
+    ehr.narrow = lambda _asked: session.granted_scope  # from now on the server grants the first set again
+    clock.advance(3600 - 30)
+    with pytest.raises(NarrowingFailed):
+        launcher.get_session(session.launch_id, SID)
+    assert ehr.issued[-1] != narrowed.access_token  # it was issued, and thrown away with the launch
+    with pytest.raises(UnknownLaunch):
+        launcher.get_session(session.launch_id, SID)

@@ -33,7 +33,7 @@ def test_default_plan_keeps_the_journal_home(snap: Snapshot) -> None:
     journal = [i for i in plan.items if i.resource_type == "Communication"]
     assert journal and not any(i.send for i in journal)
     assert {i.reference for i in journal if i.selectable} == set(CONSENTED)
-    assert all("dagboek blijft hier" in i.reason_nl.lower() for i in journal)
+    assert all("contactjournaal blijft hier" in i.reason_nl.lower() for i in journal)
     assert _resources(plan, "Communication") == []
     assert not any(
         i.send for i in plan.items if i.resource_type == "CarePlan" and i.reference.endswith("06a")

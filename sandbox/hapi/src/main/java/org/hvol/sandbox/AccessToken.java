@@ -1,7 +1,9 @@
 package org.hvol.sandbox;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** The verified claims of one request's bearer token, as HAPI's interceptors need them. */
@@ -12,6 +14,7 @@ public record AccessToken(
         String fhirUser,
         Set<String> journal,
         Set<String> programme,
+        Map<String, List<JournalPeriod>> journalPeriods,
         boolean admin) {
 
     private static final String KEY = AccessToken.class.getName();
@@ -32,6 +35,29 @@ public record AccessToken(
      */
     public boolean programmeClearedFor(String patientId) {
         return clearedFor(patientId) || programme.contains("*") || listed(programme, patientId);
+    }
+
+    /**
+     * Issue 14: may this token read a journal entry of this youth written at {@code sent}? A buddy or coach
+     * reads only the entries of her own periods on the youth's team (claim `hvol_journal_periods`); no claim
+     * for the youth (the coordinator, the loader) means no limit. An entry without a time fails closed.
+     */
+    public boolean readsEntryAt(String patientId, Instant sent) {
+        List<JournalPeriod> periods = journalPeriods.get(bareId(patientId));
+        if (seesAllJournals() || periods == null) {
+            return true;
+        }
+        return sent != null && periods.stream().anyMatch(p -> p.contains(sent));
+    }
+
+    /** The periods that limit this youth's journal for this token, or null when none do. */
+    public List<JournalPeriod> periodsFor(String patientId) {
+        return seesAllJournals() ? null : journalPeriods.get(bareId(patientId));
+    }
+
+    private static String bareId(String patientId) {
+        return patientId != null && patientId.startsWith("Patient/") ? patientId.substring("Patient/".length())
+                : patientId;
     }
 
     private static boolean listed(Set<String> ids, String patientId) {

@@ -84,7 +84,7 @@ public class BearerTokenInterceptor {
         Object fhirUser = claims.getClaim("fhirUser");
         return new AccessToken(claims.getSubject(), SmartScopes.parse(scopeText),
                 patient == null ? null : String.valueOf(patient), fhirUser == null ? null : String.valueOf(fhirUser),
-                journal, programme, admin);
+                journal, programme, JournalPeriod.parseClaim(claims.getClaim("hvol_journal_periods")), admin);
     }
 
     private static Set<String> idsClaim(JWTClaimsSet claims, String name) {

@@ -91,10 +91,26 @@ final class JournalLabels {
         // Below the journal (R + compartment, no V: measurement scores) programme clearance is enough.
         boolean belowJournal = !hasV(r);
         for (IIdType p : patientsOf(ctx, r)) {
-            if (token.clearedFor(p.getIdPart()) || (belowJournal && token.programmeClearedFor(p.getIdPart()))) {
+            String youth = p.getIdPart();
+            if (token.clearedFor(youth) && (belowJournal || inReadersPeriod(token, youth, r))) {
+                return true;
+            }
+            if (belowJournal && token.programmeClearedFor(youth)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Issue 14: a journal entry (Communication) is read by the buddy and coach of the period it was written in;
+     * the token's periods for the youth decide by {@code Communication.sent}. Other journal types are not
+     * bound to a period.
+     */
+    static boolean inReadersPeriod(AccessToken token, String youth, IBaseResource r) {
+        if (!(r instanceof org.hl7.fhir.r4.model.Communication entry)) {
+            return true;
+        }
+        return token.readsEntryAt(youth, entry.hasSent() ? entry.getSent().toInstant() : null);
     }
 }

@@ -9,12 +9,16 @@ import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.model.api.IQueryParameterType;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.ReferenceOrListParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.param.TokenParamModifier;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
+import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -65,6 +69,9 @@ public class JournalSearchNarrowing {
             // Confined to one youth: her clearance decides for everything the search can match.
             hideJournal = !token.clearedFor(youth);
             hideProgramme = !token.programmeClearedFor(youth);
+            if (!hideJournal && "Communication".equals(type)) {
+                confineToPeriods(map, token.periodsFor(youth));
+            }
         } else if (!token.journal().isEmpty() && JournalLabels.RESTRICTED_TYPES.contains(type)) {
             // Not confined, on a journal type, by a token cleared for some youths (a buddy or coach). Filtering
             // afterwards would let paging, counts and timing depend on other youths' hidden entries, and
@@ -86,6 +93,32 @@ public class JournalSearchNarrowing {
         }
         if (hideProgramme) {
             map.add("_security", not(JournalLabels.COMPARTMENT, JournalLabels.COMPARTMENT_CODE));
+        }
+    }
+
+    /**
+     * Issue 14: a buddy's or coach's search of one youth's journal matches only entries sent within her
+     * periods, so paging and counts do not depend on another buddy's entries. One period becomes
+     * {@code sent=ge<start>&sent=lt<end>}; several (she was the buddy twice) are bounded by their span and the
+     * consent service hides what lies between (paging there still counts those entries: see README).
+     */
+    private static void confineToPeriods(SearchParameterMap map, List<JournalPeriod> periods) {
+        if (periods == null) {
+            return;
+        }
+        if (periods.isEmpty() || periods.stream().anyMatch(p -> !p.readable())) {
+            map.add("_id", new TokenParam("hvol-no-period")); // nothing to read: match nothing
+            return;
+        }
+        boolean openStart = periods.stream().anyMatch(p -> p.start() == null);
+        boolean openEnd = periods.stream().anyMatch(p -> p.end() == null);
+        if (!openStart) {
+            Instant first = periods.stream().map(JournalPeriod::start).min(Instant::compareTo).orElseThrow();
+            map.add("sent", new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, Date.from(first)));
+        }
+        if (!openEnd) {
+            Instant last = periods.stream().map(JournalPeriod::end).max(Instant::compareTo).orElseThrow();
+            map.add("sent", new DateParam(ParamPrefixEnum.LESSTHAN, Date.from(last)));
         }
     }
 

@@ -1,0 +1,52 @@
+"""Journal readers per buddy period (issue 14; P-JOURNAL-READERS with guide §2.1 and §5.1).
+
+An entry is read by the buddy and the coach of the period in which it was written, and by the coordinator.
+A new buddy (a change of buddy, or a restart that shares the team) reads only what was written while she was
+the buddy: nothing about the girl is handed to a buddy beforehand. The period is her signed membership on the
+youth's CareTeam in that role (`CareTeamMember.start`/`end`, the end exclusive); a membership without a start
+counts from the beginning. The sandbox's authorization server derives the same periods for its
+`hvol_journal_periods` claim (sandbox/auth/directory.py), and its HAPI applies them (`JournalLabels`).
+
+Pure; the shell applies `readable` where the journal is read, before anything is shown, counted or audited
+as read, so an entry of another period answers exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.clock import utc
+from hvol_fhir.programme.model import CareTeam, JournalEntry
+
+Period = tuple[datetime | None, datetime | None]
+PERIOD_ROLES = frozenset({c.ROLE_BUDDY, c.ROLE_COACH})
+
+
+def reading_periods(team: CareTeam | None, user: str | None, role: str) -> tuple[Period, ...] | None:
+    """The periods whose entries ``user`` may read in ``role``; None: no limit (the coordinator)."""
+    if role == c.ROLE_COORDINATOR:
+        return None
+    if role not in PERIOD_ROLES or team is None or not user:
+        return ()
+    return tuple((m.start, m.end) for m in team.members if m.member == user and m.role == role)
+
+
+def within(periods: tuple[Period, ...] | None, moment: datetime) -> bool:
+    if periods is None:
+        return True
+    at = utc(moment)
+    return any((s is None or utc(s) <= at) and (e is None or at < utc(e)) for s, e in periods)
+
+
+def readable(
+    entries: Sequence[JournalEntry],
+    raw: Sequence[dict[str, Any]],
+    periods: tuple[Period, ...] | None,
+) -> tuple[list[JournalEntry], list[dict[str, Any]]]:
+    """The entries (and their raw Communications, matched by id) written within ``periods``."""
+    kept = [e for e in entries if within(periods, e.written_at)]
+    ids = {e.id for e in kept}
+    return kept, [r for r in raw if r.get("id") in ids]

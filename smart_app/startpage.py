@@ -1,0 +1,80 @@
+"""The start page per role (issue 15): what needs doing today, from the launch (``/l/<launch>/vandaag``);
+and the coordinator's "gezien" on an open item of a traject, with a note (``/l/<launch>/t/<traject>/gezien``).
+
+The view only adapts ``hvol_fhir.services.startpage.start_page``: the buddy's girls with what is due, the
+coach's buddies with contacts waiting for her, the coordinator's open items across the programme with counts
+and links. A launch for one youth has a patient-level token, which the EHR confines to her; the page says so.
+Regular staff and mentors have no start page: they get the programme card.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from hvol_fhir.programme import codes as c
+from hvol_fhir.sealing import membership
+from hvol_fhir.services.acknowledge import acknowledge
+from hvol_fhir.services.startpage import start_page
+
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require_patient
+from .pagekit import common, failed, load
+from .state import state
+
+bp = Blueprint("startpage", __name__)
+
+
+def _verified(c_: Ctx) -> Callable[[dict[str, Any]], set[str]]:
+    """The roles of this user that the app's signature covers on a CareTeam (issue 12): a membership written
+    by hand puts no girl on her start page. Without the organisation's keys, none does."""
+    keys = state().service.membership_keys(c_.session.fhir_base)
+
+    def roles(team: dict[str, Any]) -> set[str]:
+        if keys is None or not c_.user:
+            return set()
+        return {m.role for m in membership.verified_members(team, keys) if m.member == c_.user}
+
+    return roles
+
+
+@bp.get("/l/<launch_id>/vandaag")
+def today(launch_id: str) -> Any:
+    c_ = ctx(launch_id)
+    if c_.card_only:
+        return redirect(url_for("card.card", launch_id=launch_id), 303)
+    confined = c_.patient if c_.role != c.ROLE_COORDINATOR else None
+    found = start_page(
+        c_.client, user=c_.user, role=c_.role, now=now(), patient=confined, verified=_verified(c_)
+    )
+    return render_template(
+        "startpage/index.html", **common(c_, page=found, confined=confined, user_name=c_.user_name)
+    )
+
+
+@bp.post("/l/<launch_id>/t/<ident>/gezien")
+def acknowledge_item(launch_id: str, ident: str) -> Any:
+    """The coordinator saw an open item: kept with her note (sealed), listed apart from then on."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    errors: list[str] = []
+    with form_errors(errors):
+        record = load(c_, ident, with_tasks=False)
+        acknowledge(
+            c_.client,
+            role=c_.role,
+            identifier=form_value("ack_uuid") or str(uuid.uuid4()),
+            traject=record.reference,
+            patient=require_patient(c_),
+            item_key=form_value("item"),
+            note=form_value("note"),
+            author=c_.user or "",
+            now=now(),
+        )
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="gezien"), 303)
+    return failed(c_, errors, ident=ident)
+
+
+__all__ = ["bp"]
