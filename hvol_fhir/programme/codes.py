@@ -27,6 +27,7 @@ TASK_KIND: Final = "task-kind"
 AVAILABILITY_CHANNEL: Final = "availability-channel"
 PAUSE_REASON: Final = "pause-reason"
 EIGHTEEN_OUTCOME: Final = "eighteen-outcome"  # P-18: the talk's outcome
+INTRO_TOPIC: Final = "intro-topic"  # guide §5.1: the introduction's checklist
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -63,6 +64,7 @@ TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
 TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
 TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
 TASK_INTRO_DECISION: Final = "intro-decision"  # P-INTRO-OUTCOME: the buddy reports, the coordinator confirms
+TASK_INTRO_TOPIC: Final = "intro-topic"  # guide §5.1: one topic of the introduction covered
 
 # Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
 ACTIVITY_PAUSE: Final = "pause"
@@ -73,7 +75,11 @@ PAUSE_OTHER: Final = "other"
 EIGHTEEN_CONTINUE: Final = "continue-other-financing"
 EIGHTEEN_CLOSE: Final = "close-at-18"
 # Which CodeSystem a task's outcome (Task.output) comes from, per task kind (issue 14).
-TASK_OUTCOMES: Final = {TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME, TASK_INTRO_DECISION: INTRODUCTION_OUTCOME}
+TASK_OUTCOMES: Final = {
+    TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME,
+    TASK_INTRO_DECISION: INTRODUCTION_OUTCOME,
+    TASK_INTRO_TOPIC: INTRO_TOPIC,
+}
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -116,10 +122,14 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_INFORM_COACH,
             TASK_OUTFLOW_CONSENT,
             TASK_INTRO_DECISION,
+            TASK_INTRO_TOPIC,
         }
     ),
     PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
     EIGHTEEN_OUTCOME: frozenset({EIGHTEEN_CONTINUE, EIGHTEEN_CLOSE}),
+    INTRO_TOPIC: frozenset(
+        {"who-buddy", "who-youth", "confidentiality", "journal", "coaching", "availability"}
+    ),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
 }
 
