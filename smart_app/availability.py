@@ -163,7 +163,9 @@ def _form_page(c_: Ctx, ident: str, **extra: Any) -> str:
 @bp.route("/l/<launch_id>/t/<ident>/bereikbaarheid", methods=["GET", "POST"])
 def edit(launch_id: str, ident: str) -> Any:
     c_ = ctx(launch_id)
-    require(c_.role == c.ROLE_BUDDY, ONLY_BUDDY)  # before any read: mentors and staff learn nothing here
+    require(
+        c_.policy.may("edit-availability"), ONLY_BUDDY
+    )  # before any read: mentors and staff learn nothing here
     record = load(c_, ident, with_tasks=False)
     buddy = _require_own_buddy(c_, record)
     if request.method == "GET":

@@ -139,7 +139,7 @@ def writing_help(launch_id: str) -> Any:
     """P-WRITING while typing: hints for the author's own text; nothing is stored or logged."""
     check_csrf(launch_id)
     c_ = ctx(launch_id)
-    require(c_.role in (c.ROLE_BUDDY, c.ROLE_COACH))
+    require(c_.policy.may("writing-help"))
     found = hints(
         form_value("text")[:20_000],
         has_time=form_value("has_time") == "1",

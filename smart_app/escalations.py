@@ -26,14 +26,13 @@ from .pagekit import code_options, common, load, member_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("escalations", __name__)
-ROLES = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR, c.ROLE_BEHAVIOURAL_SCIENTIST})
 NOT_FOR_YOU = "Escalaties zijn alleen voor het ervaringsmaatje, de coach en de coördinator van deze jongere."
 STALE = "Iemand anders heeft deze escalatie intussen bijgewerkt. Bekijk hieronder hoe zij er nu voor staat."
 
 
 def _mine(c_: Ctx, ident: str) -> tuple[Any, list[service.Stored]]:
     # Before any read: staff and mentors learn nothing, not even whether the traject exists.
-    require(c_.role in ROLES, NOT_FOR_YOU)
+    require(c_.policy.may("escalations"), NOT_FOR_YOU)
     record = load(c_, ident, with_tasks=False)
     found = service.list_for_traject(c_.client, require_patient(c_), ident)
     return record, [s for s in found if rules.visible_to(s.escalation, c_.role, c_.user)]
@@ -54,8 +53,8 @@ def _page(c_: Ctx, ident: str, record: Any, items: list[service.Stored], **extra
             items=order,
             kinds=code_options(c.ESCALATION_KIND),
             names=member_names(c_, record.care_team),
-            may_raise=c_.role in rules.RAISERS,
-            may_handle=c_.role in rules.HANDLERS,
+            may_raise=c_.policy.may("raise-escalation"),
+            may_handle=c_.policy.may("handle-escalation"),
             call_112=rules.CALL_112_FIRST,
             form=extra.pop("form", None) or {"uuid": str(uuid.uuid4())},
             has_scientist=_has_scientist(record),

@@ -11,7 +11,6 @@ from flask import Blueprint, request
 
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.privacy import access
-from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.rules import gates
 from hvol_fhir.services import inclusion as service
@@ -28,7 +27,7 @@ def eighteen(launch_id: str, ident: str) -> Any:
     """P-18: the buddy or the coordinator records how the talk about turning 18 ended."""
     check_csrf(launch_id)
     c_ = ctx(launch_id)
-    require(c_.role in (c.ROLE_BUDDY, c.ROLE_COORDINATOR))
+    require(c_.policy.may("eighteen-talk"))
     errors: list[str] = []
     with form_errors(errors):
         outcome = form_value("outcome")
@@ -105,7 +104,7 @@ def intro_decision(launch_id: str, ident: str) -> Any:
     check_csrf(launch_id)
     c_ = ctx(launch_id)
     confirm = form_value("action") == "bevestig"
-    require(access.may_manage_traject(c_.role) if confirm else c_.role == c.ROLE_BUDDY)
+    require(c_.policy.may("confirm-intro-decision" if confirm else "report-intro-decision"))
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident)
@@ -132,7 +131,7 @@ def topics(launch_id: str, ident: str) -> Any:
     """Guide §5.1: the buddy ticks the introduction's topics as she covers them over the three contacts."""
     check_csrf(launch_id)
     c_ = ctx(launch_id)
-    require(c_.role == c.ROLE_BUDDY)
+    require(c_.policy.may("tick-intro-topics"))
     errors: list[str] = []
     with form_errors(errors):
         chosen = request.form.getlist("topic")

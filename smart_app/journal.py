@@ -69,7 +69,7 @@ def index(launch_id: str, ident: str) -> Any:
             can_override=access.may_override(c_.role),
             new_uuid=str(uuid.uuid4()),
             saved=request.args.get("opgeslagen"),
-            is_coordinator=c_.role == c.ROLE_COORDINATOR,
+            is_coordinator=c_.policy.may("see-seal-reasons"),
             seal_reasons=SEAL_REASONS,
         ),
     )

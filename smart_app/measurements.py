@@ -46,7 +46,6 @@ bp = Blueprint("measurements", __name__)
 
 # User-level reads for the cohort report (hvol_fhir.smart.scopes: coordinator and behavioural scientist).
 REPORT_FEATURE: Final = "measurement-report"
-TASK_READERS: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})  # roles with Task scopes
 NOT_YOURS: Final = (
     "Metingen zijn alleen te zien voor het ervaringsmaatje, de coach, de coördinator en de "
     "gedragswetenschapper."
@@ -112,7 +111,7 @@ def chart(launch_id: str, ident: str) -> Response:
 def _tasks(c_: Ctx, traject: Traject, moment: datetime) -> list[MeasurementTask] | None:
     """The traject's measurement Tasks (the buddy's visit also plans them), or None when the token has no
     access to Task: the EHR may leave Task outside what a patient-level token reaches."""
-    if c_.role not in TASK_READERS or traject.id is None:
+    if not c_.policy.may("read-tasks") or traject.id is None:
         return None
     try:
         if access.may_record(c_.role):

@@ -16,7 +16,6 @@ from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
-from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.clock import AMSTERDAM, IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
@@ -29,17 +28,14 @@ from hvol_fhir.timeline.svg import Lane
 
 from .context import CSRF_FIELD, Ctx, csrf_token, now, require_patient
 
-# Roles whose token may search the youth's Tasks: the buddy and coach see coach follow-ups (P-COACH-AFTER).
-TASK_ROLES = frozenset({c.ROLE_COORDINATOR, c.ROLE_BUDDY, c.ROLE_COACH})
-
 
 def code_options(cs: str) -> list[tuple[str, str]]:
     return [(code, t.display(cs, code)) for code in t.codes(cs)]
 
 
 def load(c_: Ctx, ident: str, **kw: Any) -> TrajectRecord:
-    kw.setdefault("with_tasks", c_.role in TASK_ROLES)
-    kw["with_tasks"] = kw["with_tasks"] and c_.role in TASK_ROLES
+    kw.setdefault("with_tasks", c_.policy.may("read-tasks"))
+    kw["with_tasks"] = kw["with_tasks"] and c_.policy.may("read-tasks")
     return TrajectReader(c_.client, require_patient(c_)).load(ident, now(), **kw)
 
 
@@ -48,7 +44,7 @@ def alerts_for(
 ) -> list[Alert]:
     """Every alert family of the traject, put together by the library (``services.views.record_alerts``, the
     same assembly as the overview's); the coach follow-up only for roles whose token reads the tasks."""
-    return record_alerts(record, moment, tasks_read=c_.role in TASK_ROLES, birth_date=birth_date)
+    return record_alerts(record, moment, tasks_read=c_.policy.may("read-tasks"), birth_date=birth_date)
 
 
 def row_for(

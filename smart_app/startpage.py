@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 
-from hvol_fhir.programme import codes as c
 from hvol_fhir.sealing import membership
 from hvol_fhir.services.acknowledge import acknowledge
 from hvol_fhir.services.startpage import start_page
@@ -45,7 +44,7 @@ def today(launch_id: str) -> Any:
     c_ = ctx(launch_id)
     if c_.card_only:
         return redirect(url_for("card.card", launch_id=launch_id), 303)
-    confined = c_.patient if c_.role != c.ROLE_COORDINATOR else None
+    confined = None if c_.policy.may("programme-overview") else c_.patient
     found = start_page(
         c_.client, user=c_.user, role=c_.role, now=now(), patient=confined, verified=_verified(c_)
     )

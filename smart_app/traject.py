@@ -28,7 +28,6 @@ from .context import (
     require_patient,
 )
 from .pagekit import (
-    TASK_ROLES,
     alerts_for,
     code_options,
     common,
@@ -72,10 +71,10 @@ def show(launch_id: str, ident: str) -> Any:
         require_patient(c_),
         ident,
         moment,
-        with_tasks=c_.role in TASK_ROLES,
+        with_tasks=c_.policy.may("read-tasks"),
         with_assessment=access.may_assess(c_.role),
         with_measurements=score_access.may_see_scores(c_.role),
-        with_acknowledgements=c_.role in TASK_ROLES,
+        with_acknowledgements=c_.policy.may("read-tasks"),
     )
     record = view.record
     row = row_for(record, display_name(view.patient) or "", moment, list(view.alerts), c_)
@@ -100,7 +99,7 @@ def _show_context(c_: Ctx, view: TrajectView, timeline: Drawing, moment: datetim
         "can_assess": access.may_assess(c_.role),
         "can_contact": access.may_register_contacts(c_.role),
         "can_read_journal": access.may_read_journal(c_.role),
-        "is_coach": c_.role == c.ROLE_COACH,
+        "is_coach": c_.policy.may("coaching-journal-link"),
         "outcomes": code_options(c.INTRODUCTION_OUTCOME),
         "reasons": [(k, v) for k, v in code_options(c.CLOSURE_REASON)],
         "pause_reasons": code_options(c.PAUSE_REASON),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from hvol_fhir.programme import codes as c
+from hvol_fhir.programme.rules import escalation
 from hvol_fhir.smart.errors import ScopeSyntaxError
 from hvol_fhir.smart.scopes import Feature, as_permission, parse_resource_scope
 
@@ -89,6 +90,39 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
         *"coach-followup cohort measurement-report escalations".split(),
     ),
 }
+# What each role may do on the pages, beyond the data its features read: one table, so that views and
+# templates ask ``RolePolicy.may("...")`` and never compare role codes (issue 16).
+_PROGRAMME_TEAM: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})
+PAGE_ACTIONS: Final[Mapping[str, frozenset[str]]] = {
+    "start-page": _PROGRAMME_TEAM,
+    "availability": _PROGRAMME_TEAM,
+    "escalations": _PROGRAMME_TEAM | {c.ROLE_BEHAVIOURAL_SCIENTIST},
+    "raise-escalation": escalation.RAISERS,  # the programme rule decides; the table names it once
+    "handle-escalation": escalation.HANDLERS,
+    "programme-overview": frozenset({c.ROLE_COORDINATOR}),
+    "outreach": frozenset({c.ROLE_COORDINATOR}),
+    "see-pause-reason": frozenset({c.ROLE_COORDINATOR}),
+    "eighteen-talk": frozenset({c.ROLE_BUDDY, c.ROLE_COORDINATOR}),
+    "intro-decision": frozenset({c.ROLE_BUDDY, c.ROLE_COORDINATOR}),
+    "report-intro-decision": frozenset({c.ROLE_BUDDY}),
+    "confirm-intro-decision": frozenset({c.ROLE_COORDINATOR}),
+    "tick-intro-topics": frozenset({c.ROLE_BUDDY}),
+    "finish-planned-contact": frozenset({c.ROLE_BUDDY}),
+    "consult-before-danger": frozenset({c.ROLE_BUDDY}),
+    "edit-availability": frozenset({c.ROLE_BUDDY}),
+    "writing-help": frozenset({c.ROLE_BUDDY, c.ROLE_COACH}),
+    "coaching-journal-link": frozenset({c.ROLE_COACH}),
+    "see-seal-reasons": frozenset({c.ROLE_COORDINATOR}),
+    # Roles whose token may search the youth's Tasks (coach follow-ups P-COACH-AFTER, measurement tasks).
+    "read-tasks": _PROGRAMME_TEAM,
+}
+
+
+def may(role: str, action: str) -> bool:
+    """Whether ``role`` may take a page action; an unknown action is an error, never a silent no."""
+    return role in PAGE_ACTIONS[action]
+
+
 # Most significant first: a user with two roles on one team gets the wider one.
 PRECEDENCE: Final[tuple[str, ...]] = (
     c.ROLE_COORDINATOR,

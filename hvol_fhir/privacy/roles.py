@@ -26,6 +26,7 @@ from hvol_fhir.privacy.features import (
     STAFF,
     card_only,
     features_of,
+    may,
     role_label,
 )
 from hvol_fhir.programme import codes as c
@@ -63,6 +64,10 @@ class RolePolicy:
 
     def has(self, feature: str) -> bool:
         return feature in self.features
+
+    def may(self, action: str) -> bool:
+        """A page action of :data:`hvol_fhir.privacy.features.PAGE_ACTIONS`."""
+        return may(self.role, action)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,13 @@ Each rule is also tested on a small made-up module, so a rule that could never f
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from hvol_fhir.privacy.features import PAGE_ACTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_MODULE_LINES = 400
@@ -229,3 +232,36 @@ def test_checks_catch_what_they_look_for() -> None:
         "mapping",
     ]
     assert find_cycle({"privacy": {"mapping"}, "mapping": {"errors"}}) == []
+
+
+# --- one role policy: pages ask it, never compare role codes (issue 16) ------------------------------------
+
+ROLE_COMPARISON = re.compile(r"(?<![\w.])role\s*(?:==|!=|in\b|not in\b)|\bc_\.role\s*(?:==|!=|in\b|not in\b)")
+POLICY_ACTION = re.compile(r"""policy\.may\(\s*["']([\w-]+)["']""")
+
+
+def test_no_template_or_view_compares_role_codes() -> None:
+    found = []
+    for path in [*(ROOT / "smart_app" / "templates").rglob("*.html"), *modules("smart_app")]:
+        if path.name in {"launches.py", "context.py"}:  # where the decided role is stored and handed over
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if ROLE_COMPARISON.search(line):
+                found.append(f"{rel(path)}:{number}: {line.strip()[:100]}")
+    assert not found, "ask the role policy (privacy.features.PAGE_ACTIONS) instead:\n" + "\n".join(found)
+
+
+def test_every_page_action_asked_for_is_in_the_policy_table() -> None:
+    asked = set()
+    for path in [*(ROOT / "smart_app" / "templates").rglob("*.html"), *modules("smart_app")]:
+        asked.update(POLICY_ACTION.findall(path.read_text(encoding="utf-8")))
+    assert asked, "the check must see the pages' questions"
+    assert asked <= set(PAGE_ACTIONS), sorted(asked - set(PAGE_ACTIONS))
+    assert set(PAGE_ACTIONS) <= asked, f"actions nobody asks: {sorted(set(PAGE_ACTIONS) - asked)}"
+
+
+def test_the_role_comparison_check_sees_one() -> None:
+    assert ROLE_COMPARISON.search('{% if role == "buddy" %}')
+    assert ROLE_COMPARISON.search("    require(c_.role in (c.ROLE_BUDDY, c.ROLE_COACH))")
+    assert not ROLE_COMPARISON.search('{% if m.role == "mentor" %}')  # a team member's role, not the user's
+    assert not ROLE_COMPARISON.search('{% if policy.may("start-page") %}')
