@@ -40,6 +40,7 @@ class Visited:
     text: str = ""
     violations: list[dict[str, Any]] = field(default_factory=list)
     ids_on_screen: list[str] = field(default_factory=list)
+    broken_links: list[str] = field(default_factory=list)
 
 
 def shape(url: str) -> str:
@@ -105,3 +106,28 @@ def query(url: str, **params: str) -> str:
     parts = urlsplit(url)
     merged = dict(parse_qsl(parts.query)) | params
     return parts._replace(query=urlencode(merged)).geturl()
+
+
+def broken_links(driver: Any, prefix: str, checked: set[str], per_shape: int = 3) -> list[str]:
+    """Links on the current page not checked before, at most `per_shape` per page shape over the whole walk
+    (three of a traject's seventy "wijzig" links, three of the overview's trajects), fetched one by one from
+    the page with its own cookie: those that do not answer 200, as "status url"."""
+    todo = []
+    for url in sorted(set(same_launch_links(driver, prefix)) - checked):
+        if sum(1 for seen in checked if shape(seen) == shape(url)) < per_shape:
+            checked.add(url)
+            todo.append(url)
+    if not todo:
+        return []
+    driver.set_script_timeout(30 + 10 * len(todo))
+    answers = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const out = [];"
+        "(async () => { for (const u of arguments[0]) {"
+        " try { let r = await fetch(u, {credentials: 'same-origin'});"
+        "   if (r.status >= 500) { await new Promise(t => setTimeout(t, 3000));"
+        "     r = await fetch(u, {credentials: 'same-origin'}); }"  # once more: a busy test machine's 503
+        "   out.push([r.status, u]); }"
+        " catch (e) { out.push([0, u]); } } done(out); })();",
+        todo,
+    )
+    return [f"{status} {url}" for status, url in answers if status != 200]
