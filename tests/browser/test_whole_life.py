@@ -1,0 +1,365 @@
+"""Issue 14, the first test that must exist: the whole life of a girl in the programme, in Chromium, through
+the app as coordinator, behavioural scientist, buddy and coach would go, from the waiting list to closure and
+a restart; then what the server holds.
+
+Two invented girls, new in the sandbox EHR for each run:
+- Noor, 15: every gate refused first with its Dutch text on screen (no assessment, the coordinator trying to
+  assess, a date in the future, no consent, no parent's consent, not on the waiting list), then assessment,
+  consent with her mother, the waiting list, the introduction with her buddy and coach, her decision, a pause
+  while she is missing and the resume, planned and held contacts with the journal, an escalation handled by
+  the coordinator, closure and a restart;
+- Isa, who turns 18 within her traject: her own consent is enough, and the talk about turning 18 is on the
+  to-do list of buddy and coordinator from the start.
+
+The app's clock moves forward through the story (tests/browser/whole_life_support.py). A screenshot per
+step goes to test-artifacts/screenshots/whole-life/.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from hvol_fhir.programme.text_nl import date_nl
+from tests.integration.app_support import MARKER_PREFIX, org_or_external
+from tests.integration.conftest import FhirClient
+from tests.integration.launch_support import serve_app
+
+from .conftest import chromium
+from .whole_life_support import AMSTERDAM, Stage, StoryClock, synthetic_girl, years_before
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+COORDINATOR, SCIENTIST = "hv-coordinator", "hv-behavioural-scientist"
+BUDDY, COACH = "hv-buddy-1", "hv-coach-1"  # Sanne Visser (SKJ) and her coach Esther Bakker
+DAY0 = date.today() - timedelta(days=150)  # the story's first day; it ends before the real today
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    org = org_or_external(request)
+    clock = StoryClock(datetime.combine(DAY0, time(9), tzinfo=AMSTERDAM))
+    admin = FhirClient(org.fhir_base, org.admin_token())
+    with serve_app(org, tmp_path_factory.mktemp("app-whole-life"), HVOL_CLOCK=clock):
+        with chromium("1280,1000", lang="nl") as driver:
+            yield org, admin, clock, driver
+
+
+def stage_for(world: Any, name: str) -> Stage:
+    org, admin, clock, driver = world
+    return Stage(driver=driver, org=org, admin=admin, clock=clock, name=name)
+
+
+# --- the steps -------------------------------------------------------------------------------------------
+
+
+def coordinator_opens_traject(s: Stage, patient: str, day: date) -> None:
+    s.clock.on(day)
+    s.as_(COORDINATOR, patient)
+    s.css('[data-testid="trajects-link"]').click()
+    s.fill('[data-testid="open-form"]', start=day.isoformat())
+    s.submit('[data-testid="open-form"]')
+    s.ident = s.driver.current_url.split("/t/", 1)[1].split("/", 1)[0]
+    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "inclusion"
+    s.shot("traject-geopend")
+
+
+def introduction_refused(
+    s: Stage, day: date, *, expected: tuple[str, ...], absent: tuple[str, ...] = ()
+) -> None:
+    s.phase("introduction", day)
+    said = s.refusal()
+    for text in expected:
+        assert text in said, said
+    for text in absent:
+        assert text not in said, said
+    assert "Er is niets opgeslagen." in said
+
+
+def coordinator_cannot_assess(s: Stage) -> None:
+    s.go()
+    assert not s.all('[data-testid="inclusion-link"]')  # not offered, and refused when typed in
+    s.go("inclusie")
+    assert "Alleen de gedragswetenschapper legt de inclusiebeoordeling vast." in s.refusal()
+    s.shot("weigering-coordinator-beoordeelt")
+
+
+def consent_refused_without_assessment(s: Stage) -> None:
+    s.go("toestemming")
+    s.fill('[data-testid="consent-form"]', youth_consent=True)
+    s.submit('[data-testid="consent-form"]')
+    assert "Er is nog geen inclusiebeoordeling." in s.refusal()
+    s.shot("weigering-toestemming-zonder-beoordeling")
+
+
+def scientist_assesses(s: Stage, patient: str, day: date, *, try_future: bool) -> None:
+    s.clock.on(day)
+    s.as_(SCIENTIST, patient)
+    s.open_traject()
+    s.css('[data-testid="inclusion-link"]').click()
+    form = '[data-testid="inclusion-form"]'
+    if try_future:
+        # The date field offers no day after today; the server refuses one all the same (a form sent by
+        # other means, or a browser that ignores `max`): take the limit off as such a client would.
+        s.driver.execute_script("document.querySelector('[name=date]').removeAttribute('max')")
+        s.fill(form, date=(day + timedelta(days=7)).isoformat(), criteria_met=True)
+        s.submit(form)
+        assert "ligt in de toekomst" in s.refusal()
+        assert s.css('[name="criteria_met"]').is_selected()  # what she ticked is still there
+        s.shot("weigering-beoordeling-in-de-toekomst")
+    s.fill(form, date=day.isoformat(), criteria_met=True)
+    s.submit(form)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    assert "criteria voldaan" in s.css('[data-testid="inclusion-link"]').find_element("xpath", "..").text
+    s.shot("beoordeling-opgeslagen")
+
+
+def coordinator_records_consent(s: Stage, patient: str, day: date, *, parent: str | None) -> None:
+    s.clock.on(day)
+    s.as_(COORDINATOR, patient)
+    s.open_traject()
+    s.css('[data-testid="consent-link"]').click()
+    form = '[data-testid="consent-form"]'
+    s.submit(form)  # nothing ticked
+    assert "Vink aan dat de jongere zelf toestemming heeft gegeven." in s.refusal()
+    if parent:
+        s.fill(form, youth_consent=True)
+        s.submit(form)
+        assert "jonger dan 16 jaar: ook een ouder of voogd moet toestemming geven" in s.refusal()
+        assert s.css('[name="youth_consent"]').is_selected()
+        s.shot("weigering-geen-ouder-onder-16")
+        s.fill(form, youth_consent=True, parent_consent=True, parent_name=parent, parent_role="PRN")
+    else:
+        s.fill(form, youth_consent=True)
+    s.submit(form)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    s.shot("toestemming-en-wachtlijst")
+
+
+def coordinator_starts_introduction(s: Stage, day: date) -> None:
+    s.clock.on(day)
+    s.add_member(BUDDY, "buddy", skj="SKJ-100004")
+    s.add_member(COACH, "coach", skj="SKJ-100002")
+    s.phase("introduction", day)
+    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "introduction"
+    team = s.css('[data-testid="team"]').text
+    assert "Sanne Visser" in team and "Esther Bakker" in team
+    s.shot("kennismaking-gestart")
+
+
+def buddy_records_contact(s: Stage, patient: str, day: date, start: str, end: str, text: str) -> None:
+    s.clock.on(day, 20)
+    s.as_(BUDDY, patient)
+    s.open_traject()
+    s.css('[data-testid="new-contact"]').click()
+    form = '[data-testid="contact-form"]'
+    s.fill(form, date=day.isoformat(), start=start, end=end, type="face-to-face", location="De bibliotheek")
+    s.css('[data-testid="text"]').send_keys(text)
+    s.shot("contact-met-verslag")
+    s.submit(form)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+
+
+def buddy_plans_contact(s: Stage, day: date, start: str, end: str) -> None:
+    s.go()
+    form = '[data-testid="plan-form"]'
+    s.fill(form, date=day.isoformat(), start=start, end=end, type="video")
+    s.submit(form)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    assert "gepland" in s.css('[data-testid="contacts"]').text
+    s.shot("contact-gepland")
+
+
+def coordinator_phase(s: Stage, patient: str, day: date, action: str, shot: str, **choices: str) -> None:
+    s.clock.on(day, 11)
+    s.as_(COORDINATOR, patient)
+    s.open_traject()
+    s.phase(action, day, **choices)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    s.shot(shot)
+
+
+def buddy_escalates(s: Stage, patient: str, day: date, message: str) -> None:
+    s.clock.on(day, 15)
+    s.as_(BUDDY, patient)
+    s.open_traject()
+    s.css('[data-testid="journal-link"]').click()
+    s.css('[data-testid="danger-link"]').click()
+    s.css('[data-testid="consult-first"]').click()  # the guide: consult coach and coordinator first
+    form = '[data-testid="escalation-form"]'
+    s.fill(form, kind="police", text=message)
+    s.submit(form)
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    assert s.css('[data-testid="escalation"]').get_attribute("data-open") == "ja"
+    s.shot("escalatie-gemeld")
+
+
+def coach_and_coordinator_see_escalation(s: Stage, patient: str, day: date) -> None:
+    s.clock.on(day, 16)
+    s.as_(COACH, patient)
+    s.go("escalaties")
+    assert s.css('[data-testid="escalation"]').get_attribute("data-open") == "ja"
+    s.shot("escalatie-bij-coach")
+    s.as_(COORDINATOR, patient)
+    s.go("escalaties")
+    s.css('[data-testid="handle"]').click()
+    assert s.css('[data-testid="escalation"]').get_attribute("data-open") == "nee"
+    s.shot("escalatie-afgehandeld")
+
+
+# --- the stories -----------------------------------------------------------------------------------------
+
+
+def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
+    s = stage_for(world, "noor")
+    noor = synthetic_girl(s.admin, "Noor", "Wiersma", years_before(DAY0, 15) - timedelta(days=40))
+    marker = f"{MARKER_PREFIX}{uuid.uuid4().hex}"
+
+    coordinator_opens_traject(s, noor, DAY0)
+    introduction_refused(
+        s,
+        DAY0,
+        expected=(
+            "Er is nog geen inclusiebeoordeling. De gedragswetenschapper legt die vast.",
+            "De toestemming van de jongere is nog niet vastgelegd.",
+            "ook een ouder of voogd moet toestemming geven",
+            "De jongere staat niet op de wachtlijst.",
+        ),
+    )
+    s.shot("weigering-kennismaking-zonder-alles")
+    coordinator_cannot_assess(s)
+    consent_refused_without_assessment(s)
+    s.add_member(SCIENTIST, "behavioural-scientist", skj="SKJ-100006")
+
+    scientist_assesses(s, noor, DAY0 + timedelta(days=3), try_future=True)
+
+    s.clock.on(DAY0 + timedelta(days=5))
+    s.as_(COORDINATOR, noor)
+    s.open_traject()
+    introduction_refused(
+        s,
+        DAY0 + timedelta(days=5),
+        expected=("De toestemming van de jongere is nog niet vastgelegd.", "niet op de wachtlijst"),
+        absent=("inclusiebeoordeling",),
+    )
+    s.shot("weigering-geen-toestemming-geen-wachtlijst")
+    coordinator_records_consent(s, noor, DAY0 + timedelta(days=6), parent="Ans Wiersma")
+
+    coordinator_starts_introduction(s, DAY0 + timedelta(days=12))
+    buddy_records_contact(
+        s,
+        noor,
+        DAY0 + timedelta(days=14),
+        "16:00",
+        "17:00",
+        f"Eerste kennismaking in de bibliotheek. Ze vertelde over haar school. {marker}",
+    )
+    s.shot("eerste-contact-opgeslagen")
+
+    coordinator_phase(
+        s, noor, DAY0 + timedelta(days=28), "outcome", "beslissing-doorgaan", outcome="continue"
+    )
+    # her "yes, go on" starts the contact period at once
+    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "contact-period"
+
+    coordinator_phase(s, noor, DAY0 + timedelta(days=40), "pause", "pauze-vermist", pause_reason="missing")
+    assert "nu" in s.css('[data-testid="pauses"]').text
+    s.clock.on(DAY0 + timedelta(days=41), 12)
+    s.as_(BUDDY, noor)
+    s.open_traject()
+    assert s.css('[data-testid="pauses"]').text  # the buddy sees the pause, not its reason
+    assert "vermist" not in s.css('[data-testid="pauses"]').text.lower()
+    s.shot("pauze-bij-maatje")
+    coordinator_phase(s, noor, DAY0 + timedelta(days=55), "resume", "hervat")
+    assert " – nu" not in s.css('[data-testid="pauses"]').text
+
+    buddy_records_contact(
+        s,
+        noor,
+        DAY0 + timedelta(days=58),
+        "15:00",
+        "16:30",
+        f"Na haar terugkeer samen een wandeling gemaakt. {marker}",
+    )
+    buddy_plans_contact(s, DAY0 + timedelta(days=65), "16:00", "17:00")
+    buddy_escalates(s, noor, DAY0 + timedelta(days=60), "De wijkagent vroeg mij om informatie over haar.")
+    coach_and_coordinator_see_escalation(s, noor, DAY0 + timedelta(days=60))
+
+    coordinator_phase(
+        s, noor, DAY0 + timedelta(days=120), "close", "traject-afgerond", reason="youth-no-longer-needed"
+    )
+    assert s.css('[data-testid="status"]').text.startswith("afgerond")
+    s.css('[data-testid="restart-form"] button').click()
+    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "inclusion"
+    s.shot("herstart")
+
+    server_holds_the_story(s, noor, marker)
+
+
+def test_isa_turns_eighteen_within_her_traject(world: Any) -> None:
+    s = stage_for(world, "isa")
+    start = DAY0 + timedelta(days=125)
+    birthday = start + timedelta(days=75)  # she is 17 and almost 10 months at the start
+    isa = synthetic_girl(s.admin, "Isa", "Kuipers", years_before(birthday, 18))
+    coordinator_opens_traject(s, isa, start)
+    s.add_member(SCIENTIST, "behavioural-scientist", skj="SKJ-100006")
+    scientist_assesses(s, isa, start + timedelta(days=1), try_future=False)
+    coordinator_records_consent(s, isa, start + timedelta(days=2), parent=None)
+    coordinator_starts_introduction(s, start + timedelta(days=3))
+    turning = f"De jongere wordt op {date_nl(birthday)} 18."
+    assert turning in s.text()
+    s.shot("18-jaar-bij-coordinator")
+    s.clock.on(start + timedelta(days=4), 12)
+    s.as_(BUDDY, isa)
+    s.open_traject()
+    assert turning in s.text()
+    s.shot("18-jaar-bij-maatje")
+
+
+# --- at the server -------------------------------------------------------------------------------------
+
+
+def server_holds_the_story(s: Stage, patient: str, marker: str) -> None:
+    ref = f"Patient/{patient}"
+    plans = s.search(f"CarePlan?subject={ref}")
+    statuses = sorted(p["status"] for p in plans)
+    assert len(plans) == 2 and "completed" in statuses, statuses  # closed, and the restart
+    closed = next(p for p in plans if p["status"] == "completed")
+    assert closed["period"]["start"].startswith(DAY0.isoformat())
+    assert closed["period"].get("end")
+    assert "replaces" in next(p for p in plans if p["status"] != "completed")
+    activities = json.dumps(closed.get("activity", []))
+    assert '"pause"' in activities, activities[:2000]
+
+    teams = s.search(f"CareTeam?subject={ref}")
+    members = {
+        (p["member"]["reference"], p["role"][0]["coding"][0]["code"]): p.get("period", {})
+        for t in teams
+        for p in t.get("participant", [])
+    }
+    assert members[(f"Practitioner/{BUDDY}", "buddy")].get("start")
+    assert members[(f"Practitioner/{COACH}", "coach")].get("start")
+    assert (f"Practitioner/{SCIENTIST}", "behavioural-scientist") in members
+
+    tasks = s.search(f"Task?patient={ref}")
+    kinds = {(coding["code"], t["status"]) for t in tasks for coding in t.get("code", {}).get("coding", [])}
+    assert any(k == "waiting-list" for k, _ in kinds), kinds
+    assert any(k == "escalation" and st == "completed" for k, st in kinds), kinds
+
+    encounters = s.search(f"Encounter?subject={ref}")
+    assert sorted(e["status"] for e in encounters) == ["finished", "finished", "planned"]
+
+    consents = s.search(f"Consent?patient={ref}")
+    assert len(consents) == 2  # hers and her mother's
+    assert s.search(f"RelatedPerson?patient={ref}")
+
+    entries = s.search(f"Communication?subject={ref}")
+    assert len(entries) >= 2
+    for entry in entries:
+        assert entry["payload"][0]["contentAttachment"]["contentType"] == "application/jose"
+        assert marker not in json.dumps(entry)
