@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import requests
 
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, episodeofcare
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement
 from hvol_fhir.measurements.questionnaire import questionnaire

@@ -1,8 +1,16 @@
 """Load: 20 concurrent buddies saving 50 contacts (+ journal entry) each against the sandbox, through the
-library's own save path (``hvol_fhir.repository.writes.save_contact_with_entry``: one conditional
-transaction per submission), next to bare FHIR transactions of the same content in the same run.
+app's save path (``hvol_fhir.services.contacts.record_contact``: the rules, then one conditional transaction
+of contact, entry and the entry's AuditEvent per submission), next to two bare baselines in the same run:
 
-    python -m bench.load [--buddies 20] [--contacts 50]
+- *conditional bare*: the very same transactions (conditional creates on the client identifiers, the
+  conditional EpisodeOfCare reference, the AuditEvent), built beforehand and POSTed with the buddy's token
+  by plain ``requests``: app / conditional bare is the app's own overhead (target ≤ 1.15);
+- *plain bare*: an Encounter and a Communication without conditions, labels or audit (the loader's token):
+  conditional bare / plain bare is what idempotency (and the audit in the transaction) costs at the server.
+
+The three run in alternating rounds, so a server that slows as it fills slows them alike.
+
+    python -m bench.load [--buddies 20] [--contacts 50] [--rounds 2]
 
 Needs a sandbox organisation with the demo data: ``HVOL_EXTERNAL_ORG=org.json`` uses a running one; without it
 one is started here (and stopped after). Prints figures; asserts only the record counts (exactly one entry and
@@ -22,11 +30,13 @@ from typing import Any
 
 import requests
 
-from hvol_fhir.ehr import FhirClient
+from hvol_fhir.ehr import FhirClient, RoundTripCounter
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Contact, JournalEntry
 from hvol_fhir.repository import writes
-from hvol_fhir.repository.reads import TrajectReader
+from hvol_fhir.repository.reads import TrajectReader, TrajectRecord
+from hvol_fhir.services import Caller
+from hvol_fhir.services import contacts as service
 
 FHIR = "application/fhir+json"
 
@@ -57,8 +67,14 @@ def seats(org: Any, buddies: int) -> list[Seat]:
     return out
 
 
-def _pair(seat: Seat, record: Any, n: int, k: int) -> tuple[Contact, JournalEntry]:
-    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n * 60 + k, hours=n % 20)
+def _slot(n: int, k: int) -> datetime:
+    """Seat n's k-th contact: in 2020, before any demo contact, never overlapping another of hers."""
+    return datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n * 60 + k, hours=n % 20)
+
+
+def _pair(seat: Seat, record: TrajectRecord, n: int, k: int) -> tuple[Contact, JournalEntry]:
+    """What the conditional bare baseline sends for seat n's k-th contact, built as the service builds it."""
+    start = _slot(n, k)
     contact = Contact(
         identifier=str(uuid.uuid4()),
         traject=record.reference,
@@ -74,11 +90,24 @@ def _pair(seat: Seat, record: Any, n: int, k: int) -> tuple[Contact, JournalEntr
         patient=f"Patient/{seat.youth}",
         author=seat.buddy,
         kind=c.JOURNAL_BUDDY,
-        written_at=start + timedelta(hours=1),
+        written_at=datetime.now(UTC),
         text=f"Belastingtest {n}-{k}: samen gewandeld.",
         contact=f"urn:uuid:{contact.identifier}",
     )
     return contact, entry
+
+
+def _command(record: TrajectRecord, n: int, k: int) -> service.RecordContact:
+    start = _slot(n, k)
+    return service.RecordContact(
+        record=record,
+        contact_identifier=str(uuid.uuid4()),
+        start=start,
+        end=start + timedelta(minutes=30),
+        contact_type=c.CONTACT_FACE_TO_FACE,
+        entry_identifier=str(uuid.uuid4()),
+        text=f"Belastingtest {n}-{k}: samen gewandeld.",
+    )
 
 
 def _count(org: Any, youth: str) -> int:
@@ -92,7 +121,64 @@ def _count(org: Any, youth: str) -> int:
     return total
 
 
-def run(org: Any, *, buddies: int = 20, contacts: int = 50) -> dict[str, Any]:
+def _timed(buddies: int, work: Any) -> tuple[float, int]:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(buddies) as pool:
+        done = sum(pool.map(work, range(buddies)))
+    return time.perf_counter() - started, done
+
+
+def _post_all(org: Any, token: str, bodies: list[str]) -> int:
+    http = requests.Session()
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": FHIR,
+        "Accept": FHIR,
+        "Prefer": "return=minimal",
+    }
+    return sum(
+        http.post(org.fhir_base, data=b, headers=headers, timeout=300).status_code == 200 for b in bodies
+    )
+
+
+def _round(
+    org: Any, group: list[Seat], records: dict[str, TrajectRecord], counter: RoundTripCounter, ks: range
+) -> dict[str, tuple[float, int]]:
+    """One round: contacts ``ks`` of every seat through the app, then conditional bare, then plain bare."""
+
+    def app(n: int) -> int:
+        seat = group[n]
+        client = FhirClient(org.fhir_base, seat.token, counter=counter)
+        caller = Caller(client, seat.buddy, c.ROLE_BUDDY, f"Patient/{seat.youth}")
+        record = records[seat.traject]
+        return sum(service.record_contact(caller, _command(record, n, k)).created for k in ks)
+
+    bodies = {}  # built before the clock starts: the bare baseline does no work of its own
+    for n, seat in enumerate(group):
+        record = records[seat.traject]
+        pairs = [_pair(seat, record, n + len(group), k) for k in ks]  # other slots than the app's
+        bodies[n] = [
+            json.dumps(
+                writes.contact_with_entry(
+                    contact,
+                    entry,
+                    traject_identifier=seat.traject,
+                    care_team=record.traject.care_team,
+                    audit=service.audit_of(entry),
+                )
+            )
+            for contact, entry in pairs
+        ]
+    template = _bare_template(group[0])
+    plain = [template.replace("{enc}", str(uuid.uuid4())).replace("{com}", str(uuid.uuid4())) for _ in ks]
+    return {
+        "app": _timed(len(group), app),
+        "conditional": _timed(len(group), lambda n: _post_all(org, group[n].token, bodies[n])),
+        "plain": _timed(len(group), lambda _n: _post_all(org, org.admin_token(), plain)),
+    }
+
+
+def run(org: Any, *, buddies: int = 20, contacts: int = 50, rounds: int = 2) -> dict[str, Any]:
     group = seats(org, buddies)
     youths = sorted({s.youth for s in group})
     before = {y: _count(org, y) for y in youths}
@@ -102,60 +188,33 @@ def run(org: Any, *, buddies: int = 20, contacts: int = 50) -> dict[str, Any]:
         )
         for s in group
     }
-
-    def buddy(n: int) -> tuple[int, int]:
-        seat = group[n]
-        client = FhirClient(org.fhir_base, seat.token)
-        record = records[seat.traject]
-        created = 0
-        for k in range(contacts):
-            contact, entry = _pair(seat, record, n, k)
-            saved = writes.save_contact_with_entry(
-                client, contact, entry, traject_identifier=seat.traject, care_team=record.traject.care_team
-            )
-            created += int(saved.created)
-        return n, created
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(buddies) as pool:
-        results = list(pool.map(buddy, range(buddies)))
-    app_seconds = time.perf_counter() - started
-    saved = sum(r[1] for r in results)
+    counter = RoundTripCounter()
+    seconds = {"app": 0.0, "conditional": 0.0, "plain": 0.0}
+    done = {"app": 0, "conditional": 0, "plain": 0}
+    for r in range(rounds):
+        ks = range(r * contacts // rounds, (r + 1) * contacts // rounds)
+        for name, (took, ok) in _round(org, group, records, counter, ks).items():
+            seconds[name] += took
+            done[name] += ok
     after = {y: _count(org, y) for y in youths}
-    stored = sum(after[y] - before[y] for y in youths)
-
-    # Bare: the same number of plain transactions (one Encounter + one Communication), no library, no checks.
-    template = _bare_template(group[0])
-
-    def bare(_: int) -> int:
-        http = requests.Session()
-        headers = {
-            "Authorization": f"Bearer {org.admin_token()}",
-            "Content-Type": FHIR,
-            "Accept": FHIR,
-            "Prefer": "return=minimal",
-        }
-        ok = 0
-        for _ in range(contacts):
-            body = template.replace("{enc}", str(uuid.uuid4())).replace("{com}", str(uuid.uuid4()))
-            ok += int(http.post(org.fhir_base, data=body, headers=headers, timeout=300).status_code == 200)
-        return ok
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(buddies) as pool:
-        bare_ok = sum(pool.map(bare, range(buddies)))
-    bare_seconds = time.perf_counter() - started
+    stored = sum(after[y] - before[y] for y in youths) - done["conditional"] - done["plain"]
     submissions = buddies * contacts
     return {
         "buddies": buddies,
         "submissions": submissions,
-        "saved": saved,
+        "saved": done["app"],
         "stored_entries": stored,
-        "app_seconds": app_seconds,
-        "app_per_second": submissions / app_seconds,
-        "bare_ok": bare_ok,
-        "bare_seconds": bare_seconds,
-        "bare_per_second": submissions / bare_seconds,
+        "app_seconds": seconds["app"],
+        "app_per_second": submissions / seconds["app"],
+        "app_round_trips": counter.total,
+        "conditional_ok": done["conditional"],
+        "conditional_seconds": seconds["conditional"],
+        "conditional_per_second": submissions / seconds["conditional"],
+        "bare_ok": done["plain"],
+        "bare_seconds": seconds["plain"],
+        "bare_per_second": submissions / seconds["plain"],
+        "app_overhead": seconds["app"] / seconds["conditional"],
+        "idempotency_cost": seconds["conditional"] / seconds["plain"],
     }
 
 
@@ -195,6 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--buddies", type=int, default=20)
     parser.add_argument("--contacts", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     from bench.__main__ import _org  # noqa: PLC0415 - reuse the benches' org start/stop
 
@@ -204,18 +264,28 @@ def main() -> None:
             from sandbox.demo_data import load_demo_data
 
             org.scenario = load_demo_data(org)
-        figures = run(org, buddies=args.buddies, contacts=args.contacts)
+        f = run(org, buddies=args.buddies, contacts=args.contacts, rounds=args.rounds)
     finally:
         stop()
-    print(f"{figures['buddies']} buddies × {args.contacts} contacts = {figures['submissions']} submissions")
-    print(f"  saved (created) {figures['saved']}, journal entries stored {figures['stored_entries']}")
-    print(f"  app save path : {figures['app_seconds']:.1f} s, {figures['app_per_second']:.1f} saves/s")
+    n = f["submissions"]
     print(
-        f"  bare FHIR tx  : {figures['bare_seconds']:.1f} s, {figures['bare_per_second']:.1f} tx/s "
-        f"({figures['bare_ok']} ok)"
+        f"{f['buddies']} buddies × {args.contacts} contacts = {n} submissions each way, {args.rounds} rounds"
     )
-    print(f"  ratio app/bare: {figures['bare_per_second'] / figures['app_per_second']:.2f}× slower")
-    if figures["saved"] != figures["submissions"] or figures["stored_entries"] != figures["submissions"]:
+    print(f"  saved (created) {f['saved']}, journal entries stored {f['stored_entries']}")
+    print(
+        f"  app save path    : {f['app_seconds']:.1f} s, {f['app_per_second']:.1f} saves/s, "
+        f"{f['app_round_trips']} FHIR round trips ({f['app_round_trips'] / n:.2f} per save)"
+    )
+    print(
+        f"  conditional bare : {f['conditional_seconds']:.1f} s, {f['conditional_per_second']:.1f} tx/s "
+        f"({f['conditional_ok']} ok; 1 round trip each)"
+    )
+    print(
+        f"  plain bare       : {f['bare_seconds']:.1f} s, {f['bare_per_second']:.1f} tx/s ({f['bare_ok']} ok)"
+    )
+    print(f"  app overhead     : {f['app_overhead']:.2f}× the conditional bare transaction (target ≤ 1.15)")
+    print(f"  idempotency cost : {f['idempotency_cost']:.2f}× (conditional bare / plain bare)")
+    if f["saved"] != n or f["stored_entries"] != n:
         raise SystemExit("FOUT: niet precies één verslag per inzending")
 
 

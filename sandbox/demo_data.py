@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from hvol_fhir import terminology as t
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import (
     careplan,
     careteam,
@@ -26,7 +27,6 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.codec import SealingCodec

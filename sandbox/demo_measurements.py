@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import questionnaire

@@ -119,9 +119,11 @@ def register_blueprints(app: Flask) -> None:
         escalations,
         home,
         inclusion,
+        introduction,
         journal,
         launch,
         measurements,
+        outreach,
         startpage,
         traject,
         transfer,
@@ -132,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         traject,
         inclusion,
+        introduction,
         contacts,
         journal,
         coordinator,
@@ -141,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         availability,
         startpage,
         escalations,
+        outreach,
     ):
         app.register_blueprint(module.bp)
 

@@ -17,8 +17,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.errors import HvolError, InvalidInput, NotAllowed
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import availability as mapping
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 

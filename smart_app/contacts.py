@@ -24,7 +24,7 @@ from hvol_fhir.services import contacts as service
 from hvol_fhir.services import forms
 
 from .calling import caller
-from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .pagekit import code_options, common, failed, load, member_names
 
 bp = Blueprint("contacts", __name__)
@@ -108,6 +108,7 @@ def plan(launch_id: str, ident: str) -> Any:
     check_csrf(launch_id)
     c_ = ctx(launch_id)
     require(access.may_register_contacts(c_.role))
+    require_patient(c_)
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)
@@ -122,6 +123,7 @@ def coach_contact(launch_id: str, ident: str) -> Any:
     check_csrf(launch_id)
     c_ = ctx(launch_id)
     require(access.may_register_contacts(c_.role))
+    require_patient(c_)
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)

@@ -13,14 +13,13 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, request
 
 from hvol_fhir.errors import InvalidInput, RuleViolation
-from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import enforce
-from hvol_fhir.programme.clock import AMSTERDAM, local_date
+from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import CareTeam, CareTeamMember, InclusionAssessment, Traject
 from hvol_fhir.programme.rules import check_responsibility, gates
 from hvol_fhir.programme.rules.pause import pause, resume
@@ -30,27 +29,9 @@ from hvol_fhir.repository.reads import TrajectRecord, traject_at_version
 from hvol_fhir.services import inclusion as service
 
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
-from .pagekit import code_options, common, failed, load
+from .pagekit import at_date, birth_date, code_options, failed, form_page, load, saved_page
 
 bp = Blueprint("inclusion", __name__)
-
-
-def _at(value: str, field: str) -> datetime:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("Vul een geldige datum in.", field=field, code="not-a-date") from None
-    return datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=AMSTERDAM)
-
-
-def _shown(launch_id: str, ident: str) -> Any:
-    return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
-
-
-def _birth_date(c_: Ctx) -> date | None:
-    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
-    birth = patient.get("birthDate") or ""
-    return date.fromisoformat(birth) if len(birth) == 10 else None
 
 
 @bp.post("/l/<launch_id>/programma/nieuw")
@@ -63,7 +44,7 @@ def open_traject(launch_id: str) -> Any:
     with form_errors(errors):
         moment = now()
         ident = form_value("traject_uuid") or str(uuid.uuid4())
-        start = _at(form_value("start", local_date(moment).isoformat()), "start")
+        start = at_date(form_value("start", local_date(moment).isoformat()), "start")
         traject = transition(
             Traject(
                 identifier=ident,
@@ -80,7 +61,7 @@ def open_traject(launch_id: str) -> Any:
             identifier=form_value("team_uuid") or str(uuid.uuid4()), patient=patient, members=tuple(members)
         )
         writes.open_traject(c_.client, traject, team)
-        return _shown(launch_id, ident)
+        return saved_page(launch_id, ident)
     return failed(c_, errors)
 
 
@@ -102,9 +83,9 @@ def phase(launch_id: str, ident: str) -> Any:
         action = form_value("action")
         if action == "introduction":
             gates.require_open(
-                gates.check_start(service.read_evidence(c_.client, record, _birth_date(c_)), now())
+                gates.check_start(service.read_evidence(c_.client, record, birth_date(c_)), now())
             )
-        at = _at(form_value("date", local_date(now()).isoformat()), "date")
+        at = at_date(form_value("date", local_date(now()).isoformat()), "date")
         traject = apply_phase(
             traject,
             action,
@@ -114,7 +95,7 @@ def phase(launch_id: str, ident: str) -> Any:
             pause_reason=form_value("pause_reason"),
         )
         writes.save_traject(c_.client, record.careplan, traject, version=shown)
-        return _shown(launch_id, ident)
+        return saved_page(launch_id, ident)
     return failed(c_, errors, ident=ident)
 
 
@@ -155,7 +136,7 @@ def restart_view(launch_id: str, ident: str) -> Any:
         new_ident = form_value("traject_uuid") or str(uuid.uuid4())
         new = restart(record.traject, identifier=new_ident, at=now())
         writes.restart_traject(c_.client, new, record.care_team)
-        return _shown(launch_id, new_ident)
+        return saved_page(launch_id, new_ident)
     return failed(c_, errors, ident=ident)
 
 
@@ -196,7 +177,7 @@ def team(launch_id: str, ident: str) -> Any:
         new_team = replace(record.care_team, members=tuple(members))
         enforce(check_responsibility(new_team, moment), field="responsible")
         writes.save_care_team(c_.client, record.care_team_raw, new_team)
-        return _shown(launch_id, ident)
+        return saved_page(launch_id, ident)
     return failed(c_, errors, ident=ident)
 
 
@@ -223,14 +204,6 @@ def _assessment_from_form(c_: Ctx, record: TrajectRecord, birth: date | None) ->
     )
 
 
-def _page(c_: Ctx, template: str, ident: str, form: dict[str, Any], errors: list[str], **extra: Any) -> Any:
-    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
-    page = render_template(
-        template, **common(c_, ident=ident, form=form, errors=errors, youth=display_name(patient), **extra)
-    )
-    return page, (422 if errors else 200)
-
-
 @bp.route("/l/<launch_id>/t/<ident>/inclusie", methods=["GET", "POST"])
 def assessment(launch_id: str, ident: str) -> Any:
     """P-ASSESS: only the behavioural scientist records the assessment; a blocked one is stored as not met."""
@@ -243,14 +216,14 @@ def assessment(launch_id: str, ident: str) -> Any:
         check_csrf(launch_id)
         with form_errors(errors):
             record = load(c_, ident, with_tasks=False)
-            blocks = service.assess(c_.client, _assessment_from_form(c_, record, _birth_date(c_)), now())
+            blocks = service.assess(c_.client, _assessment_from_form(c_, record, birth_date(c_)), now())
             errors.extend(
                 a.message_nl + " De beoordeling is opgeslagen als: criteria niet voldaan." for a in blocks
             )
             if not blocks:
-                return _shown(launch_id, ident)
+                return saved_page(launch_id, ident)
             form["assessment_uuid"] = str(uuid.uuid4())  # that one is stored; a correction is a new one
-    return _page(
+    return form_page(
         c_,
         "traject/inclusion.html",
         ident,
@@ -291,7 +264,7 @@ def consent(launch_id: str, ident: str) -> Any:
             record = load(c_, ident)
             service.place_on_waiting_list(
                 c_.client,
-                service.read_evidence(c_.client, record, _birth_date(c_)),
+                service.read_evidence(c_.client, record, birth_date(c_)),
                 traject=record.reference,
                 patient=require_patient(c_),
                 care_team=record.traject.care_team,
@@ -301,8 +274,8 @@ def consent(launch_id: str, ident: str) -> Any:
                 parent=_parent_from_form(),
                 now=now(),
             )
-            return _shown(launch_id, ident)
-    return _page(c_, "traject/consent.html", ident, form, errors, parent_roles=service.PARENT_ROLES)
+            return saved_page(launch_id, ident)
+    return form_page(c_, "traject/consent.html", ident, form, errors, parent_roles=service.PARENT_ROLES)
 
 
 __all__ = ["apply_phase", "bp"]

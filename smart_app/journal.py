@@ -24,7 +24,7 @@ from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services import disclosure, forms, journal
 
 from .calling import caller
-from .context import check_csrf, ctx, form_errors, form_value, require
+from .context import check_csrf, ctx, form_errors, form_value, require, require_patient
 from .pagekit import common, failed, load, member_names
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ def coaching(launch_id: str, ident: str) -> Any:
         access.may_write_journal(c_.role, c.JOURNAL_COACHING),
         "Alleen de coach schrijft in het coachjournaal.",
     )
+    require_patient(c_)
     errors: list[str] = []
     with form_errors(errors):
         record = load(c_, ident, with_tasks=False)

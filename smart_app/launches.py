@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 from hvol_fhir.ehr import FhirClient, paging
 from hvol_fhir.errors import NotAllowed, NotFound
 from hvol_fhir.mapping.person import display_name
-from hvol_fhir.privacy.features import UNION_FEATURES
+from hvol_fhir.privacy.features import STAFF, UNION_FEATURES
 from hvol_fhir.privacy.roles import RoleDecision, decide_role
 from hvol_fhir.smart import LaunchSession, SessionIdle, SmartLauncher, UnknownLaunch
 from hvol_fhir.smart.renewal import same_secret
@@ -156,7 +156,7 @@ class LaunchService:
         """Role from CareTeam / PractitionerRole with the first token; only these reads use it."""
         user = session.fhir_user
         if user is None or not user.same_server or user.resource_type != "Practitioner":
-            return RoleDecision("staff", "unknown"), None
+            return RoleDecision(STAFF, "unknown"), None
         # No refresh on a 401 here: the first token is minutes old, and its only use is these reads.
         fhir = FhirClient(
             session.fhir_base, session.access_token, session=self.http, timeout=self.fhir_timeout
@@ -172,7 +172,7 @@ class LaunchService:
         except NotAllowed as exc:
             # A grant without these scopes cannot tell the role: regular staff, said on the page.
             log.info("role discovery incomplete launch=%s reason=%s", session.launch_id, type(exc).__name__)
-            return RoleDecision("staff", "unknown"), name
+            return RoleDecision(STAFF, "unknown"), name
         keys = self.membership_keys(session.fhir_base)
         if keys is None:
             log.warning("role discovery without keys launch=%s: no programme role", session.launch_id)

@@ -8,16 +8,17 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 
 from hvol_fhir import terminology as t
+from hvol_fhir.errors import InvalidInput
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import access as score_access
 from hvol_fhir.measurements import store as score_store
 from hvol_fhir.measurements import trend
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
-from hvol_fhir.programme.clock import IsoWeek, local
+from hvol_fhir.programme.clock import AMSTERDAM, IsoWeek, local
 from hvol_fhir.programme.model import CareTeam
 from hvol_fhir.programme.rules.weekly import face_to_face_weeks, weekly_contact_time
 from hvol_fhir.programme.text_nl import date_nl, duration_nl, signal_counts_nl
@@ -137,3 +138,40 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "signal_counts_nl": signal_counts_nl,
         **extra,
     }
+
+
+# --- form pages of the traject's management (issue 14: smart_app.inclusion and smart_app.introduction) ---
+
+
+def at_date(value: str, field: str) -> datetime:
+    """A typed day as a moment: today is now (a phase or membership that starts today starts at once, so
+    what happens later today falls inside it), another day 09:00 Amsterdam time."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("Vul een geldige datum in.", field=field, code="not-a-date") from None
+    moment = now()
+    if day == local(moment).date():
+        return moment
+    return datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=AMSTERDAM)
+
+
+def saved_page(launch_id: str, ident: str) -> Any:
+    """After a save: the traject page with its "saved" line (303, so a reload does not post again)."""
+    return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="1"), 303)
+
+
+def birth_date(c_: Ctx) -> date | None:
+    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
+    birth = patient.get("birthDate") or ""
+    return date.fromisoformat(birth) if len(birth) == 10 else None
+
+
+def form_page(
+    c_: Ctx, template: str, ident: str, form: dict[str, Any], errors: list[str], **extra: Any
+) -> Any:
+    patient = c_.client.read("Patient", require_patient(c_).split("/", 1)[1])
+    page = render_template(
+        template, **common(c_, ident=ident, form=form, errors=errors, youth=display_name(patient), **extra)
+    )
+    return page, (422 if errors else 200)

@@ -52,6 +52,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("self_grants", "self_grants_accepted", "self-grant and forged-author writes tried / accepted"),
     ("axe_pages", "axe_violations", "pages of every role checked by axe-core (WCAG 2.1 AA) / violations"),
     ("id_pages", "ids_on_screen", "pages of every role read for rule and record ids / ids on screen"),
+    (
+        "journal_accesses",
+        "unaudited_journal_accesses",
+        "journal reads and writes through the app / without their AuditEvent at the server",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import fhirjson as f
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.checks import require_aware, require_ref, require_text
 

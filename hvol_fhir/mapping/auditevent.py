@@ -15,9 +15,9 @@ from typing import Any, Final
 
 from fhir.resources.R4B.auditevent import AuditEvent
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.mapping import labels
 
 ACTIONS: Final = {

@@ -21,9 +21,9 @@ from typing import Any
 
 from fhir.resources.R4B.careplan import CarePlan
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import availability as a
 
 EXT_CHANNEL = f"{t.BASE}/StructureDefinition/availability-channel"

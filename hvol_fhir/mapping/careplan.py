@@ -6,6 +6,8 @@ reason (P-CLOSE-REASON) the `detail.reasonCode` of the last closure activity, th
 second `category`. A restart (P-RESTART) `replaces` the earlier CarePlan. A pause (issue 14) is an
 activity with `detail.code` careplan-activity#pause, `status` on-hold while open (completed after),
 `scheduledPeriod` and `reasonCode` from pause-reason (sealed, as every non-availability reasonCode is).
+The outflow (P-OUTFLOW) is an activity careplan-activity#outflow with `scheduledPeriod.start` the date and
+`description` the destination (sealed, as every non-availability description is).
 `period` is derived (first phase start, or `created`; end of the last phase once the traject is completed or
 revoked) and not read back.
 """
@@ -16,12 +18,12 @@ from typing import Any
 
 from fhir.resources.R4B.careplan import CarePlan
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import utc
-from hvol_fhir.programme.model import Pause, PhasePeriod, Traject
+from hvol_fhir.programme.model import Outflow, Pause, PhasePeriod, Traject
 
 CAREPLAN_ACTIVITY = "careplan-activity"
 _CLOSED = frozenset({"completed", "revoked"})
@@ -73,6 +75,38 @@ def _is_pause(activity: f.Json) -> bool:
     return f.has_coding(code, t.cs_url(CAREPLAN_ACTIVITY), c.ACTIVITY_PAUSE)
 
 
+def _is_outflow(activity: f.Json) -> bool:
+    code = (activity.get("detail") or {}).get("code")
+    return f.has_coding(code, t.cs_url(CAREPLAN_ACTIVITY), c.ACTIVITY_OUTFLOW)
+
+
+def _is_ours(activity: f.Json) -> bool:
+    """Activities this mapping writes anew on every update (pause, outflow)."""
+    return _is_pause(activity) or _is_outflow(activity)
+
+
+def _outflow_activity(o: Outflow) -> f.Json:
+    return {
+        "detail": f.prune(
+            {
+                "code": f.concept(CAREPLAN_ACTIVITY, c.ACTIVITY_OUTFLOW, "Traject.outflow"),
+                "status": "scheduled",
+                "scheduledPeriod": f.period(o.on, None),
+                "description": o.destination,
+            }
+        )
+    }
+
+
+def _outflow_from(i: int, activity: f.Json) -> Outflow:
+    detail = activity["detail"]
+    start = (detail.get("scheduledPeriod") or {}).get("start")
+    return Outflow(
+        on=f.instant(start, f"CarePlan.activity[{i}].detail.scheduledPeriod.start"),
+        destination=detail.get("description"),
+    )
+
+
 def _pause_from(i: int, activity: f.Json) -> Pause:
     path = f"CarePlan.activity[{i}].detail"
     detail = activity["detail"]
@@ -121,6 +155,7 @@ def _to_dict(traject: Traject) -> f.Json:
             "activity": [
                 *(_activity(traject, i, p, intro_at, close_at) for i, p in enumerate(traject.phases)),
                 *(_pause_activity(i, p) for i, p in enumerate(traject.pauses)),
+                *([_outflow_activity(traject.outflow)] if traject.outflow else []),
             ],
         }
     )
@@ -141,9 +176,12 @@ def from_fhir(model: Any) -> Traject:
     intro_outcome: str | None = None
     closure_reason: str | None = None
     pauses: list[Pause] = []
+    outflow: Outflow | None = None
     for i, activity in enumerate(data.get("activity") or []):
         if _is_pause(activity):
             pauses.append(_pause_from(i, activity))
+        if _is_outflow(activity):
+            outflow = _outflow_from(i, activity)
         if not _is_phase(activity):
             continue
         path = f"CarePlan.activity[{i}]"
@@ -178,6 +216,7 @@ def from_fhir(model: Any) -> Traject:
         intro_outcome=intro_outcome,
         closure_reason=closure_reason,
         pauses=tuple(sorted(pauses, key=lambda p: utc(p.start))),
+        outflow=outflow,
         id=data.get("id"),
     )
 
@@ -203,14 +242,14 @@ def _merge_activity(old: f.Json, new: f.Json) -> f.Json:
 
 
 def _merge_activities(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
-    """Phase activities are matched by position; pauses are ours and written anew; other activities (another
-    system's, the availability agreement) stay in place."""
-    new_phases = [a for a in new or [] if not _is_pause(a)]
-    new_pauses = [a for a in new or [] if _is_pause(a)]
+    """Phase activities are matched by position; pauses and the outflow are ours and written anew; other
+    activities (another system's, the availability agreement) stay in place."""
+    new_phases = [a for a in new or [] if not _is_ours(a)]
+    new_pauses = [a for a in new or [] if _is_ours(a)]
     out: list[f.Json] = []
     k = 0
     for activity in old or []:
-        if _is_pause(activity):
+        if _is_ours(activity):
             continue
         if not _is_phase(activity):
             out.append(activity)

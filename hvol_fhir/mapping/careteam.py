@@ -14,8 +14,8 @@ from typing import Any
 
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import CareTeam, CareTeamMember
 

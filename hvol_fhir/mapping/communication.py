@@ -12,9 +12,9 @@ from typing import Any
 
 from fhir.resources.R4B.communication import Communication
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.mapping import labels
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import AUTHENTIC, BROKEN, UNVERIFIED, JournalEntry

@@ -15,9 +15,9 @@ from typing import Any
 
 from fhir.resources.R4B.consent import Consent
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import MissingElement, UnknownCode
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.mapping import labels
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import ConsentGrant

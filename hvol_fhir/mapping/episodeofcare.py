@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme.model import Traject
 
 # CarePlan.status -> EpisodeOfCare.status (R4 episode-of-care-status).

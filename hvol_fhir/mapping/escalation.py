@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.mapping import labels as lab
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.escalation import HANDLED, OPEN, Escalation

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from fhir.resources.R4B.observation import Observation
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import MissingElement
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import InclusionAssessment
 

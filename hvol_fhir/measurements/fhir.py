@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput, MissingElement
-from hvol_fhir.mapping import fhirjson as f
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import labels as lab
-from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import QuestionnaireDef, questionnaire
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import HvolError
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.measurements import fhir as mf
 from hvol_fhir.measurements.model import Measurement, MeasurementTask
 from hvol_fhir.measurements.questionnaire import questionnaire

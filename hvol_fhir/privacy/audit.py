@@ -16,8 +16,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from hvol_fhir.ehr import bundle
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import auditevent
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy.access import PURPOSE_DANGER, PURPOSE_ROUTINE
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from hvol_fhir.errors import NotAllowed
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import labels
-from hvol_fhir.mapping.fhirjson import Json
 
 
 def walk(resources: Iterable[Json]) -> Iterator[Json]:

@@ -28,6 +28,7 @@ AVAILABILITY_CHANNEL: Final = "availability-channel"
 PAUSE_REASON: Final = "pause-reason"
 ESCALATION_KIND: Final = "escalation-kind"
 OUTREACH_AUDIENCE: Final = "outreach-audience"
+EIGHTEEN_OUTCOME: Final = "eighteen-outcome"  # P-18: the talk's outcome
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -64,9 +65,11 @@ TASK_ALIGNMENT_MEETING: Final = "alignment-meeting"
 TASK_ITEM_ACKNOWLEDGED: Final = "item-acknowledged"  # a coordinator saw an open item (issue 15)
 TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
 TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
+TASK_INTRO_DECISION: Final = "intro-decision"  # P-INTRO-OUTCOME: the buddy reports, the coordinator confirms
 
 # Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
 ACTIVITY_PAUSE: Final = "pause"
+ACTIVITY_OUTFLOW: Final = "outflow"  # P-OUTFLOW: date and destination of the move (destination sealed)
 PAUSE_MISSING: Final = "missing"
 PAUSE_ADMISSION: Final = "admission"
 PAUSE_OTHER: Final = "other"
@@ -86,6 +89,10 @@ ESCALATION_POLICE: Final = "police"
 ESCALATION_OWN_SAFETY: Final = "own-safety"
 ESCALATION_DANGER_CONSULTATION: Final = "danger-consultation"
 ESCALATION_CONCERN: Final = "concern"
+EIGHTEEN_CONTINUE: Final = "continue-other-financing"
+EIGHTEEN_CLOSE: Final = "close-at-18"
+# Which CodeSystem a task's outcome (Task.output) comes from, per task kind (issue 14).
+TASK_OUTCOMES: Final = {TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME, TASK_INTRO_DECISION: INTRODUCTION_OUTCOME}
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -131,9 +138,11 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_ESCALATION,
             TASK_PROFESSIONAL_PRESENTATION,
             TASK_INFORMATION_LETTER,
+            TASK_INTRO_DECISION,
         }
     ),
     PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
+    EIGHTEEN_OUTCOME: frozenset({EIGHTEEN_CONTINUE, EIGHTEEN_CLOSE}),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
     ESCALATION_KIND: frozenset(
         {ESCALATION_POLICE, ESCALATION_OWN_SAFETY, ESCALATION_DANGER_CONSULTATION, ESCALATION_CONCERN}

@@ -27,7 +27,8 @@ from hvol_fhir.programme.checks import (
     require_text,
 )
 from hvol_fhir.programme.clock import utc
-from hvol_fhir.programme.pauses import Pause as Pause  # re-exported: the domain types live here
+from hvol_fhir.programme.pauses import Outflow as Outflow  # re-exported: the domain types live here
+from hvol_fhir.programme.pauses import Pause as Pause
 
 MAX_CONTACT_DURATION: Final = timedelta(hours=10)  # "longer than a working day" is a typo, not a contact
 MAX_JOURNAL_CHARS: Final = 20_000
@@ -87,6 +88,7 @@ class Traject:
     intro_outcome: str | None = None  # P-INTRO-OUTCOME
     closure_reason: str | None = None  # P-CLOSE-REASON
     pauses: tuple[Pause, ...] = ()  # issue 14, in order of time; only the last may be open
+    outflow: Outflow | None = None  # P-OUTFLOW
     id: str | None = None
 
     def __post_init__(self) -> None:
@@ -374,10 +376,13 @@ class Task:
     focus: str | None = None  # usually the traject
     patient: str | None = None
     authored: datetime | None = None
+    outcome: str | None = None  # P-18 talk, P-INTRO-OUTCOME decision: a code of codes.TASK_OUTCOMES[kind]
     id: str | None = None
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "Task.identifier")
+        if self.outcome is not None:
+            require_code(c.TASK_OUTCOMES.get(self.kind, c.EIGHTEEN_OUTCOME), self.outcome, "Task.outcome")
         require_code(c.TASK_KIND, self.kind, "Task.kind")
         require_in(c.TASK_STATUS, self.status, "Task.status")
         if self.due is not None:

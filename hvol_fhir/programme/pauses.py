@@ -1,4 +1,5 @@
-"""A pause of a traject (issue 14), its own module so that `model` stays small; `model` re-exports it."""
+"""A pause and an outflow of a traject (issue 14), their own module so that `model` stays small; `model`
+re-exports them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.checks import require_aware, require_code, require_order
+from hvol_fhir.programme.checks import require_aware, require_code, require_order, require_text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,3 +31,17 @@ class Pause:
     @property
     def is_open(self) -> bool:
         return self.end is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outflow:
+    """P-OUTFLOW: she moves to a next placement on ``on``; ``destination`` (free text, it can say where she
+    lives) is sealed; None when this role does not open it. The traject goes on: the buddy stays involved."""
+
+    on: datetime
+    destination: str | None
+
+    def __post_init__(self) -> None:
+        require_aware(self.on, "Outflow.on")
+        if self.destination is not None:
+            require_text(self.destination, "Outflow.destination", max_chars=500, what_nl="De vervolgplek")

@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
-from hvol_fhir.mapping import careplan, careteam, encounter, task
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
+from hvol_fhir.mapping import careplan, careteam, task
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
@@ -27,7 +27,7 @@ from hvol_fhir.programme.model import CareTeam, Contact, Task, Traject
 from hvol_fhir.programme.rules.common import held
 from hvol_fhir.programme.rules.overview import assemble
 from hvol_fhir.repository import searches as s
-from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
+from hvol_fhir.repository.reads import TASK_PATIENT, contact_from_json, traject_token
 
 WINDOW = timedelta(weeks=10)
 SORTS = {"start": "date", "-start": "-date"}
@@ -169,9 +169,7 @@ def _row(
     now: datetime,
 ) -> CohortRow:
     ref = f"CarePlan/{tr.id}"
-    contacts = tuple(
-        encounter.from_fhir(e, traject=ref) for e in guard.strip_journal(s.all_matches([contacts_page]))
-    )
+    contacts = tuple(contact_from_json(e, ref) for e in guard.strip_journal(s.all_matches([contacts_page])))
     # Programme tasks only: other apps' (and the measurements' SDC) tasks may point at the traject too.
     system = t.cs_url(c.TASK_KIND)
     tasks = tuple(

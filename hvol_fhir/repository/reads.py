@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.errors import NotFound
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, inclusion, task
-from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import utc

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 from hvol_fhir.ehr import EhrDown, FhirClient, bundle, paging
 from hvol_fhir.ehr.errors import EhrError, EhrRejected, error_for
 from hvol_fhir.ehr.outcome import parse_outcome
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 MAX_OFFSET_PAGES = 40  # one batch never asks for more than 40 pages (2000 entries at 50 a page)
 

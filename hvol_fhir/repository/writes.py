@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, VersionConflict, bundle
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import (
     careplan,
     careteam,
@@ -36,7 +37,6 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.privacy import guard
 from hvol_fhir.programme.model import (
     CareTeam,
@@ -66,6 +66,33 @@ def _episode_condition(traject_identifier: str) -> str:
     return f"EpisodeOfCare?identifier={traject_token(traject_identifier)}"
 
 
+def contact_with_entry(
+    contact: Contact,
+    entry: JournalEntry,
+    *,
+    traject_identifier: str,
+    care_team: str | None,
+    audit: Json | None = None,
+) -> Json:
+    """The transaction of :func:`save_contact_with_entry`, built without sending (the bench sends it bare)."""
+    contact_url = f"urn:uuid:{contact.identifier}"
+    enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
+    com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
+    return bundle.transaction(
+        [
+            bundle.create_entry(
+                enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier, contact.patient)
+            ),
+            bundle.create_entry(
+                com,
+                full_url=entry_url(entry),
+                if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
+            ),
+            *([audit] if audit else []),
+        ]
+    )
+
+
 def save_contact_with_entry(
     client: FhirClient,
     contact: Contact,
@@ -77,24 +104,10 @@ def save_contact_with_entry(
 ) -> Saved:
     """P-JOURNAL: the contact and its journal entry (and the entry's audit), all or nothing. Hold a lock on
     `entry.identifier`."""
-    contact_url = f"urn:uuid:{contact.identifier}"
-    enc = dump(encounter.to_fhir(contact, episode=_episode_condition(traject_identifier)))
-    com = dump(communication.to_fhir(replace(entry, contact=contact_url), care_team=care_team))
-    tx = bundle.transaction(
-        [
-            bundle.create_entry(
-                enc, full_url=contact_url, if_none_exist=_cond("contact", contact.identifier, contact.patient)
-            ),
-            bundle.create_entry(
-                com,
-                full_url=f"urn:uuid:{entry.identifier}",
-                if_none_exist=_cond("journal-entry", entry.identifier, entry.patient),
-            ),
-            *([audit] if audit else []),
-        ]
+    tx = contact_with_entry(
+        contact, entry, traject_identifier=traject_identifier, care_team=care_team, audit=audit
     )
-    answer = client.transaction(tx)
-    results = bundle.results(answer, tx)
+    results = bundle.results(client.transaction(tx), tx)
     return Saved(
         results[1].status == 201,  # 200: matched, it was saved before (a retry or a double submit)
         {"contact": results[0].reference or "", "entry": results[1].reference or ""},

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from hvol_fhir import terminology as t
 from hvol_fhir.errors import InvalidInput
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from . import fields, membership
 from .envelope import ALG_WRAP, HEADER, MEDIA_TYPE, Binding, SealBroken, open_json, peek_header, seal_json

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme import codes as c
 

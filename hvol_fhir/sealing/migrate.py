@@ -19,7 +19,7 @@ from typing import Final, Literal
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.ehr.errors import EhrError, VersionConflict
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from . import codec as cd
 from . import fields, membership

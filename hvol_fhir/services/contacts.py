@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from hvol_fhir.privacy import access, audit
 from hvol_fhir.programme import codes as c
@@ -92,8 +92,6 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
         text=cmd.text,
         contact=f"urn:uuid:{contact.identifier}",
     )
-    url = writes.entry_url(entry)
-    event = audit.journal_write(entry.author, entry.patient, [url], moment)
     with caller.lock("save:" + entry.identifier):  # a double submit waits, then finds it
         saved = writes.save_contact_with_entry(
             caller.client,
@@ -101,9 +99,16 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
             entry,
             traject_identifier=traject.identifier,
             care_team=traject.care_team,
-            audit=policy.for_write(event, subject=url, patient=entry.patient),
+            audit=audit_of(entry),
         )
     return ContactRecorded(saved.references["contact"], saved.references["entry"], saved.created)
+
+
+def audit_of(entry: JournalEntry) -> dict[str, Any]:
+    """The new entry's AuditEvent as an entry of its transaction (pure: the bench sends the same bare)."""
+    url = writes.entry_url(entry)
+    event = audit.journal_write(entry.author, entry.patient, [url], entry.written_at)
+    return policy.for_write(event, subject=url, patient=entry.patient)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from datetime import datetime
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.privacy import access, audit
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.model import ConsentGrant, JournalEntry
+from hvol_fhir.programme.model import ConsentGrant
 from hvol_fhir.programme.rules.danger import Override, check_override, override_text
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services import audit as policy
 from hvol_fhir.services.caller import Caller
-from hvol_fhir.services.journal import EntrySaved, write_entry
+from hvol_fhir.services.journal import EntrySaved, new_entry, write_entry
 
 COORDINATOR_ONLY = "Delen uit het journaal legt de coördinator vast, met toestemming van de jongere."
 DEFAULT_PURPOSE = "PATRQT"  # on the youth's own request
@@ -89,16 +89,8 @@ def override_for_danger(caller: Caller, cmd: OverrideForDanger) -> EntrySaved:
     contact = cmd.contact or (f"Encounter/{latest.id}" if latest is not None else "")
     if not contact:
         raise InvalidInput("Kies het contact waarin het gevaar bleek.", field="contact")
-    moment = caller.now()
-    entry = JournalEntry(
-        identifier=cmd.identifier,
-        traject=cmd.record.reference,
-        patient=caller.youth(),
-        author=caller.author(),
-        kind=c.JOURNAL_BUDDY,
-        written_at=moment,
-        text=override_text(cmd.override),
-        contact=contact,
+    entry = new_entry(
+        caller, cmd.record, cmd.identifier, c.JOURNAL_BUDDY, override_text(cmd.override), contact
     )
-    event = audit.override(entry.author, entry.patient, [writes.entry_url(entry)], moment)
+    event = audit.override(entry.author, entry.patient, [writes.entry_url(entry)], entry.written_at)
     return write_entry(caller, entry, cmd.record, event)

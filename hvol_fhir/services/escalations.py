@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import HvolError, NotFound
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import escalation as mapping
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.escalation import Escalation
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
 
-Json = dict[str, Any]
 log = logging.getLogger(__name__)
 
 

@@ -15,15 +15,16 @@ from typing import Final
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import InvalidInput
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import consent, inclusion, task
-from hvol_fhir.mapping.fhirjson import Json, dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.model import ConsentGrant, InclusionAssessment, Task
-from hvol_fhir.programme.rules import gates
+from hvol_fhir.programme.rules import birthday, gates, introduction, pause
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TASK_PATIENT, TrajectRecord, traject_token
+from hvol_fhir.services import waiting_list
 
 # v3-RoleCode: who signs for a girl under 16 (https://terminology.hl7.org/CodeSystem-v3-RoleCode.html).
 ROLE_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
@@ -176,11 +177,102 @@ def place_on_waiting_list(
         patient=patient,
         authored=now,
     )
-    entries.append(
+    if gates.waiting_list_task(evidence.tasks) is None:  # already on the list: the consents only
+        entries.append(
+            bundle.create_entry(
+                dump(task.to_fhir(todo)),
+                full_url=f"urn:uuid:{task_identifier}",
+                if_none_exist=_condition("task", task_identifier, patient, param=TASK_PATIENT),
+            )
+        )
+    client.transaction(bundle.transaction(entries))
+
+
+def record_eighteen_outcome(
+    client: FhirClient,
+    record: TrajectRecord,
+    outcome: str,
+    *,
+    birth_date: date,
+    owner: str | None,
+    identifier: str,
+    now: datetime,
+) -> Task:
+    """P-18: the talk about turning 18 held, with its outcome: the open to-do completed (If-Match on the
+    version read), or a completed one made when there was none (conditional create, safe to resend)."""
+    todo = next(
+        (x for x in record.tasks if x.kind == c.TASK_BIRTHDAY_18 and x.status in gates.OPEN_TASK), None
+    )
+    done = birthday.resolve_eighteen(
+        todo,
+        outcome,
+        now,
+        identifier=identifier,
+        birth_date=birth_date,
+        traject=record.reference,
+        patient=record.traject.patient,
+        owner=owner,
+    )
+    if todo is not None and todo.id:
+        writes.update_task(client, client.read("Task", todo.id), done)
+    else:
+        writes.create_task(client, done)
+    return done
+
+
+def report_intro_decision(
+    client: FhirClient, record: TrajectRecord, outcome: str, *, buddy: str, identifier: str, now: datetime
+) -> None:
+    """The buddy reports the girl's decision after the introduction (a to-do for the coordinator)."""
+    todo = introduction.report_decision(record.traject, outcome, now, identifier=identifier, buddy=buddy)
+    writes.create_task(client, todo)
+
+
+def pending_intro_decision(record: TrajectRecord) -> Task | None:
+    return next(
+        (x for x in record.tasks if x.kind == c.TASK_INTRO_DECISION and x.status in gates.OPEN_TASK), None
+    )
+
+
+def confirm_intro_decision(
+    client: FhirClient, record: TrajectRecord, *, at: datetime, reason: str | None
+) -> None:
+    """The coordinator confirms: the traject moves on (or closes) and the to-do is done, one transaction."""
+    reported = pending_intro_decision(record)
+    if reported is None or not reported.id:
+        raise InvalidInput("Er is geen beslissing van het ervaringsmaatje om te bevestigen.", field="outcome")
+    traject, done = introduction.confirm_decision(record.traject, reported, at, reason=reason)
+    raw = client.read("Task", reported.id)
+    entries = [
+        *waiting_list.traject_entries(client, record, traject),
+        waiting_list.put(client, dump(task.update_fhir(raw, done)), (raw.get("meta") or {}).get("versionId")),
+    ]
+    client.transaction(bundle.transaction(entries))
+
+
+def record_outflow(
+    client: FhirClient,
+    record: TrajectRecord,
+    *,
+    on: datetime,
+    destination: str,
+    identifier: str,
+    now: datetime,
+) -> None:
+    """P-OUTFLOW: date and destination (sealed) on the CarePlan, and the buddy's to-do to ask her in good time
+    whether she may introduce herself at the new place, in one transaction. The traject stays open."""
+    traject = pause.record_outflow(record.traject, on, destination)
+    team = record.care_team
+    buddies = team.with_role(c.ROLE_BUDDY, now) if team else ()
+    todo = pause.outflow_reminder(
+        traject, identifier=identifier, buddy=buddies[0].member if buddies else None, now=now
+    )
+    entries = [
+        *waiting_list.traject_entries(client, record, traject),
         bundle.create_entry(
             dump(task.to_fhir(todo)),
-            full_url=f"urn:uuid:{task_identifier}",
-            if_none_exist=_condition("task", task_identifier, patient, param=TASK_PATIENT),
-        )
-    )
+            full_url=f"urn:uuid:{identifier}",
+            if_none_exist=_condition("task", identifier, traject.patient, param=TASK_PATIENT),
+        ),
+    ]
     client.transaction(bundle.transaction(entries))

@@ -13,8 +13,8 @@ from typing import Any
 
 from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.errors import Conflict, InvalidInput, NotAllowed
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import communication
-from hvol_fhir.mapping.fhirjson import Json
 from hvol_fhir.privacy import access, audit, guard, periods
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import BROKEN, JournalEntry
@@ -156,23 +156,30 @@ def write_entry(caller: Caller, entry: JournalEntry, record: TrajectRecord, even
     return EntrySaved(saved.references["entry"], saved.created)
 
 
+def new_entry(
+    caller: Caller, record: TrajectRecord, identifier: str, kind: str, text: str, contact: str | None = None
+) -> JournalEntry:
+    """An entry she writes now, in this traject, as herself (checked as every entry: text, references)."""
+    return JournalEntry(
+        identifier=identifier,
+        traject=record.reference,
+        patient=caller.youth(),
+        author=caller.author(),
+        kind=kind,
+        written_at=caller.now(),
+        text=text,
+        contact=contact,
+    )
+
+
 def write_coaching_entry(caller: Caller, cmd: WriteCoachingEntry) -> EntrySaved:
     """P-COACH-JOURNAL: the coach's own entry (no contact; the coach never meets the youth)."""
     caller.require(
         access.may_write_journal(caller.role, c.JOURNAL_COACHING),
         "Alleen de coach schrijft in het coachjournaal.",
     )
-    moment = caller.now()
-    entry = JournalEntry(
-        identifier=cmd.identifier,
-        traject=cmd.record.reference,
-        patient=caller.youth(),
-        author=caller.author(),
-        kind=c.JOURNAL_COACHING,
-        written_at=moment,
-        text=cmd.text,
-    )
-    event = audit.journal_write(entry.author, entry.patient, [writes.entry_url(entry)], moment)
+    entry = new_entry(caller, cmd.record, cmd.identifier, c.JOURNAL_COACHING, cmd.text)
+    event = audit.journal_write(entry.author, entry.patient, [writes.entry_url(entry)], entry.written_at)
     return write_entry(caller, entry, cmd.record, event)
 
 
@@ -184,6 +191,7 @@ __all__ = [
     "WriteCoachingEntry",
     "amend_entry",
     "editable",
+    "new_entry",
     "read_journal",
     "write_coaching_entry",
     "write_entry",

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import Final
 
 from hvol_fhir.ehr import FhirClient
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
+from hvol_fhir.mapping import acknowledgement as ack
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
@@ -79,12 +80,25 @@ def sort_rows(rows: list[OverviewRow], key: str) -> list[OverviewRow]:
     return rows
 
 
-def _overview_row(row: repo.CohortRow, names: dict[str, str], now: datetime) -> OverviewRow:
+def _seen_by_traject(page: Json) -> dict[str, list[Json]]:
+    """The coordinator's acknowledgements (issue 15), per traject they are about."""
+    out: dict[str, list[Json]] = {}
+    for raw in s.all_matches([page]):
+        focus = str((raw.get("focus") or {}).get("reference") or "")
+        if raw.get("resourceType") == "Task" and focus:
+            out.setdefault(focus, []).append(raw)
+    return out
+
+
+def _overview_row(
+    row: repo.CohortRow, names: dict[str, str], now: datetime, seen: dict[str, list[Json]]
+) -> OverviewRow:
     buddies = tuple(
         names.get(m.member) or UNKNOWN_NAME
         for m in (row.care_team.with_role(c.ROLE_BUDDY, now) if row.care_team else ())
     )
-    found = traject_signals(row.traject, row.contacts, row.alerts, now, tasks=row.tasks)
+    notes = ack.notes_by_item(seen.get(f"CarePlan/{row.traject.id}", []))
+    found = traject_signals(row.traject, row.contacts, row.alerts, now, tasks=row.tasks, acknowledged=notes)
     return OverviewRow(row, display_name(row.patient) or UNKNOWN_NAME, buddies, found)
 
 
@@ -107,17 +121,19 @@ def cohort_overview(
         s.get("Task", repo.WAITING_PARAMS),
         s.get("Task", repo.organisation_params(c.TASK_ALIGNMENT_MEETING)),
         s.get("Task", repo.organisation_params(c.TASK_GROUP_PRESENTATION)),
+        s.get("Task", {**repo.organisation_params(c.TASK_ITEM_ACKNOWLEDGED), "_count": "1000"}),
     ]
     server_sort = sort if sort in ("start", "-start") else "-start"
     page = repo.cohort_page(
         client, now, offset=offset, size=size, sort=server_sort, name=name, extra=extra, status=status
     )
-    waiting_page, meetings_page, presentations_page = page.extra
+    waiting_page, meetings_page, presentations_page, seen_page = page.extra
     meetings, presentations = repo.tasks_from(meetings_page), repo.tasks_from(presentations_page)
     org_alerts = check_alignment(held_days(meetings), now) + check_presentations(
         {"alle groepen": held_days(presentations)}, now
     )
-    rows = sort_rows([_overview_row(r, page.names, now) for r in page.rows], sort)
+    seen = _seen_by_traject(seen_page)
+    rows = sort_rows([_overview_row(r, page.names, now, seen) for r in page.rows], sort)
     counts: dict[str, int] = {}
     for r in rows:
         for label, n in r.signals.counts().items():

@@ -22,8 +22,8 @@ from typing import Final
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient
-from hvol_fhir.mapping import careplan, careteam, encounter, task
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
+from hvol_fhir.mapping import careplan, task
 from hvol_fhir.mapping.person import display_name
 from hvol_fhir.measurements import fhir as mfhir
 from hvol_fhir.measurements import schedule
@@ -35,7 +35,8 @@ from hvol_fhir.programme.open_items import OpenItem, traject_signals
 from hvol_fhir.programme.rules.overview import assemble
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.cohort import batch_with_reads, birth_date_of
-from hvol_fhir.repository.reads import TASK_PATIENT
+from hvol_fhir.repository.reads import TASK_PATIENT, contact_from_json
+from hvol_fhir.sealing import membership
 from hvol_fhir.services import overview as ov
 
 WINDOW: Final = timedelta(weeks=10)
@@ -135,9 +136,12 @@ def measurements_due(raw_tasks: Iterable[Json], traject: Traject, now: datetime)
     ]
 
 
+LIVE: Final = frozenset({"draft", "active", "on-hold"})
+
+
 def running(trajects: Sequence[Traject]) -> Traject | None:
     """The girl's traject that is still going (a restart replaces a closed one): newest first."""
-    live = [x for x in trajects if x.status in ("draft", "active", "on-hold")]
+    live = [x for x in trajects if x.status in LIVE]
     return max(live, key=lambda x: utc(x.created)) if live else None
 
 
@@ -160,7 +164,7 @@ def buddy_card(girl: Girl, now: datetime, *, coach_view: bool = False, buddy_nam
     if tr is None:
         return Card(girl.name, None, None, (), buddy=buddy_name)
     ref = f"CarePlan/{tr.id}"
-    contacts = tuple(encounter.from_fhir(e, traject=ref) for e in girl.contacts)
+    contacts = tuple(contact_from_json(e, ref) for e in girl.contacts)  # no pydantic round trip (bench)
     tasks = tuple(task.from_fhir(x) for x in girl.tasks if is_programme_task(x))
     tasks = tuple(x for x in tasks if x.focus in (None, ref))
     since = now - WINDOW
@@ -195,25 +199,57 @@ def _late(x: Task, now: datetime) -> bool:
 # --- I/O: the caseload of a buddy or coach -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Team:
+    """What a start page needs of a CareTeam: the girl and who is on it now. Read from the JSON as the
+    membership signature reads it (parsing a CareTeam into the domain costs more than fetching it)."""
+
+    patient: str
+    members: tuple[membership.Member, ...]
+
+    def current(self, role: str, now: datetime) -> list[str]:
+        return [m.member for m in self.members if m.role == role and _current(m.start, m.end, now)]
+
+
+def _moment(value: str, now: datetime) -> datetime:
+    moment = datetime.fromisoformat(value) if len(value) > 10 else datetime.fromisoformat(value + "T00:00:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def _current(start: str, end: str, now: datetime) -> bool:
+    try:
+        return (not start or utc(_moment(start, now)) <= utc(now)) and (
+            not end or utc(now) < utc(_moment(end, now))
+        )
+    except ValueError:
+        return False  # a period the app cannot read grants nothing here (as in the role decision)
+
+
 def _my_teams(
     raw_teams: Iterable[Json],
     user: str,
     role: str,
     now: datetime,
     verified: Callable[[Json], set[str]] | None,
-) -> list[tuple[Json, CareTeam]]:
+) -> list[_Team]:
     out = []
     for raw in raw_teams:
         if raw.get("resourceType") != "CareTeam" or raw.get("status") not in (None, "active"):
             continue
-        team = careteam.from_fhir(raw, traject=None)
+        team = _Team(
+            str((raw.get("subject") or {}).get("reference") or ""), tuple(membership.careteam_members(raw))
+        )
         signed = verified(raw) if verified is not None else None
-        if any(
-            m.member == user and m.role == role and m.active_at(now) and (signed is None or role in signed)
-            for m in team.members
-        ):
-            out.append((raw, team))
+        if team.patient and user in team.current(role, now) and (signed is None or role in signed):
+            out.append(team)
     return out
+
+
+def _running_plan(raws: Iterable[Json]) -> tuple[Traject, ...]:
+    """Only the running traject is parsed (the newest one that is draft, active or on hold)."""
+    live = [r for r in raws if r.get("resourceType") == "CarePlan" and r.get("status") in LIVE]
+    newest = max(live, key=lambda r: str(r.get("created") or ""), default=None)
+    return (careplan.from_fhir(newest),) if newest is not None else ()
 
 
 def _girl_searches(patient: str, now: datetime) -> list[Json]:
@@ -243,30 +279,26 @@ def caseload(
     page = client.search("CareTeam", params)
     names = {f"Patient/{p['id']}": p for p in s.included([page], "Patient")}
     teams = _my_teams(s.all_matches([page]), user, role, now, verified)
-    searches = [q for _raw, team in teams for q in _girl_searches(team.patient, now)]
-    buddies = {b.member: b for _raw, team in teams for b in team.with_role(c.ROLE_BUDDY, now)}
+    searches = [q for team in teams for q in _girl_searches(team.patient, now)]
+    buddies = {ref for team in teams for ref in team.current(c.ROLE_BUDDY, now)}
     reads = sorted(ref for ref in buddies if ref.startswith("Practitioner/"))
     pages, found = batch_with_reads(client, searches, reads)
     people = {f"Practitioner/{p.get('id')}": display_name(p) or "" for p in found}
     girls = []
-    for i, (_raw, team) in enumerate(teams):
+    for i, team in enumerate(teams):
         plans, contacts, tasks = pages[3 * i : 3 * i + 3]
         youth = names.get(team.patient)
         girls.append(
             Girl(
                 patient=team.patient,
                 name=display_name(youth) or ov.UNKNOWN_NAME,
-                trajects=tuple(
-                    careplan.from_fhir(r)
-                    for r in s.all_matches([plans])
-                    if r.get("resourceType") == "CarePlan"
-                ),
+                trajects=_running_plan(s.all_matches([plans])),
                 contacts=tuple(guard.strip_journal(s.all_matches([contacts]))),
                 tasks=tuple(r for r in s.all_matches([tasks]) if r.get("resourceType") == "Task"),
-                team=team,
+                team=None,  # P-RESP is the coordinator's to solve: not on these pages
                 birth_date=birth_date_of(youth),
                 buddy_name=next(
-                    (people.get(b.member) or ov.UNKNOWN_NAME for b in team.with_role(c.ROLE_BUDDY, now)), ""
+                    (people.get(b) or ov.UNKNOWN_NAME for b in team.current(c.ROLE_BUDDY, now)), ""
                 ),
             )
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from hvol_fhir.ehr import FhirClient
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.open_items import Signals, traject_signals
 from hvol_fhir.programme.rules.overview import assemble

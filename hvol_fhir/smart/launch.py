@@ -6,10 +6,14 @@ A Flask blueprint stays thin::
     return redirect(url)                       # /launch
     ...
     s = launcher.complete_launch(request.args, session_id)
+    s = launcher.narrow(s, features_of_the_users_role)              # optional: R107, R108
     return redirect(url_for("traject.show", launch=s.launch_id))   # /callback
     ...
     s = launcher.get_session(launch_id, session_id)   # every page: refreshed before expiry
     s.access_token, s.context.patient, s.fhir_user, s.enabled_features, s.disabled_features
+    launcher.refresh_after_unauthorized(launch_id, session_id, rejected)   # after a 401 (FhirClient hook)
+
+Narrowing and refresh are in :mod:`.renewal`. Which features exist is the caller's (``catalog``).
 
 Every failure is a :class:`~hvol_fhir.smart.errors.SmartError` with a Dutch ``message_nl``.
 """

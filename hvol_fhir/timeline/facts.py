@@ -17,7 +17,7 @@ from hvol_fhir.programme.model import Contact, Traject
 from hvol_fhir.programme.rules.weekly import assessed_weeks, face_to_face_weeks, weekly_contact_time
 
 WIDTH = 1100
-LEFT = 170  # room for the row labels
+LEFT = 200  # room for the row and lane labels ("School, werk, dagbesteding 8,0 (=)")
 RIGHT = 20
 SEVERITY_ORDER = {"block": 0, "warning": 1, "info": 2}
 

@@ -321,9 +321,11 @@ def render_on(
     body.append(f'<text x="{x_now + 2:.1f}" y="{y}" class="small" fill="#b3261e">vandaag</text>')
     height = y + 40
     described = f" aria-describedby={_a(described_by)}" if described_by else ""
+    # An image may hold no links (axe: nested-interactive); the stacked view's row labels are links.
+    role = "group" if any(r.href for r in rows) else "img"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-        f'height="{height:.0f}" role="img" aria-label={_a(title)}{described} data-testid="timeline">',
+        f'height="{height:.0f}" role="{role}" aria-label={_a(title)}{described} data-testid="timeline">',
         f"<title>{_t(title)}</title><style>{_STYLE}</style>",
         '<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>',
         *_legend(16),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..ehr import FhirClient, paging
 from ..ehr import bundle as bundles

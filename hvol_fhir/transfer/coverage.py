@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
+from .. import fhirjson as f
 from ..errors import HvolError
-from ..mapping import fhirjson as f
 
 
 def is_disclosure(consent: Mapping[str, Any]) -> bool:

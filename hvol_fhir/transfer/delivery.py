@@ -38,7 +38,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..sealing import codec as cd
 from ..sealing import fields, membership

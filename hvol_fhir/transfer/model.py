@@ -10,14 +10,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..errors import InvalidInput
 
 Mode = Literal["handover", "shared"]
 MODES: tuple[Mode, ...] = ("handover", "shared")
 MODE_NL: Mapping[str, str] = {
-    "handover": "Overdracht: het traject wordt hier afgesloten en gaat verder bij de nieuwe organisatie",
+    "handover": (
+        "Overdracht: de nieuwe organisatie neemt de zorg over; het traject loopt hier door, want het "
+        "ervaringsmaatje blijft betrokken tot de coördinator het traject afsluit"
+    ),
     "shared": "Gedeelde voortzetting: het traject loopt hier door en ook bij de nieuwe organisatie",
 }
 
@@ -130,7 +133,8 @@ class TransferResult:
         else:
             head = f"Het traject staat nu bij {self.target_name} ({self.created} gegevens nieuw aangemaakt)."
         tail = (
-            " Het traject is hier afgesloten en verwijst naar de nieuwe organisatie."
+            " De nieuwe organisatie neemt de zorg over. Het traject loopt hier door (het ervaringsmaatje "
+            "blijft betrokken) en verwijst naar de nieuwe organisatie."
             if self.mode == "handover"
             else " Het traject loopt hier door en verwijst naar de nieuwe organisatie."
         )

@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
+from .. import fhirjson as f
 from ..ehr import bundle as bundles
 from ..errors import InvalidInput
-from ..mapping import fhirjson as f
 from ..mapping import labels
 from ..sealing import codec as cd
 from . import identity as ids

@@ -1,7 +1,10 @@
 """What A records once B holds the traject: one transaction at A, repeatable (pure builder).
 
-- **handover**: A's CarePlan is completed (its running phase ends now) and its EpisodeOfCare finished;
-- **shared continuation**: both stay as they are;
+- in neither mode is A's traject closed (issue 14, P-OUTFLOW): when the girl moves on, her buddy stays
+  involved, so A's CarePlan and EpisodeOfCare keep their status until the coordinator closes the traject
+  itself. **Handover** means that B now leads her care (the Task and B's Provenance say so); **shared
+  continuation** that both organisations keep a part. Closing A's traject on a handover (as before issue 14)
+  ended the buddy's involvement at the very moment the guide asks for continuity;
 - in both modes the CarePlan points at B's copy through ``supportingInfo``: a logical reference (type
   CarePlan, the traject identifier, B's name). HAPI refuses absolute references to other servers, and the
   core extension ``workflow-relatedArtifact`` is not allowed on CarePlan by R4's validator;
@@ -17,21 +20,20 @@ the transaction may be resent after a lost answer; a repeat of the whole transfe
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..ehr import bundle as bundles
+from ..fhirjson import dump
 from ..mapping import auditevent
-from ..mapping.fhirjson import dump
 from . import identity as ids
 from .model import MODE_NL, TransferPlan
 
 TASK_CODE: Final = "http://hl7.org/fhir/CodeSystem/task-code"
-_RUNNING: Final = ("in-progress", "not-started", "scheduled", "on-hold")
 
 
 def task_identifier(key: str) -> Json:
@@ -54,48 +56,12 @@ def points_at_target(careplan: Mapping[str, Any], plan: TransferPlan) -> bool:
     )
 
 
-def updated_careplan(careplan: Mapping[str, Any], plan: TransferPlan, now: datetime) -> Json:
+def updated_careplan(careplan: Mapping[str, Any], plan: TransferPlan) -> Json:
+    """A's CarePlan with the pointer to B's copy (once); its status, period and phases stay as they are."""
     out = copy.deepcopy(dict(careplan))
     out.pop("text", None)
     if not points_at_target(out, plan):
         out["supportingInfo"] = [*(out.get("supportingInfo") or []), pointer(plan)]
-    if plan.request.mode == "handover" and out.get("status") not in ("completed", "revoked"):
-        out["status"] = "completed"
-        out["period"] = _ended(out.get("period"), now)
-        for activity in out.get("activity") or []:
-            detail = activity.get("detail") or {}
-            if detail.get("status") in _RUNNING:
-                scheduled = _ended(detail.get("scheduledPeriod"), now)
-                # A phase planned to start after today never ran here (per-1: end not before start).
-                started = _before(scheduled.get("start"), now)
-                detail["status"] = "completed" if started else "cancelled"
-                detail["scheduledPeriod"] = scheduled
-    return out
-
-
-def _before(value: Any, now: datetime) -> bool:
-    try:
-        return bool(value) and datetime.fromisoformat(str(value)) <= now
-    except ValueError:
-        return False
-
-
-def _ended(period: Any, now: datetime) -> Json:
-    """``period`` with an end: now, or its start when that lies in the future."""
-    out = dict(period or {})
-    if "end" not in out:
-        start = out.get("start")
-        out["end"] = start if start and not _before(start, now) else now.isoformat()
-    return out
-
-
-def updated_episode(episode: Mapping[str, Any], plan: TransferPlan, now: datetime) -> Json | None:
-    if plan.request.mode != "handover" or episode.get("status") in ("finished", "cancelled"):
-        return None
-    out = copy.deepcopy(dict(episode))
-    out.pop("text", None)
-    out["status"] = "finished"
-    out["period"] = _ended(out.get("period"), now)
     return out
 
 
@@ -142,13 +108,9 @@ def disclosure_event(plan: TransferPlan, patient: str, now: datetime) -> Json:
 
 
 def record_bundle(
-    plan: TransferPlan,
-    careplan: Mapping[str, Any],
-    episodes: Sequence[Mapping[str, Any]],
-    target_url: str | None,
-    now: datetime,
+    plan: TransferPlan, careplan: Mapping[str, Any], target_url: str | None, now: datetime
 ) -> Json:
-    """The transaction for A; ``careplan`` and ``episodes`` as read (their versionId drives If-Match)."""
+    """The transaction for A; ``careplan`` as read (its versionId drives If-Match)."""
     patient = str((careplan.get("subject") or {}).get("reference"))
     base = plan.source_base.rstrip("/")
 
@@ -157,11 +119,7 @@ def record_bundle(
         entry["fullUrl"] = f"{base}/{resource['resourceType']}/{resource['id']}"  # the validator wants one
         return entry
 
-    entries = [put(updated_careplan(careplan, plan, now), careplan["meta"]["versionId"])]
-    for episode in episodes:
-        changed = updated_episode(episode, plan, now)
-        if changed is not None:
-            entries.append(put(changed, episode["meta"]["versionId"]))
+    entries = [put(updated_careplan(careplan, plan), careplan["meta"]["versionId"])]
     task = transfer_task(plan, patient, target_url, now)
     entries.append(
         bundles.create_entry(

@@ -17,7 +17,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 Resolver = Callable[[str, Json], Json]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 
 from ..ehr import FhirClient, paging
 from ..ehr import bundle as bundles
@@ -161,19 +161,19 @@ class TransferService:
     ) -> tuple[bool, bool]:
         """(recorded, was already recorded). Raises RecordPending when A cannot be updated now."""
         try:
-            careplan, episodes, exists = self._read_source_state(plan)
+            careplan, exists = self._read_source_state(plan)
         except EhrError as exc:
             raise self._pending(plan, careplan_ref, exc, unsure=False) from None
         if exists:
             return True, True
         try:
-            self.source.transaction(record.record_bundle(plan, careplan, episodes, url, self.clock()))
+            self.source.transaction(record.record_bundle(plan, careplan, url, self.clock()))
             return True, False
         except EhrError as exc:
             failed = exc
         # A may have stored the record and lost the answer (a resend then fails on its own If-Match): look.
         try:
-            if self._read_source_state(plan)[2]:
+            if self._read_source_state(plan)[1]:
                 return True, False
             unsure = False
         except EhrError:
@@ -200,17 +200,15 @@ class TransferService:
             target_careplan=careplan_ref,
         )
 
-    def _read_source_state(self, plan: TransferPlan) -> tuple[Json, list[Json], bool]:
+    def _read_source_state(self, plan: TransferPlan) -> tuple[Json, bool]:
         careplan_key = plan.request.careplan
-        episodes = [i.reference for i in plan.sent if i.resource_type == "EpisodeOfCare"]
         task = _search_url("Task", ids.condition(record.task_identifier(plan.key)))
-        request = bundles.batch(bundles.read_entry(u) for u in [task, careplan_key, *episodes])
+        request = bundles.batch(bundles.read_entry(u) for u in [task, careplan_key])
         results = bundles.results(self.source.batch(request), request)
         if any(not r.ok or r.resource is None for r in results):
             raise EhrDown("Het traject kon hier niet opnieuw worden gelezen.")
         exists = any(True for _ in paging.matches(results[0].resource or {}))
-        resources = [r.resource or {} for r in results[1:]]
-        return resources[0], resources[1:], exists
+        return results[1].resource or {}, exists
 
     # --- errors from B in plain words ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from joserfc.jwk import KeySet
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.sealing import membership
 from hvol_fhir.sealing.keys import FileKeyStore, KeysUnavailable
 

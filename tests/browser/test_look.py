@@ -158,3 +158,62 @@ def test_the_id_check_would_see_an_id() -> None:
         "hv-buddy-1",
     ]
     assert visible_ids("Contactperiode sinds 15 april 2026, 2 uur per week, P-waarde") == []
+
+
+A4_PRINTABLE_PX = 688  # 210 mm less two 14 mm margins (app.css @page), at 96 px per inch
+
+
+def open_buddy_traject(driver: Any, org: Any, query: str = "") -> None:
+    set_width(driver, DESKTOP)
+    launch_from_ehr(driver, org, "hv-buddy-3", "hv-youth-08", wait_for=LANDING)
+    prefix = launch_prefix(driver)
+    driver.get(f"{prefix}t/{first_traject(driver, prefix)}/{query}")
+
+
+@pytest.mark.parametrize("range_key", ["3m", "alles"])
+def test_the_timeline_and_its_table_hold_the_same_contacts_and_weeks(
+    running: Any, driver: Any, range_key: str
+) -> None:
+    org, _app = running
+    open_buddy_traject(driver, org, f"?bereik={range_key}")
+    svg = driver.find_element("css selector", 'svg[data-testid="timeline"]')
+    table_id = svg.get_attribute("aria-describedby")
+    table = driver.find_element("id", table_id)  # the SVG names its text alternative, and it is there
+    keys = (
+        "return Array.from(arguments[0].querySelectorAll(arguments[1]))"
+        ".map(e => e.getAttribute(arguments[2]))"
+    )
+    svg_contacts = driver.execute_script(keys, svg, "[data-start]", "data-start")
+    table_contacts = driver.execute_script(keys, table, "li[data-start]", "data-start")
+    svg_weeks = driver.execute_script(keys, svg, "rect.hours", "data-week")
+    table_weeks = driver.execute_script(keys, table, "tr[data-assessed=ja]", "data-week")
+    assert svg_contacts and sorted(svg_contacts) == sorted(table_contacts)
+    assert svg_weeks and sorted(svg_weeks) == sorted(table_weeks)
+    current = driver.find_element("css selector", '[data-testid="range-switch"] [aria-current="true"]')
+    assert current.get_attribute("data-range") == range_key
+
+
+def test_the_traject_page_prints_on_a4(running: Any, driver: Any) -> None:
+    """Printed: no navigation or forms, the timeline scaled to the paper's width, nothing cut off."""
+    import base64
+
+    org, _app = running
+    open_buddy_traject(driver, org)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        set_width(driver, (A4_PRINTABLE_PX, 1040))
+        shown = "return getComputedStyle(document.querySelector(arguments[0])).display"
+        assert driver.execute_script(shown, '[data-testid="nav"]') == "none"
+        assert driver.execute_script(shown, '[data-testid="plan-form"]') == "none"
+        width = driver.execute_script(
+            "return document.querySelector('svg[data-testid=timeline]').getBoundingClientRect().width"
+        )
+        assert A4_PRINTABLE_PX * 0.8 < width <= A4_PRINTABLE_PX
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= A4_PRINTABLE_PX + 1
+        pdf = driver.execute_cdp_cmd(
+            "Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True}
+        )
+        assert base64.b64decode(pdf["data"]).startswith(b"%PDF")
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        set_width(driver, DESKTOP)

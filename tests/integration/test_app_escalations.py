@@ -205,3 +205,12 @@ def test_handled_leaves_the_todo_list_and_a_second_handler_is_told_plainly(
     assert late.status_code in (409, 422) and "al afgehandeld" in html.unescape(late.text)
     body = seen(pages["coordinator"], f"/t/{ident}/escalaties")[1]
     assert "Afgehandeld door Esther Bakker" in body
+
+
+def test_the_danger_override_sends_the_buddy_to_consult_first(pages: dict[str, Page], ident: str) -> None:
+    danger = pages["buddy"].get(f"/t/{ident}/gevaar")
+    assert danger.status_code == 200
+    link = re.search(r'href="([^"]+)" data-testid="consult-first"', danger.text)
+    assert link, "P-DANGER: 'consult coach and coordinator first' is offered before the override"
+    consult = pages["buddy"].browser.get(pages["buddy"].app.url + html.unescape(link.group(1)))
+    assert re.search(r'value="danger-consultation" required checked', consult.text)

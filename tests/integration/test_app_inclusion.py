@@ -160,3 +160,135 @@ def test_a_new_buddy_reads_only_her_own_period(running: RunningApp, prog_org: An
         == 200
     )
     assert any(t[:40] in text_of(coordinator.get(f"{base}/journaal")) for t in old_texts if t)
+
+
+def test_eighteen_talk_resolved_with_an_outcome(running: RunningApp, prog_org: Any) -> None:
+    """P-18 on hv-youth-08 (turns 18 within three months): the buddy sees the to-do, records the outcome;
+    the demo's open Task is completed with it (no second Task), and the page no longer asks."""
+    buddy = launch(running, prog_org, "hv-buddy-3", "hv-youth-08")
+    ident = traject_ident(buddy)
+    base = f"/t/{ident}"
+    page = buddy.get(f"{base}/")
+    assert 'data-testid="eighteen-form"' in page.text and "18" in text_of(page)
+    empty = buddy.post(f"{base}/achttien", {"outcome": ""}, csrf_from=f"{base}/")
+    assert empty.status_code == 422 and "afgesproken" in text_of(empty)
+    done = buddy.post(f"{base}/achttien", {"outcome": "continue-other-financing"}, csrf_from=f"{base}/")
+    assert done.status_code == 303, text_of(done)[-400:]
+    tasks = [
+        t
+        for t in admin_search(prog_org, "Task", subject="Patient/hv-youth-08")
+        if t["code"]["coding"][0]["code"] == "birthday-18-talk"
+    ]
+    assert [t["status"] for t in tasks] == ["completed"]
+    assert tasks[0]["output"][0]["valueCodeableConcept"]["coding"][0]["code"] == "continue-other-financing"
+    assert 'data-testid="eighteen-form"' not in buddy.get(f"{base}/").text
+
+
+def test_start_from_the_waiting_list_with_a_buddy_by_name(running: RunningApp, prog_org: Any) -> None:
+    """hv-youth-02 is on the waiting list: the coordinator sees the buddies by name with their caseload, and
+    one save starts the introduction, adds buddy and coach (signed), completes the waiting-list Task and
+    gives the buddy her to-do; the buddy then has her role on the girl's record."""
+    youth = "hv-youth-02"
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    ident = traject_ident(coordinator)
+    base = f"/t/{ident}"
+    page = coordinator.get(f"{base}/start")
+    shown = text_of(page)
+    assert page.status_code == 200 and "hv-buddy" not in shown  # names, never ids
+    loads = re.findall(r'data-testid="caseload">(\d+)<', page.text)
+    assert len(loads) == 4 and sum(map(int, loads)) >= 5  # the demo's running trajects have buddies
+    if "ouder of voogd" in shown:  # under 16: a parent's consent first (no second waiting-list Task)
+        consent_path = f"{base}/toestemming"
+        keys = ("consent_uuid", "parent_consent_uuid", "person_uuid", "task_uuid")
+        ids = {k: coordinator.hidden(consent_path, k) for k in keys}
+        form = {**ids, "youth_consent": "ja", "parent_consent": "ja", "parent_name": "Ria Jansen"}
+        assert coordinator.post(consent_path, form).status_code == 303
+        assert not admin_search(prog_org, "Task", identifier=f"{SID}task|{ids['task_uuid']}")
+    todo = coordinator.hidden(f"{base}/start", "todo_uuid")
+    none = coordinator.post(f"{base}/start", {"todo_uuid": todo})
+    assert none.status_code == 422 and "Kies een ervaringsmaatje" in text_of(none)
+    started = coordinator.post(
+        f"{base}/start",
+        {"todo_uuid": todo, "buddy": "Practitioner/hv-buddy-4", "coach": "Practitioner/hv-coach-2"},
+    )
+    assert started.status_code == 303, text_of(started)[-600:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert plan["status"] == "active" and "introduction" in str(plan["activity"][-1]["detail"]["code"])
+    team = admin_search(prog_org, "CareTeam", patient=f"Patient/{youth}")[0]
+    buddies = [p for p in team["participant"] if p["member"]["reference"] == "Practitioner/hv-buddy-4"]
+    assert len(buddies) == 1 and buddies[0]["period"]["start"]
+    tasks = admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+    kinds = {t["code"]["coding"][0]["code"]: t for t in tasks}
+    assert [t["status"] for t in tasks if t["code"]["coding"][0]["code"] == "waiting-list"] == ["completed"]
+    assert kinds["inform-coach"]["owner"]["reference"] == "Practitioner/hv-buddy-4"
+    assert kinds["inform-coach"]["status"] == "requested"
+    again = coordinator.post(
+        f"{base}/start", {"todo_uuid": todo, "buddy": "Practitioner/hv-buddy-4"}
+    )  # a resend after the start: the gates say she is no longer on the waiting list
+    assert again.status_code == 422 and "wachtlijst" in text_of(again)
+    buddy = launch(running, prog_org, "hv-buddy-4", youth)
+    assert buddy.get(f"{base}/").status_code == 200  # her membership is signed: the app gives her the role
+
+
+def test_the_buddy_reports_the_decision_and_the_coordinator_confirms(
+    running: RunningApp, prog_org: Any
+) -> None:
+    """P-INTRO-OUTCOME on hv-youth-05 (in the introduction with buddy 3): the buddy reports "continue"; only
+    after the coordinator confirms does the traject move to the contact period, in one transaction."""
+    youth = "hv-youth-05"
+    buddy = launch(running, prog_org, "hv-buddy-3", youth)
+    ident = traject_ident(buddy)
+    base = f"/t/{ident}"
+    assert 'data-testid="intro-decision-form"' in buddy.get(f"{base}/").text
+    confirm_by_buddy = buddy.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert confirm_by_buddy.status_code == 403  # confirming is the coordinator's
+    reported = buddy.post(f"{base}/kennismaking", {"outcome": "continue"}, csrf_from=f"{base}/")
+    assert reported.status_code == 303, text_of(reported)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert "contact-period" not in str(plan["activity"])  # not yet: the coordinator confirms
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    page = text_of(coordinator.get(f"{base}/"))
+    assert "Doorgegeven door het maatje" in page and "Doorgaan met dit ervaringsmaatje" in page
+    confirmed = coordinator.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert confirmed.status_code == 303, text_of(confirmed)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert "contact-period" in str(plan["activity"][-1]) or "contact-period" in str(plan["activity"])
+    decisions = [
+        t
+        for t in admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+        if t["code"]["coding"][0]["code"] == "intro-decision"
+    ]
+    assert [t["status"] for t in decisions] == ["completed"]
+    again = coordinator.post(f"{base}/kennismaking", {"action": "bevestig"}, csrf_from=f"{base}/")
+    assert again.status_code == 422 and "geen beslissing" in text_of(again)
+
+
+def test_outflow_keeps_the_buddy_and_reminds_her(running: RunningApp, prog_org: Any) -> None:
+    """P-OUTFLOW on hv-youth-05: date and destination are recorded (the destination sealed), the traject stays
+    open with its buddy, and the buddy gets a to-do to ask her consent before introducing herself there."""
+    youth = "hv-youth-05"
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    ident = traject_ident(coordinator)
+    base = f"/t/{ident}"
+    empty = coordinator.post(
+        f"{base}/uitstroom", {"date": "2027-01-04", "destination": " "}, csrf_from=f"{base}/"
+    )
+    assert empty.status_code == 422 and "vervolgplek" in text_of(empty)
+    place = f"Gezinshuis De Linde {uuid.uuid4().hex[:6]}"
+    done = coordinator.post(
+        f"{base}/uitstroom", {"date": "2027-01-04", "destination": place}, csrf_from=f"{base}/"
+    )
+    assert done.status_code == 303, text_of(done)[-400:]
+    plan = admin_search(prog_org, "CarePlan", identifier=f"{SID}traject|{ident}")[0]
+    assert plan["status"] == "active" and place not in str(plan)  # open; the destination only as ciphertext
+    assert "outflow" in str(plan["activity"])
+    assert place in text_of(coordinator.get(f"{base}/"))  # the coordinator's app opens it
+    reminders = [
+        t
+        for t in admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+        if t["code"]["coding"][0]["code"] == "outflow-consent"
+    ]
+    assert [t["owner"]["reference"] for t in reminders] == ["Practitioner/hv-buddy-3"]
+    assert admin_search(prog_org, "CareTeam", patient=f"Patient/{youth}")  # the team is unchanged
+    buddy = launch(running, prog_org, "hv-buddy-3", youth)
+    assert "blijft betrokken" in text_of(buddy.get(f"{base}/"))

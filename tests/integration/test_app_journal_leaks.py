@@ -60,6 +60,7 @@ def reachable(page: Page, ident: str) -> list[str]:
         "/kaart",
         "/overzicht",
         "/overzicht/tijdlijn.svg",
+        "/vandaag",
         f"/t/{ident}/",
         f"/t/{ident}/tijdlijn.svg",
         f"/t/{ident}/contact",
@@ -103,6 +104,7 @@ def test_readers_see_it_only_on_journal_pages_and_never_in_logs(
         f"/t/{ident}/tijdlijn.svg",
         "/kaart",
         "/overzicht",
+        "/vandaag",
         "/bestaat-niet",
     ]:
         assert marker not in page.get(path).text, path

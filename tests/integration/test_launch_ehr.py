@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import requests
 
+from hvol_fhir.privacy.features import FEATURES
+
 from .launch_support import Browser, RunningApp, ehr_launch, serve_app
 
 pytestmark = pytest.mark.integration
@@ -39,7 +41,7 @@ def test_ehr_launch_gives_each_user_their_role(
     html = resp.text
     assert resp.status_code == 200, html
     assert f'data-role="{role}"' in html
-    assert ("Contactjournaal lezen en schrijven" in html) is journal
+    assert (FEATURES["journal"].label in html) is journal
     assert "jaar" in html  # the youth's age, read from HAPI with the narrowed token
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hvol_fhir import terminology as t
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import (
     auditevent,
     careplan,
@@ -24,7 +25,6 @@ from hvol_fhir.mapping import (
     inclusion,
     task,
 )
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.model import (
     CareTeam,
     CareTeamMember,

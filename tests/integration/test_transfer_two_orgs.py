@@ -78,6 +78,17 @@ def _b_patient(two: Two, patient: str) -> list[dict[str, Any]]:
     return _at_b(two, "Patient", identifier=f"{BSN}|{_bsn(two, patient)}")
 
 
+def points_at_b(careplan: dict[str, Any]) -> bool:
+    return any(
+        "Vervolg van dit traject bij" in s.get("display", "") for s in careplan.get("supportingInfo") or []
+    )
+
+
+def _episodes_at_a(two: Two, patient: str) -> list[dict[str, Any]]:
+    found = ts.admin_get(two.a, f"EpisodeOfCare?patient={patient}")
+    return [e["resource"] for e in found.get("entry", [])]
+
+
 def test_full_transfer_handover(two: Two) -> None:
     youth = ts.synthetic_traject(two.a, 60, weeks=12)
     service = _service(two)
@@ -115,9 +126,11 @@ def test_full_transfer_handover(two: Two) -> None:
         "value": "hv-coordinator",
     } in coordinator["identifier"]
     assert f"CarePlan/{copy['id']}" in {t["reference"] for t in prov["target"]}
-    # At A: closed, pointing at B's copy, with the transfer's Task.
+    # At A: still running (issue 14, P-OUTFLOW: the buddy stays involved), pointing at B's copy, with the
+    # transfer's Task; the EpisodeOfCare is not finished either.
     plan_a = ts.admin_get(two.a, youth.careplan)
-    assert plan_a["status"] == "completed"
+    assert plan_a["status"] == "active"
+    assert all(ep["status"] == "active" for ep in _episodes_at_a(two, youth.patient))
     assert any("Het Anker" in s.get("display", "") for s in plan_a["supportingInfo"])
     [task] = ts.admin_get(two.a, "Task", identifier=f"https://hvol-fhir.org/fhir/sid/task|{result.key}")[
         "entry"
@@ -359,11 +372,12 @@ def test_record_failure_at_a_is_completed_by_a_retry(two: Two) -> None:
     with pytest.raises(RecordPending) as caught:
         service.run(request)
     assert caught.value.target_careplan  # B holds it
-    assert ts.admin_get(two.a, youth.careplan)["status"] == "active"  # A not yet recorded
+    assert not points_at_b(ts.admin_get(two.a, youth.careplan))  # A not yet recorded
 
     again = service.run(request)
     assert again.created == 0 and again.recorded_at_source and not again.already_recorded
-    assert ts.admin_get(two.a, youth.careplan)["status"] == "completed"
+    plan_a = ts.admin_get(two.a, youth.careplan)
+    assert points_at_b(plan_a) and plan_a["status"] == "active"
     assert len(_b_patient(two, youth.patient)) == 1
 
 
@@ -576,7 +590,7 @@ def _assert_exactly_once(two: Two, proof: Proof, label: str, plan: Any, youth: A
     careplan_a = ts.admin_get(two.a, plan.request.careplan)
     writes = int(careplan_a["meta"]["versionId"]) - int(version_a)
     ok &= _tally(proof, label, "record of A's CarePlan", writes)
-    assert careplan_a["status"] == "completed"
+    assert careplan_a["status"] == "active" and points_at_b(careplan_a)  # a handover keeps A running
     assert ok, proof.notes[-5:]
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import requests
 
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.sealing import membership
 from sandbox.org import Organisation
 from sandbox.tokens import JOURNAL_CLAIM, PROGRAMME_CLAIM

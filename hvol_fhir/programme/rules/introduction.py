@@ -11,14 +11,18 @@ the three weeks run, the number still to plan is given as info with day 21 as du
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from hvol_fhir.errors import RuleViolation
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import INFO, WARNING, Alert
+from hvol_fhir.programme.checks import require_code
 from hvol_fhir.programme.clock import local_date, utc
-from hvol_fhir.programme.model import Contact, Traject
+from hvol_fhir.programme.model import Contact, Task, Traject
 from hvol_fhir.programme.rules.common import check_now, held
+from hvol_fhir.programme.rules.phases import record_intro_outcome
 from hvol_fhir.programme.text_nl import date_nl
 
 INTRO_CONTACTS: Final = 3
@@ -86,3 +90,41 @@ def check_introduction(
             subjects=subjects,
         )
     ]
+
+
+def report_decision(traject: Traject, outcome: str, at: datetime, *, identifier: str, buddy: str) -> Task:
+    """P-INTRO-OUTCOME, the buddy's part: the girl's decision as a to-do for the coordinator to confirm."""
+    check_now(at)
+    require_code(c.INTRODUCTION_OUTCOME, outcome, "outcome")
+    current = traject.current_phase
+    if current is None or current.phase != c.PHASE_INTRODUCTION:
+        raise RuleViolation(
+            "De beslissing na de kennismaking kan alleen tijdens de kennismakingsperiode worden doorgegeven.",
+            rule_id="P-INTRO-OUTCOME",
+            field="outcome",
+        )
+    return Task(
+        identifier=identifier,
+        kind=c.TASK_INTRO_DECISION,
+        status="requested",
+        owner=None,  # the coordinator: whoever holds that role confirms it
+        focus=f"CarePlan/{traject.id}" if traject.id else None,
+        patient=traject.patient,
+        authored=at,
+        outcome=outcome,
+    )
+
+
+def confirm_decision(
+    traject: Traject, reported: Task, at: datetime, *, reason: str | None
+) -> tuple[Traject, Task]:
+    """P-INTRO-OUTCOME, the coordinator's part: the reported decision applied to the traject (stop closes,
+    with ``reason``), and the to-do completed."""
+    if reported.kind != c.TASK_INTRO_DECISION or reported.outcome is None:
+        raise RuleViolation(
+            "Er is geen beslissing van het ervaringsmaatje om te bevestigen.",
+            rule_id="P-INTRO-OUTCOME",
+            field="outcome",
+        )
+    decided = record_intro_outcome(traject, reported.outcome, at, reason=reason)
+    return decided, replace(reported, status="completed")

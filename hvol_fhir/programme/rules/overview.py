@@ -53,7 +53,9 @@ def traject_alerts(
     if coach_contacts is not None:
         alerts += check_coach_after(held, coach_contacts, now)
     if birth_date is not None:
-        alerts += check_eighteen(birth_date, now, tasks=tasks, subject=subject)
+        # Issue 14: a girl included after the talk's due date gets a fresh due date, not an instant warning.
+        joined = local_date(traject.phases[0].start) if traject.phases else None
+        alerts += check_eighteen(birth_date, now, tasks=tasks, subject=subject, included_on=joined)
     if team is not None:
         alerts += check_responsibility(team, now)
     return most_severe_first(alerts)

@@ -1,5 +1,5 @@
-"""Pause and resume (issue 14; guide §4.5 and §4.8: a girl who runs away or goes missing, or is admitted
-elsewhere, is not a reason to end the contact).
+"""Pause and resume, and the outflow (issue 14; guide §4.5 and §4.8: a girl who runs away or goes missing,
+or is admitted elsewhere, is not a reason to end the contact; P-OUTFLOW: nor is a move).
 
 - A pause starts in the introduction or the contact period of an active traject, with a reason and a date;
   the CarePlan is then on-hold. Resuming ends it and makes the traject active again. One pause at a time.
@@ -19,7 +19,7 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import INFO, Alert
 from hvol_fhir.programme.checks import require_aware, require_code
 from hvol_fhir.programme.clock import IsoWeek, local_date, utc
-from hvol_fhir.programme.model import Pause, Traject
+from hvol_fhir.programme.model import Outflow, Pause, Task, Traject
 from hvol_fhir.programme.rules.common import check_now
 from hvol_fhir.programme.text_nl import date_nl
 
@@ -94,3 +94,38 @@ def check_pause(traject: Traject, now: datetime, *, subject: str | None = None) 
             subjects=(subject,) if subject else (),
         )
     ]
+
+
+OUTFLOW_ASK_AHEAD: Final = timedelta(days=14)
+
+
+def record_outflow(traject: Traject, on: datetime, destination: str) -> Traject:
+    """P-OUTFLOW: she moves on ``on`` to ``destination``. The traject is not closed: the buddy stays involved
+    (continuity of care) until the coordinator closes it."""
+    require_aware(on, "on")
+    if traject.status in ("completed", "revoked"):
+        raise RuleViolation(
+            "Dit traject is afgerond. Een verhuizing legt u vast bij een lopend traject.",
+            rule_id="P-OUTFLOW",
+            field="date",
+        )
+    return replace(traject, outflow=Outflow(on=on, destination=destination.strip()))
+
+
+def outflow_reminder(traject: Traject, *, identifier: str, buddy: str | None, now: datetime) -> Task:
+    """The buddy's to-do: ask her in good time (two weeks before the move, or now when that has passed)
+    whether the buddy may introduce herself at the new place."""
+    check_now(now)
+    if traject.outflow is None:
+        raise RuleViolation("Er is geen verhuizing vastgelegd.", rule_id="P-OUTFLOW", field="date")
+    due = max(local_date(traject.outflow.on) - OUTFLOW_ASK_AHEAD, local_date(now))
+    return Task(
+        identifier=identifier,
+        kind=c.TASK_OUTFLOW_CONSENT,
+        status="requested",
+        due=due,
+        owner=buddy,
+        focus=f"CarePlan/{traject.id}" if traject.id else None,
+        patient=traject.patient,
+        authored=now,
+    )

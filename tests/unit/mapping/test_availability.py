@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from hvol_fhir.errors import HvolError, UnknownCode
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import availability as m
 from hvol_fhir.mapping import careplan
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.availability import AvailabilityAgreement
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "mappings" / "examples" / "CarePlan-hvol-ex-traject.json"

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hvol_fhir import terminology as t
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import careplan, episodeofcare
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.model import PhasePeriod, Traject
 
 TZ = timezone(timedelta(hours=2))

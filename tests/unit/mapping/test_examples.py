@@ -10,8 +10,8 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from hvol_fhir import terminology as t
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import auditevent, careplan, careteam, communication, consent, encounter, labels, task
-from hvol_fhir.mapping.fhirjson import dump
 
 EXAMPLES = t.mappings_dir() / "examples"
 FILES = sorted(EXAMPLES.glob("*.json"))

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from hvol_fhir import terminology as t
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import careplan, careteam, communication, encounter, labels
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme.model import CareTeamMember, PhasePeriod
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "mapping"

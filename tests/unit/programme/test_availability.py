@@ -12,7 +12,7 @@ import pytest
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.programme import availability as a
 from hvol_fhir.programme.availability import AvailabilityAgreement, parse_hhmm
-from hvol_fhir.programme.codes import ACTIVITY_PAUSE
+from hvol_fhir.programme.codes import ACTIVITY_OUTFLOW, ACTIVITY_PAUSE
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings" / "CodeSystem"
 
@@ -84,7 +84,7 @@ def test_typed_times_are_read() -> None:
     [
         (a.AVAILABILITY_CHANNEL, a.CHANNELS),
         (a.AVAILABILITY_MATTER, a.MATTERS),
-        (a.CAREPLAN_ACTIVITY, (a.ACTIVITY_AVAILABILITY, ACTIVITY_PAUSE)),  # issue 14 adds the pause
+        (a.CAREPLAN_ACTIVITY, (a.ACTIVITY_AVAILABILITY, ACTIVITY_PAUSE, ACTIVITY_OUTFLOW)),  # issue 14
     ],
 )
 def test_codes_match_mappings(system: str, codes: tuple[str, ...]) -> None:

@@ -122,3 +122,22 @@ def test_pauses_round_trip_through_the_careplan_and_keep_other_activities() -> N
         act.get("detail", {}).pop("reasonCode", None)
     unsealed = careplan.from_fhir(updated)
     assert [p.reason for p in unsealed.pauses] == [None, None] and unsealed.pauses[0].end is not None
+
+
+def test_outflow_keeps_the_traject_open_and_reminds_the_buddy_in_good_time() -> None:
+    from hvol_fhir.programme.rules.pause import outflow_reminder, record_outflow
+
+    moved = record_outflow(replace(CONTACT, id="t1"), at(2027, 1, 4, 9), "Gezinshuis De Linde, Zwolle")
+    assert moved.status == "active" and moved.current_phase == CONTACT.current_phase
+    todo = outflow_reminder(moved, identifier="o1", buddy="Practitioner/b", now=at(2026, 12, 1, 10))
+    assert todo.kind == c.TASK_OUTFLOW_CONSENT and todo.owner == "Practitioner/b"
+    assert str(todo.due) == "2026-12-21"  # two weeks ahead (across ISO week 53)
+    late = outflow_reminder(moved, identifier="o2", buddy=None, now=at(2026, 12, 30, 10))
+    assert str(late.due) == "2026-12-30"  # already within two weeks: ask now
+    raw = careplan.to_fhir(moved).model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert careplan.from_fhir(raw).outflow == moved.outflow
+    again = careplan.update_fhir(raw, moved).model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert str(again).count("'outflow'") == 1  # written anew, never twice
+    closed = replace(CONTACT, status="completed")
+    with pytest.raises(RuleViolation, match="afgerond"):
+        record_outflow(closed, at(2027, 1, 4), "ergens")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import careplan
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import PhasePeriod, Traject
 from hvol_fhir.programme.rules.phases import close

@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, unquote
 from hvol_fhir.ehr import VersionConflict
 from hvol_fhir.ehr.client import CreateResult
 from hvol_fhir.ehr.errors import EhrError
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.sealing.codec import EXT_STATUS
 
-Json = dict[str, Any]
 BASE = "https://ehr.test/fhir"
 
 

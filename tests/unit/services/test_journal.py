@@ -45,14 +45,32 @@ def test_a_read_writes_its_audit_before_it_returns_the_entries(
     assert saved.entry in {e["what"]["reference"] for e in event["entity"]}  # type: ignore[index, union-attr]
 
 
-@pytest.mark.parametrize("fault", [EhrDown(ehr_status=503), EhrForbidden(ehr_status=403)])
-def test_no_audit_no_journal(as_role: Make, fake: FakeFhir, record: TrajectRecord, fault: Exception) -> None:
+@pytest.mark.parametrize(
+    "faults", [[EhrDown(ehr_status=503), EhrDown(maybe_sent=True)], [EhrForbidden(ehr_status=403)]]
+)
+def test_no_audit_no_journal(
+    as_role: Make, fake: FakeFhir, record: TrajectRecord, faults: list[Exception]
+) -> None:
     written(as_role, record)
-    fake.fail("create", fault)  # type: ignore[arg-type]
+    for fault in faults:
+        fake.fail("create", fault)  # type: ignore[arg-type]
+    fake.calls.clear()
     with pytest.raises(AuditUnavailable) as refused:
         journal.read_journal(as_role(c.ROLE_BUDDY), record)
     assert "niet getoond" in refused.value.message_nl and refused.value.http_status == 503
     assert "Eerst." not in str(refused.value) and refused.value.__cause__ is None
+    assert fake.calls == ["search", *["create"] * len(faults)]  # a refusal is not resent
+    assert not [a for a in fake.all("AuditEvent") if a["action"] == "E"]
+
+
+def test_a_read_audit_lost_on_the_way_is_sent_once_more(
+    as_role: Make, fake: FakeFhir, record: TrajectRecord
+) -> None:
+    written(as_role, record)
+    fake.fail("create", EhrDown(maybe_sent=True), after=True)  # it landed, the answer did not come back
+    read = journal.read_journal(as_role(c.ROLE_BUDDY), record)
+    assert [e.text for e in read.entries] == ["Eerst."]
+    assert len(audits(fake, "search-type")) == 2  # two events of one read: more than needed, never fewer
 
 
 def test_entries_that_do_not_open_are_audited_with_the_read_in_one_request(

@@ -18,6 +18,7 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.sealing import codec as cd
 from hvol_fhir.sealing import fields, keys
 from hvol_fhir.services.acknowledge import acknowledge
+from hvol_fhir.services.overview import cohort_overview
 from hvol_fhir.services.views import traject_view
 from tests.unit.services.workday_fake import FakeFhir
 from tests.unit.services.workday_story import NOW, build
@@ -116,3 +117,27 @@ def test_an_empty_note_is_refused_in_dutch() -> None:
             now=NOW,
         )
     assert "notitie" in caught.value.message_nl.lower()
+
+
+def test_the_overview_counts_an_acknowledged_item_no_more() -> None:
+    fake = Writing()
+    fake.store = build().store
+    label = "Coachcontact na een contactmoment"
+    before = cohort_overview(cast(FhirClient, fake), NOW)
+    sanne = next(r for r in before.rows if r.name == "Sanne Jansen")
+    key = next(x.key for x in sanne.signals.open if x.kind.slug == "coachcontact")
+    acknowledge(
+        cast(FhirClient, fake),
+        role=c.ROLE_COORDINATOR,
+        identifier="ack-2",
+        traject="CarePlan/plan-1",
+        patient="Patient/youth-1",
+        item_key=key,
+        note=NOTE,
+        author="Practitioner/coordinator",
+        now=NOW,
+    )
+    after = cohort_overview(cast(FhirClient, fake), NOW)
+    assert after.counts[label] == before.counts[label] - 1
+    sanne = next(r for r in after.rows if r.name == "Sanne Jansen")
+    assert [a.note for a in sanne.signals.acknowledged] == [NOTE]

@@ -9,11 +9,10 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from hvol_fhir import fhirjson as f
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import careplan, careteam, encounter, task
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme.model import CareTeam, Contact, Task, Traject
-
-Json = dict[str, Any]
 
 
 def _ref(node: Any) -> str:

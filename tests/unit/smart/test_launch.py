@@ -214,7 +214,7 @@ def test_granted_scopes_narrower_than_requested(launcher: SmartLauncher, ehr: Fa
     assert "journal" in session.disabled_features and not session.has_feature("journal")
     assert session.has_feature("programme-card")
     message = disabled_message(session.disabled_features)
-    assert message is not None and "Contactjournaal" in message
+    assert message is not None and FEATURES["journal"].label in message
 
 
 def test_identity_off_when_openid_not_granted(launcher: SmartLauncher, ehr: FakeEhr) -> None:

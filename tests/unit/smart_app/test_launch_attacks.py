@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from hvol_fhir.privacy.features import FEATURES
 from sandbox.auth.testing import FHIR_BASE
 
 from .conftest import (
@@ -255,7 +256,7 @@ def test_granted_scopes_narrower_than_requested(
     off = re.search(r'data-testid="switched-off">(.*?)</div>', html, re.S)
     assert off, html
     assert 'data-role="buddy"' in html
-    assert "Contactjournaal lezen en schrijven" in off.group(1) and "Metingen" in off.group(1)
+    assert FEATURES["journal"].label in off.group(1) and "Metingen" in off.group(1)
     assert "Contactmomenten vastleggen" not in off.group(1)  # what the grant does allow still works
     assert "Sanne Testmeisje" in html
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from flask.testing import FlaskClient
 
-from hvol_fhir.privacy.features import ROLE_FEATURES
+from hvol_fhir.privacy.features import FEATURES, ROLE_FEATURES
 from hvol_fhir.sealing.keys import FileKeyStore
 from hvol_fhir.sealing.vaults import Vaults
 from hvol_fhir.smart import PrivateKeyJwt
@@ -28,6 +28,8 @@ from .conftest import (
     path_of,
     to_authorize,
 )
+
+JOURNAL_LABEL = FEATURES["journal"].label  # as the landing page lists it
 
 
 def _state(client: FlaskClient) -> AppState:
@@ -51,7 +53,7 @@ def test_ehr_launch_buddy_sees_name_age_and_role(
     assert 'data-role="buddy"' in html and "Ervaringsmaatje" in html
     assert "Sanne Testmeisje" in html and "jaar" in html
     assert "Bo Maatje" in html  # the user's own name, from Practitioner
-    assert "Contactjournaal lezen en schrijven" in html
+    assert JOURNAL_LABEL in html
 
 
 def ehr_launch_from(client: FlaskClient, authorize_url: str) -> str:
@@ -181,5 +183,5 @@ def test_without_the_organisations_keys_every_page_says_so_and_nobody_gets_the_j
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html
     assert 'data-testid="keys-missing"' in html and "Vraag de beheerder" in html
-    assert 'data-role="buddy"' not in html and "Contactjournaal lezen en schrijven" not in html
+    assert 'data-role="buddy"' not in html and JOURNAL_LABEL not in html
     assert not (tmp_path / "lost").exists()

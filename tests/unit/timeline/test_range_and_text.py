@@ -122,3 +122,12 @@ def test_week_grid_and_dutch_month_labels() -> None:
     month = re.compile(r"(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec) \d{4}")
     assert ticks and all(month.fullmatch(t) for t in ticks)
     assert not re.search(r">\d\d-\d{4}<", svg)
+
+
+def test_an_svg_with_links_is_no_image() -> None:
+    """Screen readers skip what is inside an image: the stacked view's links must stay reachable."""
+    row = long_row()
+    assert 'role="img"' in render([row], NOW)
+    linked = Row(row.label, row.traject, row.contacts, href="/l/x/t/y/")
+    svg = render([linked], NOW, compact=True)
+    assert 'role="group"' in svg and 'role="img"' not in svg and "<a href=" in svg

@@ -8,8 +8,8 @@ from functools import cache
 
 import pytest
 
+from hvol_fhir.fhirjson import dump
 from hvol_fhir.mapping import consent
-from hvol_fhir.mapping.fhirjson import dump
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import ConsentGrant
 from hvol_fhir.transfer import Snapshot, TransferRequest

@@ -15,7 +15,7 @@ import pytest
 
 from hvol_fhir.ehr import EhrDown, OutcomeUnknown, VersionConflict
 from hvol_fhir.ehr.errors import EhrError
-from hvol_fhir.mapping.fhirjson import Json
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.transfer import (
     RecordPending,
     TargetRefused,

@@ -1,0 +1,121 @@
+"""Issue 14's flows in headless Chromium, as each role goes through them: a restart of a closed traject
+(hv-youth-12), the gates, the behavioural scientist's assessment, consent with a parent, the start from the
+waiting list with a buddy chosen by name, the girl's decision (buddy reports, coordinator confirms), and a
+pause while she is missing, then resume. Screenshots in test-artifacts/screenshots/inclusion-*.png."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.app_support import org_or_external
+from tests.integration.launch_support import RunningApp, serve_app
+
+from .conftest import chromium, launch_from_ehr
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+PROGRAMME = '[data-testid="programme-links"]'
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+YOUTH = "hv-youth-12"
+
+
+@pytest.fixture(scope="module")
+def prog_org(request: pytest.FixtureRequest) -> Any:
+    return org_or_external(request)
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    with chromium("1280,1400") as drv:
+        yield drv
+
+
+@pytest.fixture(scope="module")
+def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with serve_app(prog_org, tmp_path_factory.mktemp("inclusion-browser")) as app:
+        yield app
+
+
+def css(driver: Any, selector: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def choose(driver: Any, selector: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(css(driver, selector)).select_by_value(value)
+
+
+def as_user(driver: Any, org: Any, user: str) -> None:
+    """Launch as ``user`` on the youth and open her newest traject."""
+    launch_from_ehr(driver, org, user, YOUTH, wait_for=PROGRAMME)
+    css(driver, '[data-testid="trajects-link"]').click()
+    css(driver, '[data-testid="open-traject"]').click()
+
+
+def shot(driver: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"inclusion-{name}.png"))
+
+
+def test_from_restart_to_outcome_pause_and_resume(driver: Any, running: RunningApp, prog_org: Any) -> None:
+    as_user(driver, prog_org, "hv-coordinator")
+    css(driver, '[data-testid="restart-form"] button').click()
+    assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "inclusion"
+    css(driver, '[data-testid="start-link"]').click()
+    gates = css(driver, '[data-testid="gates"]').text
+    assert "inclusiebeoordeling" in gates and "wachtlijst" in gates and "P-" not in gates
+    shot(driver, "gates-closed")
+
+    as_user(driver, prog_org, "hv-behavioural-scientist")
+    css(driver, '[data-testid="inclusion-link"]').click()
+    css(driver, 'input[name="criteria_met"]').click()
+    css(driver, '[data-testid="inclusion-form"] button[type="submit"]').click()
+    assert css(driver, '[data-testid="saved"]')
+
+    as_user(driver, prog_org, "hv-coordinator")
+    css(driver, '[data-testid="consent-link"]').click()
+    css(driver, '[data-testid="consent-form"] button[type="submit"]').click()  # nothing ticked: refused
+    assert "toestemming" in css(driver, ".error").text.lower()
+    css(driver, 'input[name="youth_consent"]').click()
+    css(driver, 'input[name="parent_consent"]').click()
+    css(driver, 'input[name="parent_name"]').send_keys("Ria Jansen")
+    shot(driver, "consent")
+    css(driver, '[data-testid="consent-form"] button[type="submit"]').click()
+    assert css(driver, '[data-testid="saved"]')
+
+    css(driver, '[data-testid="start-link"]').click()
+    assert not driver.find_elements("css selector", '[data-testid="gates"]')
+    rows = driver.find_elements("css selector", '[data-testid="buddies"] tr')
+    row = next(r for r in rows if "Priya Ramdin" in r.text)
+    row.find_element("css selector", 'input[name="buddy"]').click()
+    choose(driver, 'select[name="coach"]', "Practitioner/hv-coach-1")
+    shot(driver, "start-from-waiting-list")
+    css(driver, '[data-testid="start-form"] button[type="submit"]').click()
+    assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "introduction"
+
+    as_user(driver, prog_org, "hv-buddy-2")
+    choose(driver, '[data-testid="intro-decision-form"] select[name="outcome"]', "continue")
+    css(driver, '[data-testid="intro-decision-form"] button[type="submit"]').click()
+    assert css(driver, '[data-testid="intro-decision"]').text
+
+    as_user(driver, prog_org, "hv-coordinator")
+    shot(driver, "decision-to-confirm")
+    css(driver, '[data-testid="confirm-decision"]').click()
+    assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "contact-period"
+
+    choose(driver, '[data-testid="phase-action"]', "pause")
+    choose(driver, '[data-testid="pause-reason"]', "missing")
+    css(driver, '[data-testid="phase-form"] button[type="submit"]').click()
+    assert "tijdelijk stil" in css(driver, '[data-testid="status"]').text
+    assert "ligt niet aan het maatje" in driver.page_source
+    shot(driver, "paused")
+    choose(driver, '[data-testid="phase-action"]', "resume")
+    css(driver, '[data-testid="phase-form"] button[type="submit"]').click()
+    assert css(driver, '[data-testid="status"]').text == "loopt"
+    assert "vermist of weggelopen" in css(driver, '[data-testid="pauses"]').text
