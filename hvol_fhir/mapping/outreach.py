@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
-from hvol_fhir.mapping import fhirjson as f
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.outreach import DONE, KINDS, PLANNED, OutreachItem
 
