@@ -69,13 +69,27 @@ def coordinator_opens_traject(s: Stage, patient: str, day: date) -> None:
     s.shot("traject-geopend")
 
 
+def choose_buddy(s: Stage, day: date) -> None:
+    """The start page: Sanne by name (her caseload beside it), her coach Esther, the start date."""
+    row = next(r for r in s.all('[data-testid="buddies"] tr') if "Sanne Visser" in r.text)
+    assert row.find_element("css selector", '[data-testid="caseload"]').text.isdigit()
+    row.find_element("css selector", 'input[name="buddy"]').click()
+    s.fill('[data-testid="start-form"]', coach=f"Practitioner/{COACH}", date=day.isoformat())
+
+
 def introduction_refused(
     s: Stage, day: date, *, expected: tuple[str, ...], absent: tuple[str, ...] = ()
 ) -> None:
-    s.phase("introduction", day)
+    """The coordinator tries to start from the waiting list: the closed gates are listed before she tries,
+    and trying anyway is refused with each of them."""
+    s.go()
+    s.css('[data-testid="start-link"]').click()
+    listed = s.css('[data-testid="gates"]').text
+    choose_buddy(s, day)
+    s.submit('[data-testid="start-form"]')
     said = s.refusal()
     for text in expected:
-        assert text in said, said
+        assert text in said and text in listed, said
     for text in absent:
         assert text not in said, said
     assert "Er is niets opgeslagen." in said
@@ -143,13 +157,47 @@ def coordinator_records_consent(s: Stage, patient: str, day: date, *, parent: st
 
 def coordinator_starts_introduction(s: Stage, day: date) -> None:
     s.clock.on(day)
-    s.add_member(BUDDY, "buddy", skj="SKJ-100004")
-    s.add_member(COACH, "coach", skj="SKJ-100002")
-    s.phase("introduction", day)
+    s.go()
+    s.css('[data-testid="start-link"]').click()
+    assert not s.all('[data-testid="gates"]')  # every gate open
+    choose_buddy(s, day)
+    s.submit('[data-testid="start-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
     assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "introduction"
     team = s.css('[data-testid="team"]').text
     assert "Sanne Visser" in team and "Esther Bakker" in team
     s.shot("kennismaking-gestart")
+
+
+def decision_reported_and_confirmed(s: Stage, patient: str, day: date) -> None:
+    """P-INTRO-OUTCOME: the buddy passes on the girl's decision, the coordinator confirms it."""
+    s.clock.on(day, 18)
+    s.as_(BUDDY, patient)
+    s.open_traject()
+    s.fill('[data-testid="intro-decision-form"]', outcome="continue")
+    s.submit('[data-testid="intro-decision-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    s.shot("beslissing-door-maatje")
+    s.clock.on(day + timedelta(days=1))
+    s.as_(COORDINATOR, patient)
+    s.open_traject()
+    assert s.css('[data-testid="intro-decision"]').text
+    s.css('[data-testid="confirm-decision"]').click()
+    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "contact-period"
+    s.shot("beslissing-bevestigd")
+
+
+def coordinator_records_outflow(s: Stage, patient: str, day: date, moves_on: date) -> None:
+    s.clock.on(day, 11)
+    s.as_(COORDINATOR, patient)
+    s.open_traject()
+    s.fill('[data-testid="outflow-form"]', date=moves_on.isoformat(), destination="Woongroep De Kastanje")
+    s.submit('[data-testid="outflow-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    outflow = s.css('[data-testid="outflow"]').text
+    assert "De Kastanje" in outflow and "het maatje blijft betrokken" in outflow
+    assert s.css('[data-testid="status"]').text.startswith("lopend")  # a move does not close the traject
+    s.shot("verhuizing-vastgelegd")
 
 
 def buddy_records_contact(s: Stage, patient: str, day: date, start: str, end: str, text: str) -> None:
@@ -261,11 +309,7 @@ def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
     )
     s.shot("eerste-contact-opgeslagen")
 
-    coordinator_phase(
-        s, noor, DAY0 + timedelta(days=28), "outcome", "beslissing-doorgaan", outcome="continue"
-    )
-    # her "yes, go on" starts the contact period at once
-    assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "contact-period"
+    decision_reported_and_confirmed(s, noor, DAY0 + timedelta(days=27))
 
     coordinator_phase(s, noor, DAY0 + timedelta(days=40), "pause", "pauze-vermist", pause_reason="missing")
     assert "nu" in s.css('[data-testid="pauses"]').text
@@ -290,6 +334,7 @@ def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
     buddy_escalates(s, noor, DAY0 + timedelta(days=60), "De wijkagent vroeg mij om informatie over haar.")
     coach_and_coordinator_see_escalation(s, noor, DAY0 + timedelta(days=60))
 
+    coordinator_records_outflow(s, noor, DAY0 + timedelta(days=90), DAY0 + timedelta(days=110))
     coordinator_phase(
         s, noor, DAY0 + timedelta(days=120), "close", "traject-afgerond", reason="youth-no-longer-needed"
     )
@@ -313,12 +358,24 @@ def test_isa_turns_eighteen_within_her_traject(world: Any) -> None:
     coordinator_starts_introduction(s, start + timedelta(days=3))
     turning = f"De jongere wordt op {date_nl(birthday)} 18."
     assert turning in s.text()
+    assert "moeten plaatsvinden" not in s.text()  # included late: a fresh due date, not overdue at once
     s.shot("18-jaar-bij-coordinator")
     s.clock.on(start + timedelta(days=4), 12)
     s.as_(BUDDY, isa)
     s.open_traject()
     assert turning in s.text()
     s.shot("18-jaar-bij-maatje")
+    s.fill('[data-testid="eighteen-form"]', outcome="continue-other-financing")
+    s.submit('[data-testid="eighteen-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    assert not s.all('[data-testid="eighteen-form"]') and turning not in s.text()
+    s.shot("18-jaar-afgesproken")
+
+    tasks = s.search(f"Task?patient=Patient/{isa}")
+    talk = [t for t in tasks if t["code"]["coding"][0]["code"] == "birthday-18-talk"]
+    assert [t["status"] for t in talk] == ["completed"]
+    assert "continue-other-financing" in json.dumps(talk[0].get("output", []))
+    assert len(s.search(f"Consent?patient=Patient/{isa}")) == 1  # 17: her own consent is enough
 
 
 # --- at the server -------------------------------------------------------------------------------------
@@ -348,8 +405,11 @@ def server_holds_the_story(s: Stage, patient: str, marker: str) -> None:
 
     tasks = s.search(f"Task?patient={ref}")
     kinds = {(coding["code"], t["status"]) for t in tasks for coding in t.get("code", {}).get("coding", [])}
-    assert any(k == "waiting-list" for k, _ in kinds), kinds
-    assert any(k == "escalation" and st == "completed" for k, st in kinds), kinds
+    assert ("waiting-list", "completed") in kinds, kinds  # started from the waiting list
+    assert any(k == "inform-coach" for k, _ in kinds), kinds  # the buddy's to-do: tell your coach
+    assert ("intro-decision", "completed") in kinds, kinds  # reported by the buddy, confirmed
+    assert any(k == "outflow-consent" for k, _ in kinds), kinds  # ask her before the move
+    assert ("escalation", "completed") in kinds, kinds  # handled by the coordinator
 
     encounters = s.search(f"Encounter?subject={ref}")
     assert sorted(e["status"] for e in encounters) == ["finished", "finished", "planned"]
