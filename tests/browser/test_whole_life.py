@@ -5,11 +5,13 @@ a restart; then what the server holds.
 Two invented girls, new in the sandbox EHR for each run:
 - Noor, 15: every gate refused first with its Dutch text on screen (no assessment, the coordinator trying to
   assess, a date in the future, no consent, no parent's consent, not on the waiting list), then assessment,
-  consent with her mother, the waiting list, the introduction with her buddy and coach, her decision, a pause
-  while she is missing and the resume, planned and held contacts with the journal, an escalation handled by
-  the coordinator, closure and a restart;
-- Isa, who turns 18 within her traject: her own consent is enough, and the talk about turning 18 is on the
-  to-do list of buddy and coordinator from the start.
+  consent with her mother, the waiting list, the start from it with her buddy chosen by name, her decision
+  passed on by the buddy and confirmed by the coordinator, a pause while she is missing and the resume,
+  held and planned contacts with the journal, an escalation the coach sees and the coordinator handles, her
+  move to a next place (the buddy stays involved), closure and a restart;
+- Isa, who turns 18 within her traject: her own consent is enough, the talk about turning 18 is on the
+  page of buddy and coordinator from the start (not overdue: she was included late), and her buddy records
+  what they agreed.
 
 The app's clock moves forward through the story (tests/browser/whole_life_support.py). A screenshot per
 step goes to test-artifacts/screenshots/whole-life/.
@@ -31,7 +33,7 @@ from tests.integration.conftest import FhirClient
 from tests.integration.launch_support import serve_app
 
 from .conftest import chromium
-from .whole_life_support import AMSTERDAM, Stage, StoryClock, synthetic_girl, years_before
+from .whole_life_support import AMSTERDAM, SHOTS, Stage, StoryClock, synthetic_girl, years_before
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -52,6 +54,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def stage_for(world: Any, name: str) -> Stage:
     org, admin, clock, driver = world
+    for old in SHOTS.glob(f"{name}-*.png"):  # an earlier run's pictures of this girl
+        old.unlink()
     return Stage(driver=driver, org=org, admin=admin, clock=clock, name=name)
 
 
