@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from . import (
         availability,
         card,
+        contact_status,
         contacts,
         coordinator,
         escalations,
@@ -145,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
         startpage,
         escalations,
         outreach,
+        contact_status,
     ):
         app.register_blueprint(module.bp)
 

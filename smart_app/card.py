@@ -36,7 +36,9 @@ def card(launch_id: str) -> Any:
         m for m in (record.care_team.with_role(c.ROLE_BUDDY, moment) if record and record.care_team else ())
     ]
     contacts = sorted(record.contacts, key=lambda x: utc(x.start), reverse=True) if record else []
-    planned = [x for x in contacts if x.status == "planned" or utc(x.start) > utc(moment)]
+    # A contact called off ahead of time (issue 14) is no longer planned: it shows as not taken place.
+    ahead = [x for x in contacts if x.status == "planned" or utc(x.start) > utc(moment)]
+    planned = [x for x in ahead if not x.missed_reason]
     past = [x for x in contacts if x not in planned][:20]
     youth = c_.client.read("Patient", patient.split("/", 1)[1])
     return render_template(

@@ -8,6 +8,9 @@ EpisodeOfCare reference, `from_fhir` the CarePlan reference (see mappings/MAPPIN
 The buddy is the participant typed PPRF + careteam-role#buddy; everyone else present is typed PART (other
 participants an EHR adds are neither read nor touched).
 `class` is FLD for face-to-face, VR otherwise; `length` (minutes) is derived and not read back.
+A planned contact that did not take place (issue 14) has status `cancelled` and the extensions
+SD:missed-reason (why) and SD:cancelled-by (who called it off); a contact with her network (intake,
+progress meeting) has SD:network-contact. Other extensions stay as they are.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from hvol_fhir.errors import MissingElement
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Contact
 
+EXT_MISSED = f"{t.BASE}/StructureDefinition/missed-reason"
+EXT_CANCELLED_BY = f"{t.BASE}/StructureDefinition/cancelled-by"
+EXT_NETWORK = f"{t.BASE}/StructureDefinition/network-contact"
+_OURS = (EXT_MISSED, EXT_CANCELLED_BY, EXT_NETWORK)
+
 _KEYS = (
+    "extension",
     "identifier",
     "status",
     "class",
@@ -76,10 +85,20 @@ def _to_dict(contact: Contact, episode: str) -> f.Json:
         }
         for r in contact.present
     ]
+    extensions = [
+        {"url": url, "valueCoding": f.coding(cs_id, code, field)}
+        for url, cs_id, code, field in (
+            (EXT_MISSED, c.MISSED_REASON, contact.missed_reason, "Contact.missed_reason"),
+            (EXT_CANCELLED_BY, c.CONTACT_PARTY, contact.cancelled_by, "Contact.cancelled_by"),
+            (EXT_NETWORK, c.NETWORK_CONTACT, contact.network, "Contact.network"),
+        )
+        if code
+    ]
     return f.prune(
         {
             "resourceType": "Encounter",
             "id": contact.id,
+            "extension": extensions,
             "meta": f.with_profile(None, t.P_ENCOUNTER),
             "identifier": [f.identifier("contact", contact.identifier)],
             "status": contact.status,
@@ -143,8 +162,23 @@ def from_json(data: f.Json, *, traject: str) -> Contact:
         present=present,
         location=location,
         status=str(data.get("status")),
+        missed_reason=_ext_code(data, EXT_MISSED, c.MISSED_REASON),
+        cancelled_by=_ext_code(data, EXT_CANCELLED_BY, c.CONTACT_PARTY),
+        network=_ext_code(data, EXT_NETWORK, c.NETWORK_CONTACT),
         id=data.get("id"),
     )
+
+
+def _ext_code(data: f.Json, url: str, cs_id: str) -> str | None:
+    for i, ext in enumerate(data.get("extension") or []):
+        if isinstance(ext, dict) and ext.get("url") == url:
+            # valueCoding is a bare Coding: read it as the one coding of a concept
+            return f.code({"coding": [ext.get("valueCoding") or {}]}, cs_id, f"Encounter.extension[{i}]")
+    return None
+
+
+def _merge_extensions(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
+    return [e for e in old or [] if e.get("url") not in _OURS] + list(new or [])
 
 
 def _merge_participants(old: list[f.Json] | None, new: list[f.Json] | None) -> list[f.Json]:
@@ -169,6 +203,7 @@ def update_fhir(existing: Any, contact: Contact, *, episode: str) -> Encounter:
         _to_dict(contact, episode),
         _KEYS,
         {
+            "extension": _merge_extensions,
             "identifier": f.merge_identifiers,
             "type": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.CONTACT_TYPE)]),
             "subject": f.merge_ref,

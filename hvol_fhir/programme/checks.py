@@ -98,3 +98,20 @@ def require_text(value: str, field: str, *, max_chars: int, what_nl: str) -> Non
             field=field,
             code="text-too-long",
         )
+
+
+def require_contact_outcome(
+    status: str, missed_reason: str | None, cancelled_by: str | None, network: str | None
+) -> None:
+    """Issue 14: a contact that did not take place is "cancelled" with a known reason (and who called it off);
+    a contact with her network has a known kind."""
+    for system, value, name in (
+        ("missed-reason", missed_reason, "missed_reason"),
+        ("contact-party", cancelled_by, "cancelled_by"),
+        ("network-contact", network, "network"),
+    ):
+        if value is not None:
+            require_code(system, value, f"Contact.{name}")
+    if missed_reason is not None and status != "cancelled":
+        msg = "Een contact dat niet doorging heeft de status geannuleerd."
+        raise InvalidInput(msg, field="Contact.status", code="missed-not-cancelled")

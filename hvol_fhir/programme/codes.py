@@ -28,6 +28,9 @@ AVAILABILITY_CHANNEL: Final = "availability-channel"
 PAUSE_REASON: Final = "pause-reason"
 ESCALATION_KIND: Final = "escalation-kind"
 OUTREACH_AUDIENCE: Final = "outreach-audience"
+MISSED_REASON: Final = "missed-reason"
+CONTACT_PARTY: Final = "contact-party"
+NETWORK_CONTACT: Final = "network-contact"
 EIGHTEEN_OUTCOME: Final = "eighteen-outcome"  # P-18: the talk's outcome
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
@@ -83,6 +86,12 @@ AUDIENCE_PROFESSIONALS: Final = "professionals"
 AUDIENCE_PARENTS: Final = "parents"
 AUDIENCE_GUARDIANS: Final = "guardians"
 AUDIENCE_MUNICIPALITY: Final = "municipality"
+
+# Issue 14: a planned contact that did not take place, why, and who cancelled it.
+MISSED_NO_SHOW: Final = "no-show"
+MISSED_CANCELLED: Final = "cancelled"
+MISSED_WITH_LEAVE: Final = "absent-with-leave"
+MISSED_WITHOUT_LEAVE: Final = "absent-without-leave"
 
 # P-POLICE, P-SAFETY, P-DANGER (consult first), opschalen (guide §2.3, §4.8).
 ESCALATION_POLICE: Final = "police"
@@ -150,6 +159,9 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     OUTREACH_AUDIENCE: frozenset(
         {AUDIENCE_GROUP, AUDIENCE_PROFESSIONALS, AUDIENCE_PARENTS, AUDIENCE_GUARDIANS, AUDIENCE_MUNICIPALITY}
     ),
+    MISSED_REASON: frozenset({MISSED_NO_SHOW, MISSED_CANCELLED, MISSED_WITH_LEAVE, MISSED_WITHOUT_LEAVE}),
+    CONTACT_PARTY: frozenset({"youth", "buddy", "group", "other"}),
+    NETWORK_CONTACT: frozenset({"intake", "progress-meeting", "other"}),
 }
 
 # FHIR R4 core value sets the domain uses for statuses (required bindings, not programme codes).

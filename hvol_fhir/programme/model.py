@@ -19,6 +19,7 @@ from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.checks import (
     require_aware,
     require_code,
+    require_contact_outcome,
     require_date,
     require_in,
     require_max_duration,
@@ -178,6 +179,9 @@ class Contact:
     present: tuple[str, ...] = ()  # references of the people present besides buddy and youth
     location: str | None = None
     status: str = "finished"
+    missed_reason: str | None = None  # issue 14: set = did not take place ("cancelled"); counts for no norm
+    cancelled_by: str | None = None  # who called it off
+    network: str | None = None  # a contact with her network (intake, progress meeting): no norm either
     id: str | None = None
 
     def __post_init__(self) -> None:
@@ -197,6 +201,7 @@ class Contact:
                 self.location, "Contact.location", max_chars=MAX_SHORT_TEXT_CHARS, what_nl="De plaats"
             )
         require_in(c.ENCOUNTER_STATUS, self.status, "Contact.status")
+        require_contact_outcome(self.status, self.missed_reason, self.cancelled_by, self.network)
 
     @property
     def duration(self) -> timedelta:

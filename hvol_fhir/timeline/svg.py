@@ -166,9 +166,11 @@ def _contacts(row: Row, axis: Axis, y: float, alerts: Sequence[Alert]) -> list[s
             f"({duration_nl(x.duration)})"
         )
         cx = axis.x(x.start)
-        if x.status == "planned":
-            tip += " (gepland)"
-        shape = _shape(x.contact_type, cx, y, tip, "contact" + (" planned" if x.status == "planned" else ""))
+        # Issue 14: planned, not taken place (no contact time) and network contacts each look their own way.
+        state = "missed" if x.missed_reason else "planned" if x.status == "planned" else ""
+        tip += {"missed": " (niet doorgegaan)", "planned": " (gepland)"}.get(state, "")
+        tip += " (met het netwerk)" if x.network else ""
+        shape = _shape(x.contact_type, cx, y, tip, f"contact {state}".strip())
         # The same key as the text alternative's row, so a test can hold the two side by side.
         out.append(shape.replace(" class=", f" data-start={_a(at.isoformat())} class=", 1))
         if x.id and f"Encounter/{x.id}" in no_coach:
@@ -266,6 +268,7 @@ text{font-family:system-ui,sans-serif;fill:#1d1b20}.small{font-size:10px}.tick{f
 .nof2f{font-size:11px;fill:#b3261e;font-weight:700}
 .nocoach{fill:none;stroke:#b36b00;stroke-width:1.5;stroke-dasharray:2 1}
 .coach{stroke:#1f6fb2;stroke-width:2}.score{fill:none;stroke:#1f6fb2;stroke-width:1.5}.planned{opacity:.45}
+.missed{opacity:.25;stroke-dasharray:2 2}
 .wk{stroke:#e2e2e2;stroke-width:0.6}.count{font-size:9px;font-weight:700;fill:#fff}
 @media print{.grid{stroke:#bbb}.wk{stroke:#ddd}}
 """

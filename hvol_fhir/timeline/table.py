@@ -24,7 +24,9 @@ def _contacts(facts: WeekFacts) -> str:
     items = []
     for x in facts.contacts:
         at = local(x.start)
-        planned = " (gepland)" if x.status == "planned" else ""
+        # The same words as the SVG's tooltip (issue 14: missed and network contacts).
+        planned = " (niet doorgegaan)" if x.missed_reason else " (gepland)" if x.status == "planned" else ""
+        planned += " (met het netwerk)" if x.network else ""
         when = f"{short_date_nl(at.date())} {at:%H:%M}–{local(x.end):%H:%M}"
         text = f"{when}, {type_nl(x.contact_type)}{planned}"
         items.append(f"<li data-start={quoteattr(at.isoformat())}>{escape(text)}</li>")

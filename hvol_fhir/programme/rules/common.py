@@ -14,7 +14,8 @@ COUNTED_STATUSES: Final = frozenset({"finished", "in-progress"})
 
 
 def held(contacts: Iterable[Contact]) -> list[Contact]:
-    return [contact for contact in contacts if contact.status in COUNTED_STATUSES]
+    """Held contacts with her: planned, missed and contacts with her network (issue 14) count for no norm."""
+    return [contact for contact in contacts if contact.status in COUNTED_STATUSES and contact.network is None]
 
 
 def check_now(now: datetime) -> None:
