@@ -7,8 +7,9 @@ Two invented girls, new in the sandbox EHR for each run:
   assess, a date in the future, no consent, no parent's consent, not on the waiting list), then assessment,
   consent with her mother, the waiting list, the start from it with her buddy chosen by name, her decision
   passed on by the buddy and confirmed by the coordinator, a pause while she is missing and the resume,
-  held and planned contacts with the journal, an escalation the coach sees and the coordinator handles, her
-  move to a next place (the buddy stays involved), closure and a restart;
+  held contacts with the journal, planned ones that were then held or missed, an escalation the coach
+  sees and the coordinator handles, her move to a next place (the buddy stays involved), closure and a
+  restart;
 - Isa, who turns 18 within her traject: her own consent is enough, the talk about turning 18 is on the
   page of buddy and coordinator from the start (not overdue: she was included late), and her buddy records
   what they agreed.
@@ -223,8 +224,38 @@ def buddy_plans_contact(s: Stage, day: date, start: str, end: str) -> None:
     s.fill(form, date=day.isoformat(), start=start, end=end, type="video")
     s.submit(form)
     assert s.all('[data-testid="saved"]'), s.text()[:800]
-    assert "gepland" in s.css('[data-testid="contacts"]').text
+    assert date_nl(day) in planned_row(s, day).text
     s.shot("contact-gepland")
+
+
+def planned_row(s: Stage, day: date) -> Any:
+    return next(r for r in s.all('[data-testid="contacts"] tr') if date_nl(day) in r.text)
+
+
+def buddy_finishes_planned_contacts(
+    s: Stage, patient: str, day: date, held: date, missed: date, marker: str
+) -> None:
+    """One click turns a planned contact into a held one with its report; another did not take place."""
+    s.clock.on(day, 20)
+    s.as_(BUDDY, patient)
+    s.open_traject()
+    assert "gepland" in planned_row(s, held).text
+    planned_row(s, held).find_element("css selector", '[data-testid="finish-planned"]').click()
+    s.fill('[data-testid="held-form"]', date=held.isoformat(), start="16:00", end="17:00")
+    s.css('[data-testid="held-form"] [data-testid="text"]').send_keys(
+        f"Videogesprek over haar nieuwe stage. {marker}"
+    )
+    s.shot("gepland-contact-afronden")
+    s.submit('[data-testid="held-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    planned_row(s, missed).find_element("css selector", '[data-testid="finish-planned"]').click()
+    s.fill('[data-testid="missed-form"]', reason="cancelled", cancelled_by="youth")
+    s.submit('[data-testid="missed-form"]')
+    assert s.all('[data-testid="saved"]'), s.text()[:800]
+    assert "niet doorgegaan" in planned_row(s, missed).text
+    assert "geweest" in planned_row(s, held).text
+    assert not s.all('[data-testid="finish-planned"]')
+    s.shot("gepland-gehouden-en-gemist")
 
 
 def coordinator_phase(s: Stage, patient: str, day: date, action: str, shot: str, **choices: str) -> None:
@@ -254,11 +285,13 @@ def buddy_escalates(s: Stage, patient: str, day: date, message: str) -> None:
 def coach_and_coordinator_see_escalation(s: Stage, patient: str, day: date) -> None:
     s.clock.on(day, 16)
     s.as_(COACH, patient)
-    s.go("escalaties")
+    s.open_traject()
+    s.css('[data-testid="escalations-link"]').click()
     assert s.css('[data-testid="escalation"]').get_attribute("data-open") == "ja"
     s.shot("escalatie-bij-coach")
     s.as_(COORDINATOR, patient)
-    s.go("escalaties")
+    s.open_traject()
+    s.css('[data-testid="escalations-link"]').click()
     s.css('[data-testid="handle"]').click()
     assert s.css('[data-testid="escalation"]').get_attribute("data-open") == "nee"
     s.shot("escalatie-afgehandeld")
@@ -334,10 +367,14 @@ def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
         "16:30",
         f"Na haar terugkeer samen een wandeling gemaakt. {marker}",
     )
-    buddy_plans_contact(s, DAY0 + timedelta(days=65), "16:00", "17:00")
+    buddy_plans_contact(s, DAY0 + timedelta(days=62), "16:00", "17:00")
+    buddy_plans_contact(s, DAY0 + timedelta(days=64), "16:00", "17:00")
     buddy_escalates(s, noor, DAY0 + timedelta(days=60), "De wijkagent vroeg mij om informatie over haar.")
     coach_and_coordinator_see_escalation(s, noor, DAY0 + timedelta(days=60))
 
+    buddy_finishes_planned_contacts(
+        s, noor, DAY0 + timedelta(days=66), DAY0 + timedelta(days=62), DAY0 + timedelta(days=64), marker
+    )
     coordinator_records_outflow(s, noor, DAY0 + timedelta(days=90), DAY0 + timedelta(days=110))
     coordinator_phase(
         s, noor, DAY0 + timedelta(days=120), "close", "traject-afgerond", reason="youth-no-longer-needed"
@@ -416,7 +453,8 @@ def server_holds_the_story(s: Stage, patient: str, marker: str) -> None:
     assert ("escalation", "completed") in kinds, kinds  # handled by the coordinator
 
     encounters = s.search(f"Encounter?subject={ref}")
-    assert sorted(e["status"] for e in encounters) == ["finished", "finished", "planned"]
+    # two registered, one planned then held, one planned then missed (with why and who called it off)
+    assert sorted(e["status"] for e in encounters) == ["cancelled", "finished", "finished", "finished"]
 
     consents = s.search(f"Consent?patient={ref}")
     assert len(consents) == 2  # hers and her mother's
