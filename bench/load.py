@@ -148,7 +148,8 @@ def _round(
 
     def app(n: int) -> int:
         seat = group[n]
-        client = FhirClient(org.fhir_base, seat.token, counter=counter)
+        # As long as the bare posts wait: a shorter timeout would resend what the server still works on.
+        client = FhirClient(org.fhir_base, seat.token, counter=counter, timeout=300)
         caller = Caller(client, seat.buddy, c.ROLE_BUDDY, f"Patient/{seat.youth}")
         record = records[seat.traject]
         return sum(service.record_contact(caller, _command(record, n, k)).created for k in ks)
@@ -207,6 +208,7 @@ def run(org: Any, *, buddies: int = 20, contacts: int = 50, rounds: int = 2) -> 
         "app_seconds": seconds["app"],
         "app_per_second": submissions / seconds["app"],
         "app_round_trips": counter.total,
+        "app_retries": counter.retries,
         "conditional_ok": done["conditional"],
         "conditional_seconds": seconds["conditional"],
         "conditional_per_second": submissions / seconds["conditional"],
@@ -274,7 +276,8 @@ def main() -> None:
     print(f"  saved (created) {f['saved']}, journal entries stored {f['stored_entries']}")
     print(
         f"  app save path    : {f['app_seconds']:.1f} s, {f['app_per_second']:.1f} saves/s, "
-        f"{f['app_round_trips']} FHIR round trips ({f['app_round_trips'] / n:.2f} per save)"
+        f"{f['app_round_trips']} FHIR round trips ({f['app_round_trips'] / n:.2f} per save, "
+        f"{f['app_retries']} resent)"
     )
     print(
         f"  conditional bare : {f['conditional_seconds']:.1f} s, {f['conditional_per_second']:.1f} tx/s "

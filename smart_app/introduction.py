@@ -127,6 +127,22 @@ def intro_decision(launch_id: str, ident: str) -> Any:
     return failed(c_, errors, ident=ident)
 
 
+@bp.post("/l/<launch_id>/t/<ident>/onderwerpen")
+def topics(launch_id: str, ident: str) -> Any:
+    """Guide §5.1: the buddy ticks the introduction's topics as she covers them over the three contacts."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(c_.role == c.ROLE_BUDDY)
+    errors: list[str] = []
+    with form_errors(errors):
+        chosen = request.form.getlist("topic")
+        if not chosen:
+            raise InvalidInput("Vink aan welke onderwerpen jullie hebben besproken.", field="topic")
+        service.tick_topics(c_.client, load(c_, ident), chosen, buddy=c_.user or "", now=now())
+        return saved_page(launch_id, ident)
+    return failed(c_, errors, ident=ident)
+
+
 @bp.post("/l/<launch_id>/t/<ident>/uitstroom")
 def outflow(launch_id: str, ident: str) -> Any:
     """P-OUTFLOW (coordinator): the date and the next place; the buddy gets a to-do to ask her consent."""

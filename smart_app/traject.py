@@ -105,6 +105,7 @@ def _show_context(c_: Ctx, view: TrajectView, timeline: Drawing, moment: datetim
         "reasons": [(k, v) for k, v in code_options(c.CLOSURE_REASON)],
         "pause_reasons": code_options(c.PAUSE_REASON),
         "eighteen_outcomes": code_options(c.EIGHTEEN_OUTCOME),
+        "intro_topics": code_options(c.INTRO_TOPIC),
         "roles": code_options(c.CARETEAM_ROLE),
         "new_uuid": str(uuid.uuid4()),
         "contacts": sorted(record.contacts, key=lambda x: x.start, reverse=True),

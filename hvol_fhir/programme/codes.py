@@ -32,6 +32,7 @@ MISSED_REASON: Final = "missed-reason"
 CONTACT_PARTY: Final = "contact-party"
 NETWORK_CONTACT: Final = "network-contact"
 EIGHTEEN_OUTCOME: Final = "eighteen-outcome"  # P-18: the talk's outcome
+INTRO_TOPIC: Final = "intro-topic"  # guide §5.1: the introduction's checklist
 
 # Pinned in docs/sandbox-contract.md: everybody depends on these.
 ROLE_BUDDY: Final = "buddy"
@@ -69,6 +70,7 @@ TASK_ITEM_ACKNOWLEDGED: Final = "item-acknowledged"  # a coordinator saw an open
 TASK_INFORM_COACH: Final = "inform-coach"  # issue 14: start from the waiting list, the buddy tells her coach
 TASK_OUTFLOW_CONSENT: Final = "outflow-consent"  # P-OUTFLOW: ask her before introducing at the next place
 TASK_INTRO_DECISION: Final = "intro-decision"  # P-INTRO-OUTCOME: the buddy reports, the coordinator confirms
+TASK_INTRO_TOPIC: Final = "intro-topic"  # guide §5.1: one topic of the introduction covered
 
 # Issue 14: a pause (missing or ran away, admitted elsewhere, other), a non-phase CarePlan activity.
 ACTIVITY_PAUSE: Final = "pause"
@@ -101,7 +103,11 @@ ESCALATION_CONCERN: Final = "concern"
 EIGHTEEN_CONTINUE: Final = "continue-other-financing"
 EIGHTEEN_CLOSE: Final = "close-at-18"
 # Which CodeSystem a task's outcome (Task.output) comes from, per task kind (issue 14).
-TASK_OUTCOMES: Final = {TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME, TASK_INTRO_DECISION: INTRODUCTION_OUTCOME}
+TASK_OUTCOMES: Final = {
+    TASK_BIRTHDAY_18: EIGHTEEN_OUTCOME,
+    TASK_INTRO_DECISION: INTRODUCTION_OUTCOME,
+    TASK_INTRO_TOPIC: INTRO_TOPIC,
+}
 
 PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
     CARETEAM_ROLE: frozenset(
@@ -148,10 +154,14 @@ PROGRAMME_CODES: Final[Mapping[str, frozenset[str]]] = {
             TASK_PROFESSIONAL_PRESENTATION,
             TASK_INFORMATION_LETTER,
             TASK_INTRO_DECISION,
+            TASK_INTRO_TOPIC,
         }
     ),
     PAUSE_REASON: frozenset({PAUSE_MISSING, PAUSE_ADMISSION, PAUSE_OTHER}),
     EIGHTEEN_OUTCOME: frozenset({EIGHTEEN_CONTINUE, EIGHTEEN_CLOSE}),
+    INTRO_TOPIC: frozenset(
+        {"who-buddy", "who-youth", "confidentiality", "journal", "coaching", "availability"}
+    ),
     AVAILABILITY_CHANNEL: frozenset({"phone", "whatsapp", "email"}),
     ESCALATION_KIND: frozenset(
         {ESCALATION_POLICE, ESCALATION_OWN_SAFETY, ESCALATION_DANGER_CONSULTATION, ESCALATION_CONCERN}

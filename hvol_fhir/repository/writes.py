@@ -167,10 +167,6 @@ def amend_entry(
     return saved
 
 
-def write_audit(client: FhirClient, event: Json) -> str | None:
-    return client.create(event).reference
-
-
 def create_task(client: FhirClient, todo: Task) -> Saved:
     result = client.create(
         dump(task.to_fhir(todo)),

@@ -20,7 +20,7 @@ from hvol_fhir.mapping import consent, inclusion, task
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.model import ConsentGrant, InclusionAssessment, Task
-from hvol_fhir.programme.rules import birthday, gates, introduction, pause
+from hvol_fhir.programme.rules import birthday, checklist, gates, introduction, pause
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TASK_PATIENT, TrajectRecord, traject_token
@@ -276,3 +276,22 @@ def record_outflow(
         ),
     ]
     client.transaction(bundle.transaction(entries))
+
+
+def tick_topics(
+    client: FhirClient, record: TrajectRecord, topics: list[str], *, buddy: str, now: datetime
+) -> int:
+    """Guide §5.1: the newly ticked topics of the introduction, as completed Tasks in one transaction of
+    conditional creates (one identifier per traject and topic: ticking twice writes nothing twice)."""
+    new = checklist.tick(record.traject, topics, checklist.ticked(record.tasks), now, buddy=buddy)
+    entries = [
+        bundle.create_entry(
+            dump(task.to_fhir(todo)),
+            full_url=f"urn:uuid:{todo.identifier}",
+            if_none_exist=_condition("task", todo.identifier, record.traject.patient, param=TASK_PATIENT),
+        )
+        for todo in new
+    ]
+    if entries:
+        client.transaction(bundle.transaction(entries))
+    return len(new)

@@ -292,3 +292,33 @@ def test_outflow_keeps_the_buddy_and_reminds_her(running: RunningApp, prog_org: 
     assert admin_search(prog_org, "CareTeam", patient=f"Patient/{youth}")  # the team is unchanged
     buddy = launch(running, prog_org, "hv-buddy-3", youth)
     assert "blijft betrokken" in text_of(buddy.get(f"{base}/"))
+
+
+def test_the_buddy_ticks_the_introduction_topics(running: RunningApp, prog_org: Any) -> None:
+    """Guide §5.1 on hv-youth-04 (in the introduction): the current buddy ticks topics over two saves; each
+    topic becomes one completed Task, a second tick writes nothing twice; the coordinator sees the count."""
+    youth = "hv-youth-04"
+    team = admin_search(prog_org, "CareTeam", patient=f"Patient/{youth}")[0]
+    current = [
+        p["member"]["reference"].split("/")[1]
+        for p in team["participant"]
+        if "buddy" in str(p.get("role")) and not (p.get("period") or {}).get("end")
+    ]
+    buddy = launch(running, prog_org, current[-1], youth)
+    ident = traject_ident(buddy)
+    base = f"/t/{ident}"
+    assert buddy.post(f"{base}/onderwerpen", {}, csrf_from=f"{base}/").status_code == 422
+    first = buddy.post(
+        f"{base}/onderwerpen", {"topic": ["who-buddy", "confidentiality"]}, csrf_from=f"{base}/"
+    )
+    assert first.status_code == 303, text_of(first)[-400:]
+    again = buddy.post(f"{base}/onderwerpen", {"topic": ["confidentiality", "journal"]}, csrf_from=f"{base}/")
+    assert again.status_code == 303, text_of(again)[-400:]
+    topics = sorted(
+        t["output"][0]["valueCodeableConcept"]["coding"][0]["code"]
+        for t in admin_search(prog_org, "Task", subject=f"Patient/{youth}")
+        if t["code"]["coding"][0]["code"] == "intro-topic"
+    )
+    assert topics == ["confidentiality", "journal", "who-buddy"]
+    coordinator = launch(running, prog_org, "hv-coordinator", youth)
+    assert "(3 van de 6)" in text_of(coordinator.get(f"{base}/"))
