@@ -325,12 +325,31 @@ def overlay(old: Json, new: Json, keys: Iterable[str], merges: dict[str, Callabl
     out = dict(old)
     for key in keys:
         rule = merges.get(key)
-        value = rule(old.get(key), new.get(key)) if rule else new.get(key)
-        if value in (None, [], {}):
-            out.pop(key, None)
-        else:
-            out[key] = value
+        put_or_drop(out, key, rule(old.get(key), new.get(key)) if rule else new.get(key))
     return out
+
+
+def put_or_drop(data: Json, key: str, value: Any) -> None:
+    """`data[key] = value`, or no `key` at all when the value is empty: FHIR JSON allows no empty elements."""
+    if value in (None, [], {}):
+        data.pop(key, None)
+    else:
+        data[key] = value
+
+
+def merge_extensions(old: Json, new: Json, ours: str) -> list[Json]:
+    """The extensions of `new`, after those of `old` with another url than `ours` (another system's stay)."""
+    others = [e for e in old.get("extension") or [] if e.get("url") != ours]
+    return [*others, *new.get("extension", [])]
+
+
+def updated(cls: type[R], merged: Json, meta: Json, resource_id: str | None) -> R:
+    """The last step of each mapping's update_fhir: the merged meta, our id once the resource has one, and
+    the checked model."""
+    out = {**merged, "meta": meta}
+    if resource_id is not None:
+        out["id"] = resource_id
+    return parse_as(cls, out)
 
 
 def with_profile(meta: Json | None, profile_id: str) -> Json:

@@ -279,7 +279,4 @@ def update_fhir(existing: Any, traject: Traject) -> CarePlan:
             "activity": _merge_activities,
         },
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_CAREPLAN)
-    if traject.id is not None:
-        merged["id"] = traject.id
-    return f.parse_as(CarePlan, merged)
+    return f.updated(CarePlan, merged, f.with_profile(old.get("meta"), t.P_CAREPLAN), traject.id)

@@ -107,16 +107,8 @@ def _merge_participant(o: f.Json, n: f.Json) -> f.Json:
     if "identifier" not in n["member"] and (member.get("identifier") or {}).get("system") == t.SKJ_SYSTEM:
         del member["identifier"]  # the SKJ number was removed in the domain
     out["member"] = member
-    if "period" in n:
-        out["period"] = n["period"]
-    else:
-        out.pop("period", None)
-    others = [e for e in o.get("extension") or [] if e.get("url") != _responsible_url()]
-    extensions = [*others, *n.get("extension", [])]
-    if extensions:
-        out["extension"] = extensions
-    else:
-        out.pop("extension", None)
+    f.put_or_drop(out, "period", n.get("period"))
+    f.put_or_drop(out, "extension", f.merge_extensions(o, n, _responsible_url()))
     return out
 
 
@@ -147,7 +139,4 @@ def update_fhir(existing: Any, team: CareTeam) -> FhirCareTeam:
             "participant": _merge_participants,
         },
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_CARETEAM)
-    if team.id is not None:
-        merged["id"] = team.id
-    return f.parse_as(FhirCareTeam, merged)
+    return f.updated(FhirCareTeam, merged, f.with_profile(old.get("meta"), t.P_CARETEAM), team.id)

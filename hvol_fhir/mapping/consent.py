@@ -179,12 +179,7 @@ def purpose_code(model: Any) -> str | None:
 
 def _merge_permit(old: f.Json, new: f.Json) -> f.Json:
     merged = f.overlay(old, new, _PERMIT_KEYS, {})
-    others = [e for e in old.get("extension") or [] if e.get("url") != t.profile_url(t.EXT_PURPOSE_TEXT)]
-    extensions = [*others, *new.get("extension", [])]
-    if extensions:
-        merged["extension"] = extensions
-    else:
-        merged.pop("extension", None)
+    f.put_or_drop(merged, "extension", f.merge_extensions(old, new, t.profile_url(t.EXT_PURPOSE_TEXT)))
     return merged
 
 
@@ -225,7 +220,5 @@ def update_fhir(existing: Any, grant: ConsentGrant, *, purpose_of_use: str | Non
         },
     )
     meta = f.with_profile(old.get("meta"), _PROFILE[grant.kind])
-    merged["meta"] = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
-    if grant.id is not None:
-        merged["id"] = grant.id
-    return f.parse_as(Consent, merged)
+    meta = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
+    return f.updated(Consent, merged, meta, grant.id)

@@ -179,7 +179,4 @@ def update_fhir(existing: Any, contact: Contact, *, episode: str) -> Encounter:
             ),
         },
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_ENCOUNTER)
-    if contact.id is not None:
-        merged["id"] = contact.id
-    return f.parse_as(Encounter, merged)
+    return f.updated(Encounter, merged, f.with_profile(old.get("meta"), t.P_ENCOUNTER), contact.id)

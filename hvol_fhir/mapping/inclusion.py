@@ -145,7 +145,4 @@ def update_fhir(existing: Any, assessment: InclusionAssessment) -> Observation:
             "component": _merge_components,
         },
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_INCLUSION)
-    if assessment.id is not None:
-        merged["id"] = assessment.id
-    return f.parse_as(Observation, merged)
+    return f.updated(Observation, merged, f.with_profile(old.get("meta"), t.P_INCLUSION), assessment.id)

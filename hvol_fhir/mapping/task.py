@@ -100,10 +100,7 @@ def _merge_restriction(old: f.Json | None, new: f.Json | None) -> f.Json | None:
     per.pop("end", None)
     if new:
         per["end"] = new["period"]["end"]
-    if per:
-        rest["period"] = per
-    else:
-        rest.pop("period", None)
+    f.put_or_drop(rest, "period", per)
     return rest or None
 
 
@@ -125,7 +122,4 @@ def update_fhir(existing: Any, task: Task) -> FhirTask:
             "output": lambda o, n: [x for x in o or [] if x.get("type") != _OUTCOME_TYPE] + list(n or []),
         },
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_TASK)
-    if task.id is not None:
-        merged["id"] = task.id
-    return f.parse_as(FhirTask, merged)
+    return f.updated(FhirTask, merged, f.with_profile(old.get("meta"), t.P_TASK), task.id)
