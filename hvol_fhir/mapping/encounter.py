@@ -12,7 +12,8 @@ participants an EHR adds are neither read nor touched).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.encounter import Encounter
 
@@ -78,10 +79,7 @@ def _to_dict(contact: Contact, episode: str) -> f.Json:
     ]
     return f.prune(
         {
-            "resourceType": "Encounter",
-            "id": contact.id,
-            "meta": f.with_profile(None, t.P_ENCOUNTER),
-            "identifier": [f.identifier("contact", contact.identifier)],
+            **f.ours("Encounter", contact.id, t.P_ENCOUNTER, "contact", contact.identifier),
             "status": contact.status,
             "class": {"system": t.V3_ACTCODE, "code": klass},
             "type": [f.concept(c.CONTACT_TYPE, contact.contact_type, "Contact.contact_type")],
@@ -162,21 +160,15 @@ def _merge_participants(old: list[f.Json] | None, new: list[f.Json] | None) -> l
     return f.merge_matched(old, new, lambda p: _is_buddy(p) or _is_present(p), key, merge)
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "type": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.CONTACT_TYPE)]),
+    "subject": f.merge_ref,
+    "episodeOfCare": f.merge_ref_list,
+    "participant": _merge_participants,
+    "location": lambda o, n: n if n is not None else [x for x in o or [] if "reference" in x["location"]],
+}
+
+
 def update_fhir(existing: Any, contact: Contact, *, episode: str) -> Encounter:
-    old = f.as_dict("Encounter", existing)
-    merged = f.overlay(
-        old,
-        _to_dict(contact, episode),
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "type": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.CONTACT_TYPE)]),
-            "subject": f.merge_ref,
-            "episodeOfCare": f.merge_ref_list,
-            "participant": _merge_participants,
-            "location": lambda o, n: (
-                n if n is not None else [x for x in o or [] if "reference" in x["location"]]
-            ),
-        },
-    )
-    return f.updated(Encounter, merged, f.with_profile(old.get("meta"), t.P_ENCOUNTER), contact.id)
+    return f.update(Encounter, existing, _to_dict(contact, episode), _KEYS, _MERGES, profile=t.P_ENCOUNTER)
