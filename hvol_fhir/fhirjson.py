@@ -10,7 +10,7 @@ that fhir.resources 8 ships); reading goes the other way, from a model (or dict/
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
@@ -23,6 +23,8 @@ from hvol_fhir.errors import InvalidInput, MissingElement, UnknownCode
 
 R = TypeVar("R", bound=Resource)
 Json = dict[str, Any]
+# How one element is merged: (what the EHR has, what we map) -> what is written.
+Merge = Callable[[Any, Any], Any]
 
 
 def _loc(error: dict[str, Any], resource_type: str) -> str:
@@ -117,6 +119,17 @@ def need(data: Json, key: str, path: str) -> Any:
 # ---- identifiers
 def identifier(what: str, value: str) -> Json:
     return {"system": t.sid(what), "value": value}
+
+
+def ours(resource_type: str, resource_id: str | None, profile: str, kind: str, value: str) -> Json:
+    """What every resource the programme writes starts with: its type, its id once the server gave it one,
+    our profile and our business identifier (`identifier(kind, value)`)."""
+    return {
+        "resourceType": resource_type,
+        "id": resource_id,
+        "meta": with_profile(None, profile),
+        "identifier": [identifier(kind, value)],
+    }
 
 
 def identifier_value(data: Json, what: str, path: str) -> str:
@@ -320,17 +333,53 @@ def merge_matched(
     return out + new_left
 
 
-def overlay(old: Json, new: Json, keys: Iterable[str], merges: dict[str, Callable[[Any, Any], Any]]) -> Json:
+def overlay(old: Json, new: Json, keys: Iterable[str], merges: Mapping[str, Merge]) -> Json:
     """`old` with the mapped `keys` taken from `new`: merged where a rule exists, removed when empty."""
     out = dict(old)
     for key in keys:
         rule = merges.get(key)
-        value = rule(old.get(key), new.get(key)) if rule else new.get(key)
-        if value in (None, [], {}):
-            out.pop(key, None)
-        else:
-            out[key] = value
+        put_or_drop(out, key, rule(old.get(key), new.get(key)) if rule else new.get(key))
     return out
+
+
+def put_or_drop(data: Json, key: str, value: Any) -> None:
+    """`data[key] = value`, or no `key` at all when the value is empty: FHIR JSON allows no empty elements."""
+    if value in (None, [], {}):
+        data.pop(key, None)
+    else:
+        data[key] = value
+
+
+def merge_extensions(old: Json, new: Json, ours: str) -> list[Json]:
+    """The extensions of `new`, after those of `old` with another url than `ours` (another system's stay)."""
+    others = [e for e in old.get("extension") or [] if e.get("url") != ours]
+    return [*others, *new.get("extension", [])]
+
+
+def update(
+    cls: type[R],
+    existing: Any,
+    new: Json,
+    keys: Iterable[str],
+    merges: Mapping[str, Merge],
+    *,
+    profile: str,
+) -> R:
+    """`existing` with only our mapped `keys` changed (`merges` says how, per element), our profile added and
+    the id `new` has: what another system put in the resource stays."""
+    old = as_dict(cls.get_resource_type(), existing)
+    return updated(
+        cls, overlay(old, new, keys, merges), with_profile(old.get("meta"), profile), new.get("id")
+    )
+
+
+def updated(cls: type[R], merged: Json, meta: Json, resource_id: str | None) -> R:
+    """The last step of each mapping's update_fhir: the merged meta, our id once the resource has one, and
+    the checked model."""
+    out = {**merged, "meta": meta}
+    if resource_id is not None:
+        out["id"] = resource_id
+    return parse_as(cls, out)
 
 
 def with_profile(meta: Json | None, profile_id: str) -> Json:

@@ -18,19 +18,15 @@ Every failure is an :class:`~hvol_fhir.ehr.errors.EhrError` (see there); retries
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple, Protocol
-
-import requests
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, Protocol, Unpack
 
 from ..errors import InvalidInput
 from ..smart.transport import check_transport
 from . import bundle as bundles
 from . import paging
-from .counting import RoundTripObserver
 from .errors import BadResponse, EhrDown, EhrError, PageLimitReached, VersionConflict, error_for
-from .http import DEFAULT_RETRY, Auth, FhirResponse, Params, RetryPolicy, Transport, UnauthorizedHook
+from .http import Auth, FhirResponse, Params, Transport, TransportOptions
 from .outcome import parse_outcome
 
 _TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
@@ -85,30 +81,15 @@ class FhirClient:
         base_url: str,
         auth: Auth = None,
         *,
-        session: requests.Session | None = None,
-        timeout: float | tuple[float, float] = (5.0, 30.0),
-        retry: RetryPolicy = DEFAULT_RETRY,
-        counter: RoundTripObserver | None = None,
-        on_unauthorized: UnauthorizedHook | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
         codec: Codec | None = None,
+        **transport: Unpack[TransportOptions],
     ) -> None:
         check_transport(base_url, allow_loopback_http=True)  # a token never goes out over plain http
         self.base_url = base_url.rstrip("/")
         # Sealing (hvol_fhir.sealing.codec): every resource sent is sealed, every one received is opened for
         # the kinds the caller's role may read. None: the resources go and come as they are.
         self.codec = codec
-        self.transport = Transport(
-            auth,
-            session=session,
-            timeout=timeout,
-            retry=retry,
-            counter=counter,
-            on_unauthorized=on_unauthorized,
-            sleep=sleep,
-            clock=clock,
-        )
+        self.transport = Transport(auth, **transport)  # retries, timeouts, counting: see Transport
 
     def __repr__(self) -> str:
         return f"FhirClient({self.base_url!r})"

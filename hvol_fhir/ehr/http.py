@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -152,6 +152,18 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any] | None:
     if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
         raise _Unreadable("not a resource")
     return body
+
+
+class TransportOptions(TypedDict, total=False):
+    """The keyword arguments of `Transport` after `auth`, for whoever builds one for a caller (FhirClient)."""
+
+    session: requests.Session | None
+    timeout: float | tuple[float, float]
+    retry: RetryPolicy
+    counter: RoundTripObserver | None
+    on_unauthorized: UnauthorizedHook | None
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
 
 
 class Transport:

@@ -49,10 +49,7 @@ class Acknowledgement:
 def to_fhir(ack: Acknowledgement) -> Json:
     return f.prune(
         {
-            "resourceType": "Task",
-            "id": ack.id,
-            "meta": f.with_profile(None, t.P_TASK),
-            "identifier": [f.identifier("task", ack.identifier)],
+            **f.ours("Task", ack.id, t.P_TASK, "task", ack.identifier),
             "status": "completed",
             "intent": "order",
             "code": f.concept(c.TASK_KIND, c.TASK_ITEM_ACKNOWLEDGED, "Task.kind"),

@@ -14,7 +14,8 @@ revoked) and not read back.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.careplan import CarePlan
 
@@ -140,10 +141,7 @@ def _to_dict(traject: Traject) -> f.Json:
     end = last.end if last is not None and traject.status in _CLOSED else None
     return f.prune(
         {
-            "resourceType": "CarePlan",
-            "id": traject.id,
-            "meta": f.with_profile(None, t.P_CAREPLAN),
-            "identifier": [f.identifier("traject", traject.identifier)],
+            **f.ours("CarePlan", traject.id, t.P_CAREPLAN, "traject", traject.identifier),
             "status": traject.status,
             "intent": "plan",
             "category": categories,
@@ -259,27 +257,21 @@ def _merge_activities(old: list[f.Json] | None, new: list[f.Json] | None) -> lis
     return out + new_phases[k:] + new_pauses
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "category": lambda o, n: f.merge_codeable_list(
+        o, n, [t.cs_url(t.PROGRAMME), t.cs_url(c.VICTIM_CATEGORY)]
+    ),
+    "subject": f.merge_ref,
+    "careTeam": f.merge_ref_list,
+    "replaces": f.merge_ref_list,
+    "activity": _merge_activities,
+}
+
+
 def update_fhir(existing: Any, traject: Traject) -> CarePlan:
     """`existing` with only the mapped elements changed: extensions, other codings, identifiers, notes,
     activities and meta of other systems are kept."""
-    old = f.as_dict("CarePlan", existing)
-    new = _to_dict(traject)
-    merged = f.overlay(
-        old,
-        new,
-        (*_KEYS, "activity"),
-        {
-            "identifier": f.merge_identifiers,
-            "category": lambda o, n: f.merge_codeable_list(
-                o, n, [t.cs_url(t.PROGRAMME), t.cs_url(c.VICTIM_CATEGORY)]
-            ),
-            "subject": f.merge_ref,
-            "careTeam": f.merge_ref_list,
-            "replaces": f.merge_ref_list,
-            "activity": _merge_activities,
-        },
+    return f.update(
+        CarePlan, existing, _to_dict(traject), (*_KEYS, "activity"), _MERGES, profile=t.P_CAREPLAN
     )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_CAREPLAN)
-    if traject.id is not None:
-        merged["id"] = traject.id
-    return f.parse_as(CarePlan, merged)

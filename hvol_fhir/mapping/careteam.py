@@ -10,7 +10,8 @@ so `from_fhir` takes the traject reference from the caller. Participants without
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
 
@@ -45,10 +46,7 @@ def _participant(i: int, m: CareTeamMember) -> f.Json:
 def _to_dict(team: CareTeam) -> f.Json:
     return f.prune(
         {
-            "resourceType": "CareTeam",
-            "id": team.id,
-            "meta": f.with_profile(None, t.P_CARETEAM),
-            "identifier": [f.identifier("careteam", team.identifier)],
+            **f.ours("CareTeam", team.id, t.P_CARETEAM, "careteam", team.identifier),
             "status": "active",
             "category": [f.concept(t.PROGRAMME, t.PROGRAMME_CODE, "CareTeam")],
             "subject": f.ref(team.patient),
@@ -107,16 +105,8 @@ def _merge_participant(o: f.Json, n: f.Json) -> f.Json:
     if "identifier" not in n["member"] and (member.get("identifier") or {}).get("system") == t.SKJ_SYSTEM:
         del member["identifier"]  # the SKJ number was removed in the domain
     out["member"] = member
-    if "period" in n:
-        out["period"] = n["period"]
-    else:
-        out.pop("period", None)
-    others = [e for e in o.get("extension") or [] if e.get("url") != _responsible_url()]
-    extensions = [*others, *n.get("extension", [])]
-    if extensions:
-        out["extension"] = extensions
-    else:
-        out.pop("extension", None)
+    f.put_or_drop(out, "period", n.get("period"))
+    f.put_or_drop(out, "extension", f.merge_extensions(o, n, _responsible_url()))
     return out
 
 
@@ -133,21 +123,14 @@ def _merge_participants(old: list[f.Json] | None, new: list[f.Json] | None) -> l
     return f.merge_matched(old, new, _is_programme, key, _merge_participant)
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "status": lambda o, n: o or n,  # the EHR may suspend a team; that is not the programme's call
+    "category": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(t.PROGRAMME)]),
+    "subject": f.merge_ref,
+    "participant": _merge_participants,
+}
+
+
 def update_fhir(existing: Any, team: CareTeam) -> FhirCareTeam:
-    old = f.as_dict("CareTeam", existing)
-    merged = f.overlay(
-        old,
-        _to_dict(team),
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "status": lambda o, n: o or n,  # the EHR may suspend a team; that is not the programme's call
-            "category": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(t.PROGRAMME)]),
-            "subject": f.merge_ref,
-            "participant": _merge_participants,
-        },
-    )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_CARETEAM)
-    if team.id is not None:
-        merged["id"] = team.id
-    return f.parse_as(FhirCareTeam, merged)
+    return f.update(FhirCareTeam, existing, _to_dict(team), _KEYS, _MERGES, profile=t.P_CARETEAM)

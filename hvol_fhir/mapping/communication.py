@@ -8,7 +8,8 @@ added on every write, merged (never dropped) on update, and a Communication with
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.communication import Communication
 
@@ -94,28 +95,24 @@ def from_fhir(model: Any) -> JournalEntry:
     )
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "basedOn": f.merge_ref_list,
+    "category": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.JOURNAL_KIND)]),
+    "subject": f.merge_ref,
+    "encounter": f.merge_ref,
+    "sender": f.merge_ref,
+    "status": lambda o, n: o or n,  # the EHR's workflow status is not ours to reset
+}
+
+
 def update_fhir(existing: Any, entry: JournalEntry, *, care_team: str | None = None) -> Communication:
     """Only mapped elements change; labels are the union of old and new (never fewer)."""
     old = f.as_dict("Communication", existing)
     new = _to_dict(entry, care_team)
-    merged = f.overlay(
-        old,
-        new,
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "basedOn": f.merge_ref_list,
-            "category": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.JOURNAL_KIND)]),
-            "subject": f.merge_ref,
-            "encounter": f.merge_ref,
-            "sender": f.merge_ref,
-            "status": lambda o, n: o or n,  # the EHR's workflow status is not ours to reset
-        },
-    )
-    meta = labels.merge_labels(old.get("meta"), f.with_profile(old.get("meta"), t.P_JOURNAL))
-    merged["meta"] = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
+    merged = f.overlay(old, new, _KEYS, _MERGES)
     merged.pop("text", None)  # a narrative would expose the entry to every viewer
-    if entry.id is not None:
-        merged["id"] = entry.id
-    labels.require_full_label_set(merged["meta"])
-    return f.parse_as(Communication, merged)
+    meta = labels.merge_labels(old.get("meta"), f.with_profile(old.get("meta"), t.P_JOURNAL))
+    meta = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
+    labels.require_full_label_set(meta)
+    return f.updated(Communication, merged, meta, entry.id)

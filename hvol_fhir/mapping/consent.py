@@ -11,7 +11,8 @@ restricted labels (V + compartment): a Consent reveals the programme.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.consent import Consent
 
@@ -179,12 +180,7 @@ def purpose_code(model: Any) -> str | None:
 
 def _merge_permit(old: f.Json, new: f.Json) -> f.Json:
     merged = f.overlay(old, new, _PERMIT_KEYS, {})
-    others = [e for e in old.get("extension") or [] if e.get("url") != t.profile_url(t.EXT_PURPOSE_TEXT)]
-    extensions = [*others, *new.get("extension", [])]
-    if extensions:
-        merged["extension"] = extensions
-    else:
-        merged.pop("extension", None)
+    f.put_or_drop(merged, "extension", f.merge_extensions(old, new, t.profile_url(t.EXT_PURPOSE_TEXT)))
     return merged
 
 
@@ -202,6 +198,16 @@ def _merge_provision(old: f.Json | None, new: f.Json | None) -> f.Json | None:
     return out
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "category": lambda o, n: f.merge_codeable_list(o, n, [t.LOINC]),
+    "patient": f.merge_ref,
+    "performer": f.merge_ref_list,
+    "policy": lambda o, n: o or n,
+    "provision": _merge_provision,
+}
+
+
 def update_fhir(existing: Any, grant: ConsentGrant, *, purpose_of_use: str | None = None) -> Consent:
     old = f.as_dict("Consent", existing)
     if purpose_of_use is None and grant.kind == c.CONSENT_DISCLOSURE:
@@ -211,21 +217,7 @@ def update_fhir(existing: Any, grant: ConsentGrant, *, purpose_of_use: str | Non
             kept = None
         purpose_of_use = kept if kept in t.DISCLOSURE_PURPOSES else None
     new = _to_dict(grant, purpose_of_use)
-    merged = f.overlay(
-        old,
-        new,
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "category": lambda o, n: f.merge_codeable_list(o, n, [t.LOINC]),
-            "patient": f.merge_ref,
-            "performer": f.merge_ref_list,
-            "policy": lambda o, n: o or n,
-            "provision": _merge_provision,
-        },
-    )
+    merged = f.overlay(old, new, _KEYS, _MERGES)
     meta = f.with_profile(old.get("meta"), _PROFILE[grant.kind])
-    merged["meta"] = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
-    if grant.id is not None:
-        merged["id"] = grant.id
-    return f.parse_as(Consent, merged)
+    meta = labels.merge_labels(meta, {**meta, "security": new["meta"]["security"]})
+    return f.updated(Consent, merged, meta, grant.id)

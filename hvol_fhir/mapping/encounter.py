@@ -15,7 +15,8 @@ progress meeting) has SD:network-contact. Other extensions stay as they are.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.encounter import Encounter
 
@@ -96,11 +97,8 @@ def _to_dict(contact: Contact, episode: str) -> f.Json:
     ]
     return f.prune(
         {
-            "resourceType": "Encounter",
-            "id": contact.id,
+            **f.ours("Encounter", contact.id, t.P_ENCOUNTER, "contact", contact.identifier),
             "extension": extensions,
-            "meta": f.with_profile(None, t.P_ENCOUNTER),
-            "identifier": [f.identifier("contact", contact.identifier)],
             "status": contact.status,
             "class": {"system": t.V3_ACTCODE, "code": klass},
             "type": [f.concept(c.CONTACT_TYPE, contact.contact_type, "Contact.contact_type")],
@@ -196,25 +194,16 @@ def _merge_participants(old: list[f.Json] | None, new: list[f.Json] | None) -> l
     return f.merge_matched(old, new, lambda p: _is_buddy(p) or _is_present(p), key, merge)
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "extension": _merge_extensions,
+    "identifier": f.merge_identifiers,
+    "type": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.CONTACT_TYPE)]),
+    "subject": f.merge_ref,
+    "episodeOfCare": f.merge_ref_list,
+    "participant": _merge_participants,
+    "location": lambda o, n: n if n is not None else [x for x in o or [] if "reference" in x["location"]],
+}
+
+
 def update_fhir(existing: Any, contact: Contact, *, episode: str) -> Encounter:
-    old = f.as_dict("Encounter", existing)
-    merged = f.overlay(
-        old,
-        _to_dict(contact, episode),
-        _KEYS,
-        {
-            "extension": _merge_extensions,
-            "identifier": f.merge_identifiers,
-            "type": lambda o, n: f.merge_codeable_list(o, n, [t.cs_url(c.CONTACT_TYPE)]),
-            "subject": f.merge_ref,
-            "episodeOfCare": f.merge_ref_list,
-            "participant": _merge_participants,
-            "location": lambda o, n: (
-                n if n is not None else [x for x in o or [] if "reference" in x["location"]]
-            ),
-        },
-    )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_ENCOUNTER)
-    if contact.id is not None:
-        merged["id"] = contact.id
-    return f.parse_as(Encounter, merged)
+    return f.update(Encounter, existing, _to_dict(contact, episode), _KEYS, _MERGES, profile=t.P_ENCOUNTER)

@@ -34,10 +34,7 @@ def _to_dict(traject: Traject, episode_id: str | None) -> f.Json:
     end = last.end if last is not None and STATUS[traject.status] in ("finished", "cancelled") else None
     return f.prune(
         {
-            "resourceType": "EpisodeOfCare",
-            "id": episode_id,
-            "meta": f.with_profile(None, t.P_EPISODE),
-            "identifier": [f.identifier("traject", traject.identifier)],
+            **f.ours("EpisodeOfCare", episode_id, t.P_EPISODE, "traject", traject.identifier),
             "status": STATUS[traject.status],
             "type": [f.concept(t.PROGRAMME, t.PROGRAMME_CODE, "Traject")],
             "patient": f.ref(traject.patient),

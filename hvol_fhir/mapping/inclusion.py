@@ -8,6 +8,7 @@ assessor, `basedOn` the traject's CarePlan. Codes from CodeSystem assessment-ite
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fhir.resources.R4B.observation import Observation
@@ -55,10 +56,7 @@ def _to_dict(a: InclusionAssessment) -> f.Json:
     ]
     return f.prune(
         {
-            "resourceType": "Observation",
-            "id": a.id,
-            "meta": f.with_profile(None, t.P_INCLUSION),
-            "identifier": [f.identifier("inclusion-assessment", a.identifier)],
+            **f.ours("Observation", a.id, t.P_INCLUSION, "inclusion-assessment", a.identifier),
             "basedOn": [f.ref(a.traject)],
             "status": "final",
             "code": _item("inclusion-assessment"),
@@ -130,22 +128,15 @@ def _merge_components(old: list[f.Json] | None, new: list[f.Json] | None) -> lis
     return [*(new or []), *kept]
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "basedOn": f.merge_ref_list,
+    "code": lambda o, n: f.merge_codeable(o, n, t.cs_url(ITEMS)),
+    "subject": f.merge_ref,
+    "performer": f.merge_ref_list,
+    "component": _merge_components,
+}
+
+
 def update_fhir(existing: Any, assessment: InclusionAssessment) -> Observation:
-    old = f.as_dict("Observation", existing)
-    merged = f.overlay(
-        old,
-        _to_dict(assessment),
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "basedOn": f.merge_ref_list,
-            "code": lambda o, n: f.merge_codeable(o, n, t.cs_url(ITEMS)),
-            "subject": f.merge_ref,
-            "performer": f.merge_ref_list,
-            "component": _merge_components,
-        },
-    )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_INCLUSION)
-    if assessment.id is not None:
-        merged["id"] = assessment.id
-    return f.parse_as(Observation, merged)
+    return f.update(Observation, existing, _to_dict(assessment), _KEYS, _MERGES, profile=t.P_INCLUSION)

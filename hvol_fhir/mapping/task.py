@@ -8,7 +8,8 @@ talk's outcome (issue 14) is an `output` with a code from eighteen-outcome.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from fhir.resources.R4B.task import Task as FhirTask
 
@@ -35,10 +36,7 @@ _OUTCOME_TYPE = {"text": "Uitkomst van het gesprek"}
 def _to_dict(task: Task) -> f.Json:
     return f.prune(
         {
-            "resourceType": "Task",
-            "id": task.id,
-            "meta": f.with_profile(None, t.P_TASK),
-            "identifier": [f.identifier("task", task.identifier)],
+            **f.ours("Task", task.id, t.P_TASK, "task", task.identifier),
             "status": task.status,
             "intent": "order",
             "code": f.concept(c.TASK_KIND, task.kind, "Task.kind"),
@@ -100,32 +98,22 @@ def _merge_restriction(old: f.Json | None, new: f.Json | None) -> f.Json | None:
     per.pop("end", None)
     if new:
         per["end"] = new["period"]["end"]
-    if per:
-        rest["period"] = per
-    else:
-        rest.pop("period", None)
+    f.put_or_drop(rest, "period", per)
     return rest or None
 
 
+_MERGES: Final[Mapping[str, f.Merge]] = {
+    "identifier": f.merge_identifiers,
+    "intent": lambda o, n: o or n,
+    "code": lambda o, n: f.merge_codeable(o, n, t.cs_url(c.TASK_KIND)),
+    "focus": f.merge_ref,
+    "for": f.merge_ref,
+    "owner": f.merge_ref,
+    "restriction": _merge_restriction,
+    # Another system's outputs stay; ours (the P-18 outcome) is written anew.
+    "output": lambda o, n: [x for x in o or [] if x.get("type") != _OUTCOME_TYPE] + list(n or []),
+}
+
+
 def update_fhir(existing: Any, task: Task) -> FhirTask:
-    old = f.as_dict("Task", existing)
-    merged = f.overlay(
-        old,
-        _to_dict(task),
-        _KEYS,
-        {
-            "identifier": f.merge_identifiers,
-            "intent": lambda o, n: o or n,
-            "code": lambda o, n: f.merge_codeable(o, n, t.cs_url(c.TASK_KIND)),
-            "focus": f.merge_ref,
-            "for": f.merge_ref,
-            "owner": f.merge_ref,
-            "restriction": _merge_restriction,
-            # Another system's outputs stay; ours (the P-18 outcome) is written anew.
-            "output": lambda o, n: [x for x in o or [] if x.get("type") != _OUTCOME_TYPE] + list(n or []),
-        },
-    )
-    merged["meta"] = f.with_profile(old.get("meta"), t.P_TASK)
-    if task.id is not None:
-        merged["id"] = task.id
-    return f.parse_as(FhirTask, merged)
+    return f.update(FhirTask, existing, _to_dict(task), _KEYS, _MERGES, profile=t.P_TASK)

@@ -39,7 +39,8 @@ from .rewrite import references, relative_key, rewrite_references, strip
 _NS: Final = uuid.UUID("5d1e8c0a-2f4b-4e8e-9c57-1b2d3e4f5a6b")
 PROVENANCE_ACTIVITY: Final = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 PARTICIPANT_TYPE: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-_ORDER: Final = (
+# What goes to B, in the order of the transaction; the token asked of B (scopes.py) covers exactly these.
+SEND_ORDER: Final = (
     "Patient",
     "Practitioner",
     "CareTeam",
@@ -284,7 +285,7 @@ def build_plan(
     traject = _traject_identifier(snap.plan)
     for key in _practitioners(snap, [snap.resources[k] for k in sel.sent], request.coordinator):
         sel.sent.setdefault(key, "Betrokken zorgverlener, herkend aan een kenmerk (geen dossiernummer).")
-    order = {rtype: i for i, rtype in enumerate(_ORDER)}
+    order = {rtype: i for i, rtype in enumerate(SEND_ORDER)}
     sent_keys = sorted(sel.sent, key=lambda k: (order.get(k.split("/")[0], 99), k))
 
     matches: dict[str, str] = {}

@@ -4,13 +4,16 @@ Not ``system/*.*``: a token that can only do what the transfer does. At the send
 collector reads and searches the traject's resources (``collect``, ``service._read_source_state``) and the
 record transaction updates the CarePlan and EpisodeOfCare and conditionally creates the Task and, when
 journal entries were disclosed, an AuditEvent (``record``). At the receiving organisation B the check
-searches for what already exists and the one transaction conditionally creates every type of ``plan._ORDER``
-plus the Provenance (``c`` for the create, ``s`` for its ``ifNoneExist``, ``r`` to read answers back).
+searches for what already exists and the one transaction conditionally creates every type of
+``plan.SEND_ORDER`` plus the Provenance (``c`` for the create, ``s`` for its ``ifNoneExist``, ``r`` to read
+answers back).
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from .plan import SEND_ORDER
 
 # What collect.py and the record step may read at A (resources of the traject and who they name).
 _SOURCE_READ: Final = (
@@ -33,19 +36,8 @@ _SOURCE_READ: Final = (
     "Task",
 )
 _SOURCE_WRITE: Final = {"CarePlan": "rus", "EpisodeOfCare": "rus", "Task": "crs", "AuditEvent": "crs"}
-_TARGET_CREATE: Final = (
-    "CarePlan",
-    "CareTeam",
-    "Communication",
-    "Consent",
-    "Encounter",
-    "EpisodeOfCare",
-    "Observation",
-    "Patient",
-    "Practitioner",
-    "Provenance",
-    "QuestionnaireResponse",
-)
+# Every type the plan sends, and the Provenance that records the transfer at B.
+_TARGET_CREATE: Final = sorted((*SEND_ORDER, "Provenance"))
 
 SOURCE_SCOPES: Final[tuple[str, ...]] = tuple(
     f"system/{rtype}.{_SOURCE_WRITE.get(rtype, 'rs')}" for rtype in _SOURCE_READ

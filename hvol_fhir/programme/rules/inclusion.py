@@ -36,32 +36,32 @@ def check_contra_indications(assessment: InclusionAssessment) -> list[Alert]:
     """P-CONTRA (hard limit): any contra-indication excludes. The message names no diagnosis."""
     if not assessment.contra_indications:
         return []
-    return [
-        Alert(
-            rule_id="P-CONTRA",
-            severity=BLOCK,
-            message_nl=(
-                "De gedragswetenschapper heeft een contra-indicatie vastgesteld. "
-                "De jongere kan nu niet deelnemen aan het programma."
-            ),
-            due=assessment.assessed_on,
-            subjects=(assessment.traject,),
-        )
-    ]
+    return _blocked(
+        assessment,
+        "P-CONTRA",
+        "De gedragswetenschapper heeft een contra-indicatie vastgesteld. "
+        "De jongere kan nu niet deelnemen aan het programma.",
+    )
 
 
 def check_criteria(assessment: InclusionAssessment) -> list[Alert]:
     """P-ASSESS: the behavioural scientist must have found the inclusion criteria met."""
     if assessment.criteria_met:
         return []
+    return _blocked(
+        assessment,
+        "P-ASSESS",
+        "De gedragswetenschapper heeft niet vastgesteld dat de jongere aan de inclusiecriteria voldoet.",
+    )
+
+
+def _blocked(assessment: InclusionAssessment, rule_id: str, message_nl: str) -> list[Alert]:
+    # The behavioural scientist's findings block the inclusion from the day of the assessment.
     return [
         Alert(
-            rule_id="P-ASSESS",
+            rule_id=rule_id,
             severity=BLOCK,
-            message_nl=(
-                "De gedragswetenschapper heeft niet vastgesteld "
-                "dat de jongere aan de inclusiecriteria voldoet."
-            ),
+            message_nl=message_nl,
             due=assessment.assessed_on,
             subjects=(assessment.traject,),
         )

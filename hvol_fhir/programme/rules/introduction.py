@@ -18,11 +18,10 @@ from typing import Final
 from hvol_fhir.errors import RuleViolation
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import INFO, WARNING, Alert
-from hvol_fhir.programme.checks import require_code
 from hvol_fhir.programme.clock import local_date, utc
 from hvol_fhir.programme.model import Contact, Task, Traject
 from hvol_fhir.programme.rules.common import check_now, held
-from hvol_fhir.programme.rules.phases import record_intro_outcome
+from hvol_fhir.programme.rules.phases import record_intro_outcome, require_intro_outcome
 from hvol_fhir.programme.text_nl import date_nl
 
 INTRO_CONTACTS: Final = 3
@@ -95,14 +94,12 @@ def check_introduction(
 def report_decision(traject: Traject, outcome: str, at: datetime, *, identifier: str, buddy: str) -> Task:
     """P-INTRO-OUTCOME, the buddy's part: the girl's decision as a to-do for the coordinator to confirm."""
     check_now(at)
-    require_code(c.INTRODUCTION_OUTCOME, outcome, "outcome")
-    current = traject.current_phase
-    if current is None or current.phase != c.PHASE_INTRODUCTION:
-        raise RuleViolation(
-            "De beslissing na de kennismaking kan alleen tijdens de kennismakingsperiode worden doorgegeven.",
-            rule_id="P-INTRO-OUTCOME",
-            field="outcome",
-        )
+    require_intro_outcome(
+        traject,
+        outcome,
+        "outcome",
+        "De beslissing na de kennismaking kan alleen tijdens de kennismakingsperiode worden doorgegeven.",
+    )
     return Task(
         identifier=identifier,
         kind=c.TASK_INTRO_DECISION,

@@ -124,18 +124,25 @@ def _require_outcome_allows(outcome: str | None, to_phase: str) -> None:
         )
 
 
+def require_intro_outcome(traject: Traject, outcome: str, field: str, message_nl: str) -> None:
+    """P-INTRO-OUTCOME's precondition, for the buddy's report and the coordinator's record alike: a known
+    outcome, given while the traject is in its introduction period (`message_nl` says so otherwise)."""
+    require_code(c.INTRODUCTION_OUTCOME, outcome, field)
+    current = traject.current_phase
+    if current is None or current.phase != c.PHASE_INTRODUCTION:
+        raise RuleViolation(message_nl, rule_id="P-INTRO-OUTCOME", field=field)
+
+
 def record_intro_outcome(
     traject: Traject, outcome: str, at: datetime, *, reason: str | None = None
 ) -> Traject:
     """P-INTRO-OUTCOME: record the youth's decision and move on (stop closes, with `reason`)."""
-    require_code(c.INTRODUCTION_OUTCOME, outcome, "intro_outcome")
-    current = traject.current_phase
-    if current is None or current.phase != c.PHASE_INTRODUCTION:
-        raise RuleViolation(
-            "Een beslissing over de kennismaking kan alleen tijdens de kennismakingsperiode.",
-            rule_id="P-INTRO-OUTCOME",
-            field="intro_outcome",
-        )
+    require_intro_outcome(
+        traject,
+        outcome,
+        "intro_outcome",
+        "Een beslissing over de kennismaking kan alleen tijdens de kennismakingsperiode.",
+    )
     decided = replace(traject, intro_outcome=outcome)
     return transition(decided, _OUTCOME_TARGET[outcome], at, reason=reason)
 
