@@ -25,7 +25,7 @@ from hvol_fhir.services import forms
 
 from .calling import caller
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
-from .pagekit import code_options, common, failed, load, member_names
+from .pagekit import code_options, common, load, member_names, traject_post
 
 bp = Blueprint("contacts", __name__)
 
@@ -105,33 +105,34 @@ def register(launch_id: str, ident: str) -> Any:
 @bp.post("/l/<launch_id>/t/<ident>/plan")
 def plan(launch_id: str, ident: str) -> Any:
     """A planned contact (no journal yet): the mentor's card shows it (P-MENTOR)."""
-    check_csrf(launch_id)
-    c_ = ctx(launch_id)
-    require(access.may_register_contacts(c_.role))
-    require_patient(c_)
-    errors: list[str] = []
-    with form_errors(errors):
+
+    def act(c_: Ctx) -> Any:
         record = load(c_, ident, with_tasks=False)
         service.record_contact(caller(c_), _command(record, service.PLANNED))
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="gepland"), 303)
-    return failed(c_, errors, ident=ident)
+
+    return traject_post(launch_id, ident, _may_register, act)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/coachcontact")
 def coach_contact(launch_id: str, ident: str) -> Any:
     """P-COACH-AFTER: 'I spoke with my coach' (a completed coach-contact task; no content)."""
-    check_csrf(launch_id)
-    c_ = ctx(launch_id)
-    require(access.may_register_contacts(c_.role))
-    require_patient(c_)
-    errors: list[str] = []
-    with form_errors(errors):
+
+    def act(c_: Ctx) -> Any:
         record = load(c_, ident, with_tasks=False)
         at = forms.moment_or_now(form_value("date"), form_value("time"), now())
         task = form_value("task_uuid") or str(uuid.uuid4())
         service.record_coach_contact(caller(c_), service.RecordCoachContact(record, task, at))
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="coach"), 303)
-    return failed(c_, errors, ident=ident)
+
+    return traject_post(launch_id, ident, _may_register, act)
+
+
+def _may_register(c_: Ctx) -> bool:
+    if not access.may_register_contacts(c_.role):
+        return False
+    require_patient(c_)  # after the role check, as the page's own form does
+    return True
 
 
 @bp.post("/l/<launch_id>/schrijfhulp")

@@ -29,7 +29,7 @@ from hvol_fhir.repository.reads import TrajectRecord, traject_at_version
 from hvol_fhir.services import inclusion as service
 
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
-from .pagekit import at_date, birth_date, code_options, failed, form_page, load, saved_page
+from .pagekit import at_date, birth_date, code_options, failed, form_page, load, saved_page, traject_post
 
 bp = Blueprint("inclusion", __name__)
 
@@ -127,17 +127,15 @@ def apply_phase(
 @bp.post("/l/<launch_id>/t/<ident>/herstart")
 def restart_view(launch_id: str, ident: str) -> Any:
     """P-RESTART: a new traject for the same youth that replaces the closed one."""
-    check_csrf(launch_id)
-    c_ = ctx(launch_id)
-    require(access.may_manage_traject(c_.role))
-    errors: list[str] = []
-    with form_errors(errors):
+
+    def act(c_: Ctx) -> Any:
         record = load(c_, ident, with_tasks=False)
         new_ident = form_value("traject_uuid") or str(uuid.uuid4())
         new = restart(record.traject, identifier=new_ident, at=now())
         writes.restart_traject(c_.client, new, record.care_team)
         return saved_page(launch_id, new_ident)
-    return failed(c_, errors, ident=ident)
+
+    return traject_post(launch_id, ident, lambda c_: access.may_manage_traject(c_.role), act)
 
 
 def _member_from_form(moment: datetime) -> CareTeamMember:

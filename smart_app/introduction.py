@@ -17,7 +17,7 @@ from hvol_fhir.services import inclusion as service
 from hvol_fhir.services import waiting_list
 
 from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require
-from .pagekit import at_date, birth_date, failed, form_page, load, saved_page
+from .pagekit import at_date, birth_date, failed, form_page, load, saved_page, traject_post
 
 bp = Blueprint("introduction", __name__)
 
@@ -129,27 +129,22 @@ def intro_decision(launch_id: str, ident: str) -> Any:
 @bp.post("/l/<launch_id>/t/<ident>/onderwerpen")
 def topics(launch_id: str, ident: str) -> Any:
     """Guide §5.1: the buddy ticks the introduction's topics as she covers them over the three contacts."""
-    check_csrf(launch_id)
-    c_ = ctx(launch_id)
-    require(c_.policy.may("tick-intro-topics"))
-    errors: list[str] = []
-    with form_errors(errors):
+
+    def act(c_: Ctx) -> Any:
         chosen = request.form.getlist("topic")
         if not chosen:
             raise InvalidInput("Vink aan welke onderwerpen jullie hebben besproken.", field="topic")
         service.tick_topics(c_.client, load(c_, ident), chosen, buddy=c_.user or "", now=now())
         return saved_page(launch_id, ident)
-    return failed(c_, errors, ident=ident)
+
+    return traject_post(launch_id, ident, lambda c_: c_.policy.may("tick-intro-topics"), act)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/uitstroom")
 def outflow(launch_id: str, ident: str) -> Any:
     """P-OUTFLOW (coordinator): the date and the next place; the buddy gets a to-do to ask her consent."""
-    check_csrf(launch_id)
-    c_ = ctx(launch_id)
-    require(access.may_manage_traject(c_.role))
-    errors: list[str] = []
-    with form_errors(errors):
+
+    def act(c_: Ctx) -> Any:
         destination = form_value("destination")
         if not destination.strip():
             raise InvalidInput("Vul de vervolgplek in.", field="destination")
@@ -162,7 +157,8 @@ def outflow(launch_id: str, ident: str) -> Any:
             now=now(),
         )
         return saved_page(launch_id, ident)
-    return failed(c_, errors, ident=ident)
+
+    return traject_post(launch_id, ident, lambda c_: access.may_manage_traject(c_.role), act)
 
 
 __all__ = ["bp"]

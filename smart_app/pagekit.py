@@ -4,7 +4,7 @@ never each other."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from hvol_fhir.services.views import record_alerts
 from hvol_fhir.timeline import Row
 from hvol_fhir.timeline.svg import Lane
 
-from .context import CSRF_FIELD, Ctx, csrf_token, now, require_patient
+from .context import CSRF_FIELD, Ctx, check_csrf, csrf_token, ctx, form_errors, now, require, require_patient
 
 
 def code_options(cs: str) -> list[tuple[str, str]]:
@@ -108,6 +108,20 @@ def practitioner_names(c_: Ctx, refs: Iterable[str]) -> dict[str, str]:
         if phones:
             out[f"tel:Practitioner/{res.get('id')}"] = str(phones[0])
     return out
+
+
+def traject_post(
+    launch_id: str, ident: str, allowed: Callable[[Ctx], bool], act: Callable[[Ctx], Any]
+) -> Any:
+    """The shell of a traject POST whose form lives on another page: CSRF, the role check before any read,
+    then ``act``; a refusal comes back as :func:`failed` (the message and the same form to send again)."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(allowed(c_))
+    errors: list[str] = []
+    with form_errors(errors):
+        return act(c_)
+    return failed(c_, errors, ident=ident)
 
 
 def failed(c_: Ctx, errors: list[str], status: int = 422, **extra: Any) -> tuple[str, int]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import bundle
@@ -30,7 +29,6 @@ from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services import audit as policy
 from hvol_fhir.services.caller import Caller
 
-Json = dict[str, Any]
 ONLY_OWN = "Alleen het ervaringsmaatje van dit contact legt vast of het is doorgegaan."
 NOT_FOUND = "Dit geplande contact bestaat niet (meer)."
 
