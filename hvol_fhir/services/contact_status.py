@@ -17,7 +17,7 @@ from datetime import datetime
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import bundle
 from hvol_fhir.errors import InvalidInput, NotFound
-from hvol_fhir.fhirjson import dump
+from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import communication, encounter
 from hvol_fhir.privacy import access, audit
 from hvol_fhir.programme import codes as c
