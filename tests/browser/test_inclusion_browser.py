@@ -45,6 +45,16 @@ def css(driver: Any, selector: str) -> Any:
     return driver.find_element(By.CSS_SELECTOR, selector)
 
 
+def go(driver: Any, selector: str) -> None:
+    """Click something that loads a new page, and wait until the old page is gone (no stale reads)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element = css(driver, selector)
+    element.click()
+    WebDriverWait(driver, 60).until(ec.staleness_of(element))
+
+
 def choose(driver: Any, selector: str, value: str) -> None:
     from selenium.webdriver.support.ui import Select
 
@@ -54,8 +64,8 @@ def choose(driver: Any, selector: str, value: str) -> None:
 def as_user(driver: Any, org: Any, user: str) -> None:
     """Launch as ``user`` on the youth and open her newest traject."""
     launch_from_ehr(driver, org, user, YOUTH, wait_for=PROGRAMME)
-    css(driver, '[data-testid="trajects-link"]').click()
-    css(driver, '[data-testid="open-traject"]').click()
+    go(driver, '[data-testid="trajects-link"]')
+    go(driver, '[data-testid="open-traject"]')
 
 
 def shot(driver: Any, name: str) -> None:
@@ -65,57 +75,57 @@ def shot(driver: Any, name: str) -> None:
 
 def test_from_restart_to_outcome_pause_and_resume(driver: Any, running: RunningApp, prog_org: Any) -> None:
     as_user(driver, prog_org, "hv-coordinator")
-    css(driver, '[data-testid="restart-form"] button').click()
+    go(driver, '[data-testid="restart-form"] button')
     assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "inclusion"
-    css(driver, '[data-testid="start-link"]').click()
+    go(driver, '[data-testid="start-link"]')
     gates = css(driver, '[data-testid="gates"]').text
     assert "inclusiebeoordeling" in gates and "wachtlijst" in gates and "P-" not in gates
     shot(driver, "gates-closed")
 
     as_user(driver, prog_org, "hv-behavioural-scientist")
-    css(driver, '[data-testid="inclusion-link"]').click()
+    go(driver, '[data-testid="inclusion-link"]')
     css(driver, 'input[name="criteria_met"]').click()
-    css(driver, '[data-testid="inclusion-form"] button[type="submit"]').click()
+    go(driver, '[data-testid="inclusion-form"] button[type="submit"]')
     assert css(driver, '[data-testid="saved"]')
 
     as_user(driver, prog_org, "hv-coordinator")
-    css(driver, '[data-testid="consent-link"]').click()
-    css(driver, '[data-testid="consent-form"] button[type="submit"]').click()  # nothing ticked: refused
+    go(driver, '[data-testid="consent-link"]')
+    go(driver, '[data-testid="consent-form"] button[type="submit"]')  # nothing ticked: refused
     assert "toestemming" in css(driver, ".error").text.lower()
     css(driver, 'input[name="youth_consent"]').click()
     css(driver, 'input[name="parent_consent"]').click()
     css(driver, 'input[name="parent_name"]').send_keys("Ria Jansen")
     shot(driver, "consent")
-    css(driver, '[data-testid="consent-form"] button[type="submit"]').click()
+    go(driver, '[data-testid="consent-form"] button[type="submit"]')
     assert css(driver, '[data-testid="saved"]')
 
-    css(driver, '[data-testid="start-link"]').click()
+    go(driver, '[data-testid="start-link"]')
     assert not driver.find_elements("css selector", '[data-testid="gates"]')
     rows = driver.find_elements("css selector", '[data-testid="buddies"] tr')
     row = next(r for r in rows if "Priya Ramdin" in r.text)
     row.find_element("css selector", 'input[name="buddy"]').click()
     choose(driver, 'select[name="coach"]', "Practitioner/hv-coach-1")
     shot(driver, "start-from-waiting-list")
-    css(driver, '[data-testid="start-form"] button[type="submit"]').click()
+    go(driver, '[data-testid="start-form"] button[type="submit"]')
     assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "introduction"
 
     as_user(driver, prog_org, "hv-buddy-2")
     choose(driver, '[data-testid="intro-decision-form"] select[name="outcome"]', "continue")
-    css(driver, '[data-testid="intro-decision-form"] button[type="submit"]').click()
+    go(driver, '[data-testid="intro-decision-form"] button[type="submit"]')
     assert css(driver, '[data-testid="intro-decision"]').text
 
     as_user(driver, prog_org, "hv-coordinator")
     shot(driver, "decision-to-confirm")
-    css(driver, '[data-testid="confirm-decision"]').click()
+    go(driver, '[data-testid="confirm-decision"]')
     assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "contact-period"
 
     choose(driver, '[data-testid="phase-action"]', "pause")
     choose(driver, '[data-testid="pause-reason"]', "missing")
-    css(driver, '[data-testid="phase-form"] button[type="submit"]').click()
-    assert "tijdelijk stil" in css(driver, '[data-testid="status"]').text
+    go(driver, '[data-testid="phase-form"] button[type="submit"]')
+    assert "gepauzeerd" in css(driver, '[data-testid="status"]').text
     assert "ligt niet aan het maatje" in driver.page_source
     shot(driver, "paused")
     choose(driver, '[data-testid="phase-action"]', "resume")
-    css(driver, '[data-testid="phase-form"] button[type="submit"]').click()
-    assert css(driver, '[data-testid="status"]').text == "loopt"
+    go(driver, '[data-testid="phase-form"] button[type="submit"]')
+    assert css(driver, '[data-testid="status"]').text == "lopend"
     assert "vermist of weggelopen" in css(driver, '[data-testid="pauses"]').text

@@ -64,7 +64,7 @@ def test_pause_while_missing_and_resume(running: RunningApp, prog_org: Any) -> N
         admin_search(prog_org, "EpisodeOfCare", identifier=f"{SID}traject|{ident}")[0]["status"] == "onhold"
     )
     page = text_of(coordinator.get(f"{base}/"))
-    assert "tijdelijk stil" in page and "vermist of weggelopen" in page
+    assert "gepauzeerd" in page and "vermist of weggelopen" in page
     buddy = launch(running, prog_org, "hv-buddy-3", "hv-youth-05")
     seen = text_of(buddy.get(f"{base}/"))
     assert "ligt niet aan het maatje" in seen and "vermist" not in seen
