@@ -162,8 +162,20 @@ def at_date(value: str, field: str) -> datetime:
         raise InvalidInput("Vul een geldige datum in.", field=field, code="not-a-date") from None
     moment = now()
     if day == local(moment).date():
-        return moment
+        return _shown_at(moment) or moment
     return datetime.combine(day, datetime.min.time().replace(hour=9), tzinfo=AMSTERDAM)
+
+
+def _shown_at(moment: datetime) -> datetime | None:
+    """When the form was shown (its hidden ``shown_at``), if that was earlier today: a resend of the same form
+    after a lost answer then saves exactly what the first send did, and is recognised as the same save."""
+    try:
+        shown = datetime.fromisoformat(request.form.get("shown_at", ""))
+    except ValueError:
+        return None
+    if shown.tzinfo is None or shown > moment or local(shown).date() != local(moment).date():
+        return None
+    return shown
 
 
 def saved_page(launch_id: str, ident: str) -> Any:

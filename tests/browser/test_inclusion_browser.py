@@ -15,6 +15,7 @@ from tests.integration.app_support import org_or_external
 from tests.integration.launch_support import RunningApp, serve_app
 
 from .conftest import chromium, launch_from_ehr
+from .whole_life_support import page_gone
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PROGRAMME = '[data-testid="programme-links"]'
@@ -47,12 +48,11 @@ def css(driver: Any, selector: str) -> Any:
 
 def go(driver: Any, selector: str) -> None:
     """Click something that loads a new page, and wait until the old page is gone (no stale reads)."""
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     element = css(driver, selector)
     element.click()
-    WebDriverWait(driver, 60).until(ec.staleness_of(element))
+    WebDriverWait(driver, 60).until(lambda _d: page_gone(element))
 
 
 def choose(driver: Any, selector: str, value: str) -> None:

@@ -27,6 +27,18 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" /
 LANDING = '[data-testid="programme-links"]'
 
 
+def page_gone(element: Any) -> bool:
+    """Whether ``element``'s page has been replaced. Chromium sometimes answers a check on a node of a page
+    that is just going away with an inspector error instead of a stale reference: that means gone too."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one of these
+        return True
+    return False
+
+
 @dataclass
 class StoryClock:
     """``HVOL_CLOCK`` for the app: seconds since the epoch at the story's current day and hour."""
@@ -151,7 +163,6 @@ class Stage:
                 first.send_keys(str(value))
 
     def submit(self, form: str) -> None:
-        from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
         old = self.css("body")
@@ -161,7 +172,7 @@ class Stage:
             buttons[0].click()
         else:
             root.submit()
-        WebDriverWait(self.driver, 60).until(ec.staleness_of(old))
+        WebDriverWait(self.driver, 60).until(lambda _d: page_gone(old))
 
     def refusal(self) -> str:
         """The refusal on screen: the form's error box, or the error page's message."""

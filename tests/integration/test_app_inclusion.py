@@ -91,6 +91,20 @@ def without_ids(resp: requests.Response, *ids: str) -> str:
     return re.sub(r'"(id|lastUpdated|fullUrl|url)"\s*:\s*"[^"]*"', r'"\1":"X"', body)
 
 
+@pytest.fixture
+def team_restored(prog_org: Any) -> Iterator[None]:
+    """hv-youth-04's CareTeam as the demo made it, put back after the test: later tests of the same sandbox
+    (the working day's, the security suite's) count on buddy 1 and coach 1 being her team."""
+    (team,) = admin_search(prog_org, "CareTeam", patient="Patient/hv-youth-04")
+    yield
+    # The same labels, profile and signed membership as before; only the server's version stamps go.
+    team["meta"] = {k: v for k, v in team.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+    headers = {"Authorization": f"Bearer {prog_org.admin_token()}", "Content-Type": "application/fhir+json"}
+    resp = requests.put(f"{prog_org.fhir_base}/CareTeam/{team['id']}", json=team, headers=headers, timeout=60)
+    assert resp.status_code in (200, 201), resp.text[:300]
+
+
+@pytest.mark.usefixtures("team_restored")
 def test_a_new_buddy_reads_only_her_own_period(running: RunningApp, prog_org: Any) -> None:
     """Change of buddy on hv-youth-04: the new buddy (and the server for her token) treats an entry of the
     previous buddy's period exactly as a missing one; the coordinator still reads it; her own she reads."""

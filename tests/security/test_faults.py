@@ -121,7 +121,13 @@ def test_careplan_update_under_fault_is_applied_exactly_once(
     ident = traject_ident(coordinator)
     show = f"/t/{ident}/"
     version = coordinator.hidden(show, "version")
-    form = {"action": "close", "reason": "youth-no-longer-needed", "date": "", "version": version}
+    form = {
+        "action": "close",
+        "reason": "youth-no-longer-needed",
+        "date": "",
+        "version": version,
+        "shown_at": coordinator.hidden(show, "shown_at"),  # as the page's form sends it
+    }
     injected_before = len(proxy.injected)
     proxy.inject(kind, method="POST", path="/fhir", exact=True, body="ifMatch", **options)  # the CarePlan PUT
     first = coordinator.post(f"/t/{ident}/fase", form, csrf_from=show)

@@ -161,6 +161,10 @@ def test_no_audit_no_journal(
     )
     # twice: the read's event is sent once more after a fault
     proxy.inject(kind, method="POST", path="/fhir/AuditEvent", exact=True, times=2, **options)
+    # With entries whose seal did not open (earlier tests forge some), the read's events go as one
+    # transaction: the same fault there.
+    audit_body = '"resourceType": "AuditEvent"'
+    proxy.inject(kind, method="POST", path="/fhir", exact=True, body=audit_body, times=2, **options)
     page = buddy.get(f"/t/{ident}/journaal")
     proxy.clear()
     proof.add("faults")
