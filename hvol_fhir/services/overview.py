@@ -82,11 +82,11 @@ def sort_rows(rows: list[OverviewRow], key: str) -> list[OverviewRow]:
 
 
 def _seen_by_traject(page: Json) -> dict[str, list[Json]]:
-    """The coordinator's acknowledgements (issue 15), per traject they are about."""
+    """The coordinator's acknowledgements (issue 15), per traject they are about ("" for the organisation)."""
     out: dict[str, list[Json]] = {}
     for raw in s.all_matches([page]):
         focus = str((raw.get("focus") or {}).get("reference") or "")
-        if raw.get("resourceType") == "Task" and focus:
+        if raw.get("resourceType") == "Task":  # "": the organisation's items (alignment, presentations)
             out.setdefault(focus, []).append(raw)
     return out
 
@@ -163,7 +163,7 @@ def cohort_overview(
         counts=dict(sorted(counts.items())),
         waiting=repo.waiting_from(waiting_page),
         org_alerts=org_alerts,
-        org_signals=signals(org_alerts, now),
+        org_signals=signals(org_alerts, now, acknowledged=ack.organisation_notes(seen.get("", []))),
         meetings=recent,
         presentations=sorted(presentations, key=lambda x: x.due or date.min, reverse=True)[:5],
         overrides=len(repo.recent_overrides(client, now)) if with_overrides else 0,

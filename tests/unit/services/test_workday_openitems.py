@@ -14,8 +14,11 @@ from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import escalation as esc_mapping
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.escalation import Escalation
+from hvol_fhir.services.acknowledge import acknowledge
+from hvol_fhir.services.overview import cohort_overview
 from hvol_fhir.services.startpage import StartPage, start_page
 from tests.unit.programme.builders import at
+from tests.unit.services.test_workday_acknowledge import Writing
 from tests.unit.services.workday_fake import FakeFhir
 from tests.unit.services.workday_story import BUDDY, BUDDY_2, COACH, NOW, build, coach_task
 
@@ -123,3 +126,35 @@ def test_a_coach_who_was_not_sent_the_escalation_does_not_see_it() -> None:
     fake = build()
     fake.add(escalation(1, BUDDY, NOW - timedelta(hours=1), ("Practitioner/coach-2", COORDINATOR)))
     assert "escalatie" not in kinds(page(fake, COACH, c.ROLE_COACH))
+
+
+def test_the_coordinator_acknowledges_an_organisation_item_with_a_note() -> None:
+    fake = Writing()
+    fake.store = build().store
+    before = cohort_overview(cast(FhirClient, fake), NOW)
+    align = next(x for x in before.org_signals.open if x.kind.slug == "afstemmingsoverleg")
+    labels = {x.label_nl for x in page(fake, COORDINATOR, c.ROLE_COORDINATOR).counts}
+    assert align.kind.label_nl in labels
+    for _ in range(2):  # a resend creates nothing twice
+        acknowledge(
+            cast(FhirClient, fake),
+            role=c.ROLE_COORDINATOR,
+            identifier="ack-org-1",
+            traject=None,
+            patient=None,
+            item_key=align.key,
+            note="Overleg staat op 2 april (fictief)",
+            author=COORDINATOR,
+            now=NOW,
+        )
+    (stored,) = [r for r in fake.store["Task"] if r["code"]["coding"][0]["code"] == c.TASK_ITEM_ACKNOWLEDGED]
+    assert "focus" not in stored and "for" not in stored
+    after = cohort_overview(cast(FhirClient, fake), NOW)
+    assert align.key not in {x.key for x in after.org_signals.open}
+    assert [(a.item.key, a.note) for a in after.org_signals.acknowledged] == [
+        (align.key, "Overleg staat op 2 april (fictief)")
+    ]
+    labels = {x.label_nl for x in page(fake, COORDINATOR, c.ROLE_COORDINATOR).counts}
+    assert align.kind.label_nl not in labels
+    # A traject's rows are not touched by it.
+    assert [r.signals.open for r in after.rows] == [r.signals.open for r in before.rows]
