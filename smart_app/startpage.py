@@ -20,7 +20,7 @@ from hvol_fhir.sealing import membership
 from hvol_fhir.services.acknowledge import acknowledge
 from hvol_fhir.services.startpage import start_page
 
-from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require_patient
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .pagekit import common, failed, load
 from .state import state
 
@@ -82,6 +82,7 @@ def acknowledge_organisation_item(launch_id: str) -> Any:
     """The coordinator saw an item of the organisation (an alignment meeting or a presentation due)."""
     check_csrf(launch_id)
     c_ = ctx(launch_id)
+    require(c_.policy.may("programme-overview"), "Alleen de coördinator zet een open punt op gezien.")
     errors: list[str] = []
     with form_errors(errors):
         acknowledge(
