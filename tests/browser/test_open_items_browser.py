@@ -124,7 +124,8 @@ def _story(s: Stage, now: datetime, made: dict[str, list[str]]) -> None:
     marker = f"{MARKER_PREFIX}{uuid.uuid4().hex}"
     # The buddy: whatever waited for a coach contact before is answered first, so the item is ours.
     s.as_(BUDDY, YOUTH)
-    s.open_traject()
+    click_and_wait(s, s.css('[data-testid="trajects-link"]'))
+    click_and_wait(s, s.all('[data-testid="open-traject"]')[0])  # her one traject
     s.ident = s.driver.current_url.split("/t/", 1)[1].split("/", 1)[0]
     made["Task"].append(coach_contact(s, now - timedelta(minutes=40)))
     today_page(s)
@@ -219,7 +220,7 @@ def _escalation(s: Stage, marker: str, made: dict[str, list[str]]) -> None:
     shot(s, "maatje-alles-afgehandeld")
     (task,) = s.search(f"Task?identifier={SID}task|{esc}")
     readers = s.search(f"AuditEvent?entity=Task/{task['id']}&_count=50")
-    who = {a["agent"][0]["who"]["reference"] for a in readers}
+    who = {g["who"].get("reference") for a in readers for g in a["agent"] if g.get("requestor")}
     assert f"Practitioner/{COORDINATOR}" in who and f"Practitioner/{COACH}" not in who, who
 
 
