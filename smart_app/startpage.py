@@ -1,5 +1,6 @@
 """The start page per role (issue 15): what needs doing today, from the launch (``/l/<launch>/vandaag``);
-and the coordinator's "gezien" on an open item of a traject, with a note (``/l/<launch>/t/<traject>/gezien``).
+and the coordinator's "gezien" on an open item of a traject, with a note (``/l/<launch>/t/<traject>/gezien``),
+or of the organisation (``/l/<launch>/overzicht/gezien``).
 
 The view only adapts ``hvol_fhir.services.startpage.start_page``: the buddy's girls with what is due, the
 coach's buddies with contacts waiting for her, the coordinator's open items across the programme with counts
@@ -19,7 +20,7 @@ from hvol_fhir.sealing import membership
 from hvol_fhir.services.acknowledge import acknowledge
 from hvol_fhir.services.startpage import start_page
 
-from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require_patient
+from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
 from .pagekit import common, failed, load
 from .state import state
 
@@ -74,6 +75,29 @@ def acknowledge_item(launch_id: str, ident: str) -> Any:
         )
         return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="gezien"), 303)
     return failed(c_, errors, ident=ident)
+
+
+@bp.post("/l/<launch_id>/overzicht/gezien")
+def acknowledge_organisation_item(launch_id: str) -> Any:
+    """The coordinator saw an item of the organisation (an alignment meeting or a presentation due)."""
+    check_csrf(launch_id)
+    c_ = ctx(launch_id)
+    require(c_.policy.may("programme-overview"), "Alleen de coördinator zet een open punt op gezien.")
+    errors: list[str] = []
+    with form_errors(errors):
+        acknowledge(
+            c_.client,
+            role=c_.role,
+            identifier=form_value("ack_uuid") or str(uuid.uuid4()),
+            traject=None,
+            patient=None,
+            item_key=form_value("item"),
+            note=form_value("note"),
+            author=c_.user or "",
+            now=now(),
+        )
+        return redirect(url_for("coordinator.cohort", launch_id=launch_id, opgeslagen="gezien"), 303)
+    return failed(c_, errors)
 
 
 __all__ = ["bp"]

@@ -57,6 +57,16 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "unaudited_journal_accesses",
         "journal reads and writes through the app / without their AuditEvent at the server",
     ),
+    (
+        "escalation_reads",
+        "unaudited_escalation_reads",
+        "escalation pages shown with kind and message / without their AuditEvent at the server (issue 15)",
+    ),
+    (
+        "open_item_changes",
+        "open_item_changes_wrong",
+        "open items on start pages expected to appear or go as facts changed, in Chromium / wrong",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -44,9 +44,9 @@ programme-links     | Koppeling van contacten en inclusie aan het traject | pati
 coach-followup      | Coachcontact na een contactmoment vastleggen | patient/Task.crus
 coach-followup-list | Contacten zonder coachcontact volgen | patient/Task.rs
 # P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it, the
-# behavioural scientist reads the ones she was involved in.
+# behavioural scientist reads the ones she was involved in (issue 15: each read leaves an AuditEvent).
 escalations         | Escalaties melden en afhandelen | patient/Task.crus
-escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs
+escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs patient/AuditEvent.c
 # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to the
 # launched youth).
 cohort              | Overzicht van alle trajecten | user/CarePlan.rs user/CareTeam.rs user/Encounter.rs user/Patient.rs user/AuditEvent.rs

@@ -50,6 +50,7 @@ _BEHAVIOURAL_SCIENTIST = (
     "user/QuestionnaireResponse.cru",
     "user/EpisodeOfCare.cru",
     "user/Observation.cru",
+    "user/AuditEvent.c",  # issue 15: her reading of an escalation she was involved in is audited
 )
 _COORDINATOR = (
     *_STAFF,
