@@ -21,7 +21,7 @@ from typing import Any
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import utc
-from hvol_fhir.programme.model import CareTeam, CareTeamMember, JournalEntry
+from hvol_fhir.programme.model import AUTHENTIC, BROKEN, CareTeam, CareTeamMember, JournalEntry
 
 Period = tuple[datetime | None, datetime | None]
 PERIOD_ROLES = frozenset({c.ROLE_BUDDY, c.ROLE_COACH})
@@ -47,11 +47,30 @@ def readable(
     entries: Sequence[JournalEntry],
     raw: Sequence[dict[str, Any]],
     periods: tuple[Period, ...] | None,
+    team: CareTeam | None = None,
 ) -> tuple[list[JournalEntry], list[dict[str, Any]]]:
-    """The entries (and their raw Communications, matched by id) written within ``periods``."""
-    kept = [e for e in entries if within(periods, e.written_at)]
+    """The entries (and their raw Communications, matched by id) written within ``periods``.
+
+    Which period an entry belongs to must not be the writer's choice (``sent`` is a client's value). For a
+    reader limited to periods, an entry counts only when its time can be trusted: sealed by the app (the seal
+    binds author and time, so a changed ``sent`` breaks it), or, for an entry the app did not write (an EHR
+    that enforces nothing, another app), when its author was that time's buddy or coach on ``team``. An entry
+    whose seal does not open has no trusted time: it is left out for her (the coordinator sees it, as broken).
+    """
+    kept = [e for e in entries if within(periods, e.written_at) and trusted_time(e, periods, team)]
     ids = {e.id for e in kept}
     return kept, [r for r in raw if r.get("id") in ids]
+
+
+def trusted_time(entry: JournalEntry, periods: tuple[Period, ...] | None, team: CareTeam | None) -> bool:
+    if periods is None or entry.authenticity == AUTHENTIC:
+        return True
+    if entry.authenticity == BROKEN or team is None:
+        return False
+    return any(
+        m.member == entry.author and m.role in PERIOD_ROLES and m.active_at(entry.written_at)
+        for m in team.members
+    )
 
 
 def hand_over(
