@@ -57,6 +57,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "unaudited_journal_accesses",
         "journal reads and writes through the app / without their AuditEvent at the server",
     ),
+    (
+        "caseload_probes",
+        "caseload_leaks",
+        "caseload token probes (another buddy's girl vs a missing one, every type and way) / differences",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).
