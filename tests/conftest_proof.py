@@ -57,6 +57,12 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "unaudited_journal_accesses",
         "journal reads and writes through the app / without their AuditEvent at the server",
     ),
+    (
+        "share_leak_places",
+        "share_leaks",
+        "shares (issue 14): places a shared marker must not reach (EHR resources, staff/recipient tokens, "
+        "app pages) / reached",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).
