@@ -131,6 +131,10 @@ PAGE_ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     "writing-help": frozenset({c.ROLE_BUDDY, c.ROLE_COACH}),
     "coaching-journal-link": frozenset({c.ROLE_COACH}),
     "see-seal-reasons": frozenset({c.ROLE_COORDINATOR}),
+    # P-SHARE-CONSENT (issue 14): the traject page lists the youth's shares and the coordinator withdraws one
+    # at her request; only her token reads Consents (the buddy's job at the EHR has no Consent scopes).
+    "see-shares": frozenset({c.ROLE_COORDINATOR}),
+    "withdraw-share": frozenset({c.ROLE_COORDINATOR}),
     # Roles whose token may search the youth's Tasks (coach follow-ups P-COACH-AFTER, measurement tasks).
     "read-tasks": _PROGRAMME_TEAM,
 }
