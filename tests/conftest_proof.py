@@ -78,6 +78,17 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "shares (issue 14): places a shared marker must not reach (EHR resources, staff/recipient tokens, "
         "app pages) / reached",
     ),
+    (
+        "period_probes",
+        "period_leaks",
+        "searches of a buddy with a gap in her periods, every way / answers that differ from a girl without "
+        "hidden entries (issue 14)",
+    ),
+    (
+        "period_writes",
+        "period_writes_accepted",
+        "journal writes back-dated into another period or after one ended / accepted (issue 14)",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -5,23 +5,28 @@ import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.model.api.IQueryParameterType;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.HasParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.ReferenceOrListParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenOrListParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.param.TokenParamModifier;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
-import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.hl7.fhir.instance.model.api.IIdType;
 
 /**
  * Narrows every JPA search of a token without clearance BEFORE it runs, so that it never matches a resource
@@ -42,10 +47,15 @@ public class JournalSearchNarrowing {
             RestOperationTypeEnum.UPDATE, RestOperationTypeEnum.PATCH, RestOperationTypeEnum.DELETE,
             RestOperationTypeEnum.TRANSACTION, RestOperationTypeEnum.BATCH);
 
-    private final FhirContext ctx;
+    private static final String JOURNAL = "Communication";
+    private static final String NOTHING = "hvol-no-period";
 
-    public JournalSearchNarrowing(FhirContext ctx) {
+    private final FhirContext ctx;
+    private final DaoRegistry daos;
+
+    public JournalSearchNarrowing(FhirContext ctx, DaoRegistry daos) {
         this.ctx = ctx;
+        this.daos = daos;
     }
 
     @Hook(Pointcut.STORAGE_PRESEARCH_REGISTERED)
@@ -70,8 +80,16 @@ public class JournalSearchNarrowing {
             hideJournal = !token.clearedFor(youth);
             hideProgramme = !token.programmeClearedFor(youth);
             if (!hideJournal && "Communication".equals(type)) {
-                confineToPeriods(map, token.periodsFor(youth));
+                confineToPeriods(map, youth, token.periodsFor(youth));
             }
+            if (!hideJournal && token.periodsFor(youth) != null) {
+                refuseProbesIntoJournal(map, type);
+            }
+        } else if ("Communication".equals(type) && !token.journalPeriods().isEmpty()) {
+            // Issue 14: naming no youth, her periods cannot all be written into one search (the periods differ
+            // per youth), so the search is confined to her one youth with its periods, or refused.
+            confineToOnlyYouthsPeriods(map, token);
+            return;
         } else if (!token.journal().isEmpty() && JournalLabels.RESTRICTED_TYPES.contains(type)) {
             // Not confined, on a journal type, by a token cleared for some youths (a buddy or coach). Filtering
             // afterwards would let paging, counts and timing depend on other youths' hidden entries, and
@@ -98,28 +116,102 @@ public class JournalSearchNarrowing {
 
     /**
      * Issue 14: a buddy's or coach's search of one youth's journal matches only entries sent within her
-     * periods, so paging and counts do not depend on another buddy's entries. One period becomes
-     * {@code sent=ge<start>&sent=lt<end>}; several (she was the buddy twice) are bounded by their span and the
-     * consent service hides what lies between (paging there still counts those entries: see README).
+     * periods, before it runs, so paging, counts and timing do not depend on another buddy's entries. One
+     * period (after merging) is a date range: {@code sent=ge<start>&sent=lt<end>}. Several periods with gaps
+     * between them cannot be written as date clauses (HAPI's OR lists of prefixed dates do not mean "before or
+     * after"), so her entries are first found period by period with a range search each, which never touches
+     * the entries in a gap, and her search is confined to their ids ({@code _id=a,b,...}, ANDed with her query).
      */
-    private static void confineToPeriods(SearchParameterMap map, List<JournalPeriod> periods) {
+    private void confineToPeriods(SearchParameterMap map, String youth, List<JournalPeriod> periods) {
         if (periods == null) {
             return;
         }
-        if (periods.isEmpty() || periods.stream().anyMatch(p -> !p.readable())) {
-            map.add("_id", new TokenParam("hvol-no-period")); // nothing to read: match nothing
+        List<JournalPeriod> merged = JournalPeriod.union(periods);
+        if (merged == null || merged.isEmpty()) {
+            map.add("_id", new TokenParam(NOTHING)); // nothing to read: match nothing
             return;
         }
-        boolean openStart = periods.stream().anyMatch(p -> p.start() == null);
-        boolean openEnd = periods.stream().anyMatch(p -> p.end() == null);
-        if (!openStart) {
-            Instant first = periods.stream().map(JournalPeriod::start).min(Instant::compareTo).orElseThrow();
-            map.add("sent", new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, Date.from(first)));
+        if (merged.size() == 1) {
+            addRange(map, merged.get(0));
+            return;
         }
-        if (!openEnd) {
-            Instant last = periods.stream().map(JournalPeriod::end).max(Instant::compareTo).orElseThrow();
-            map.add("sent", new DateParam(ParamPrefixEnum.LESSTHAN, Date.from(last)));
+        TokenOrListParam ids = new TokenOrListParam();
+        IFhirResourceDao<?> entries = daos.getResourceDao(JOURNAL);
+        for (JournalPeriod period : merged) {
+            SearchParameterMap own = SearchParameterMap.newSynchronous();
+            own.add("patient", new ReferenceParam("Patient/" + youth));
+            addRange(own, period);
+            for (IIdType id : entries.searchForResourceIds(own, new SystemRequestDetails())) {
+                ids.addOr(new TokenParam(id.getIdPart()));
+            }
         }
+        if (ids.getValuesAsQueryTokens().isEmpty()) {
+            ids.addOr(new TokenParam(NOTHING));
+        }
+        map.add("_id", ids);
+    }
+
+    private static void addRange(SearchParameterMap map, JournalPeriod period) {
+        if (period.start() != null) {
+            map.add("sent", new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, Date.from(period.start())));
+        }
+        if (period.end() != null) {
+            map.add("sent", new DateParam(ParamPrefixEnum.LESSTHAN, Date.from(period.end())));
+        }
+    }
+
+    /** A Communication search naming no youth by a token with periods: confined to her only youth, or 403. */
+    private void confineToOnlyYouthsPeriods(SearchParameterMap map, AccessToken token) {
+        Set<String> youths = new TreeSet<>();
+        token.journal().forEach(id -> youths.add(bare(id)));
+        if (token.patient() != null && token.clearedFor(token.patient())) {
+            youths.retainAll(Set.of(bare(token.patient()))); // a launch for one youth: the server keeps her in it
+        }
+        if (youths.size() != 1) {
+            throw nameTheYouth();
+        }
+        String youth = youths.iterator().next();
+        map.add("patient", new ReferenceParam("Patient/" + youth));
+        confineToPeriods(map, youth, token.periodsFor(youth));
+    }
+
+    /**
+     * Issue 14: a search of another type can still ask about journal entries of other periods through `_has`
+     * or a chain into Communication (Encounter?_has:Communication:encounter:sender=...: "which contacts have an
+     * entry by the previous buddy"). Those parts of a search cannot be bounded by her periods, so for a token
+     * whose journal is limited to periods they are refused, whatever the data (403 is no oracle).
+     */
+    private void refuseProbesIntoJournal(SearchParameterMap map, String type) {
+        for (var param : map.entrySet()) {
+            for (List<IQueryParameterType> or : param.getValue()) {
+                for (IQueryParameterType value : or) {
+                    if (value instanceof HasParam has && (JOURNAL.equals(has.getTargetResourceType())
+                            || String.valueOf(has.getParameterName()).contains(JOURNAL))) {
+                        throw probeRefused();
+                    }
+                    if (value instanceof ReferenceParam ref && ref.getChain() != null && !ref.getChain().isEmpty()
+                            && chainMayReachJournal(type, param.getKey(), ref)) {
+                        throw probeRefused();
+                    }
+                }
+            }
+        }
+    }
+
+    private boolean chainMayReachJournal(String type, String name, ReferenceParam ref) {
+        if (JOURNAL.equals(ref.getResourceType()) || ref.getChain().contains(JOURNAL)) {
+            return true;
+        }
+        if (ref.getResourceType() != null && !ref.getResourceType().isEmpty()) {
+            return false;
+        }
+        RuntimeSearchParam sp = type == null ? null : ctx.getResourceDefinition(type).getSearchParam(name);
+        return sp == null || sp.getTargets().isEmpty() || sp.getTargets().contains(JOURNAL);
+    }
+
+    private static ForbiddenOperationException probeRefused() {
+        return new ForbiddenOperationException("Zoeken via journaalverslagen (_has of een keten naar Communication) "
+                + "kan niet met dit token: zoek de verslagen zelf (Communication?patient=...).");
     }
 
     /**

@@ -114,6 +114,14 @@ public class ProgrammeWriteGuard {
         if (isJournalEntry(before) && !isCaller(token, sender(before))) {
             throw refused("Een dagboekverslag van iemand anders mag niet worden overgenomen.");
         }
+        // Issue 14: the entry's period is the running one by the server's clock (JournalPeriod.refusal).
+        if (after instanceof Communication entry && entry.getSubject().getReferenceElement().hasIdPart()) {
+            String why = JournalPeriod.refusal(token, entry.getSubject().getReferenceElement().getIdPart(),
+                    before instanceof Communication was ? was : null, entry, java.time.Instant.now());
+            if (why != null) {
+                throw refused(why);
+            }
+        }
     }
 
     /**

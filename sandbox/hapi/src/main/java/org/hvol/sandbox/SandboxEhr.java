@@ -202,7 +202,7 @@ public class SandboxEhr {
             // Off only for the organisation that stands for an EHR enforcing no labels: the app's sealing
             // and signatures must keep the journal private there on their own (issue 12).
             server.registerInterceptor(new JournalGuardInterceptor(ctx, daoRegistry, storageSettings));
-            server.registerInterceptor(new JournalSearchNarrowing(ctx));
+            server.registerInterceptor(new JournalSearchNarrowing(ctx, daoRegistry));
             server.registerInterceptor(new ConsentInterceptor(new JournalConsentService(ctx)));
             server.registerInterceptor(new ProgrammeWriteGuard(ctx));
         }
