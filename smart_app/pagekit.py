@@ -146,6 +146,7 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "display": t.display,
         "status_nl": t.status_display,
         "signal_counts_nl": signal_counts_nl,
+        "has_youth": bool(c_.patient),  # issue 15: a caseload launch has none: no "Trajecten" in the menu
         **extra,
     }
 

@@ -35,8 +35,9 @@ DESKTOP = (1000, 900)  # an EHR's app frame
 PHONE = (375, 667)
 # role -> (user, youth, form pages no link reaches (launch-relative; {traject}: her first traject),
 #          the least pages the walk must find: fewer means the walk broke, not that the app is fine).
-# Her own traject comes first: the coordinator's overview also links other youths' trajects, which a launch
-# for one youth cannot open (the broken-link test below), and the walk must not stop there.
+# Her own traject comes first, so the walk reaches its form pages; the coordinator's start page and overview
+# also link other youths' trajects, which open under a launch id of their own (issue 15). "buddy-caseload":
+# a launch without a youth, her girls from the start page (issue 15).
 ROLES: dict[str, tuple[str, str, tuple[str, ...], int]] = {
     "buddy": ("hv-buddy-3", "hv-youth-08", ("t/{traject}/metingen", "t/{traject}/metingen/invullen"), 8),
     "coach": ("hv-coach-2", "hv-youth-08", ("t/{traject}/",), 4),
@@ -44,6 +45,7 @@ ROLES: dict[str, tuple[str, str, tuple[str, ...], int]] = {
     "behavioural-scientist": ("hv-behavioural-scientist", "hv-youth-03", ("t/{traject}/",), 3),
     "mentor": ("hv-mentor-2", "hv-youth-08", (), 2),
     "staff": ("hv-staff-1", "hv-youth-08", (), 2),
+    "buddy-caseload": ("hv-buddy-1", "", (), 3),
 }
 # Page shapes worth a screenshot (the rest are variants: another filter, another entry to amend).
 MAIN = re.compile(
@@ -162,14 +164,18 @@ def test_no_link_a_role_is_shown_leads_to_an_error(walked: dict[str, list[Visite
     assert not any(p.broken_links for p in pages), _report(pages, "broken_links")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect, found by this walk (issue 15's closing note): the coordinator's start page and "
-    "cohort overview link to other youths' trajects, which a launch for one youth cannot open (a "
-    "patient-scoped token: 'Dit traject bestaat niet (meer) of u heeft er geen toegang toe.')",
-)
 def test_no_link_the_coordinator_is_shown_leads_to_an_error(walked: dict[str, list[Visited]]) -> None:
+    """Issue 15: her start page and overview link other youths' trajects; each opens from her launch."""
     pages = walked["coordinator"]
+    assert any("/open/" in p.url for p in pages), "the walk opened no traject from a list"
+    assert not any(p.broken_links for p in pages), _report(pages, "broken_links")
+
+
+def test_the_buddys_caseload_links_open_her_girls(walked: dict[str, list[Visited]]) -> None:
+    """Issue 15: a launch without a youth; the start page lists her girls and each link opens a traject."""
+    pages = walked["buddy-caseload"]
+    opened = [p for p in pages if "/open/" in p.url]
+    assert opened and all("geen toegang" not in p.text for p in opened), [p.url for p in pages]
     assert not any(p.broken_links for p in pages), _report(pages, "broken_links")
 
 

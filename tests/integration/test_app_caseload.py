@@ -94,11 +94,12 @@ def test_buddy_caseload_shows_her_girls_and_opens_each(running: RunningApp, prog
     page, html = caseload_launch(running, prog_org, "hv-buddy-1")
     assert 'data-role="buddy"' in html and 'data-testid="confined"' not in html
     found = links(html)
-    mine = {youth_name(prog_org, p) for p in ("hv-youth-04", "hv-youth-06")}
-    assert mine <= set(found), (mine, list(found))
+    mine = {youth_name(prog_org, p): p for p in ("hv-youth-04", "hv-youth-06")}
+    assert set(mine) <= set(found), (mine, list(found))
     assert youth_name(prog_org, "hv-youth-07") not in html  # hv-buddy-2's girl
     assert html.count('data-testid="girl"') == 2
-    for name in mine:
+    for name, patient in mine.items():
+        before = read_audits(prog_org, patient)
         path, ident = found[name]
         opened = page.browser.get(running.url + path)
         assert opened.status_code == 303, opened.text[:300]
@@ -108,6 +109,22 @@ def test_buddy_caseload_shows_her_girls_and_opens_each(running: RunningApp, prog
         assert shown.status_code == 200 and name in shown.text, shown.text[-400:]
         journal = page.browser.get(running.url + target + "journaal")
         assert journal.status_code == 200, journal.text[-400:]
+        assert read_audits(prog_org, patient) > before  # her journal read is audited, as from any launch
+
+
+def read_audits(org: Any, patient: str) -> int:
+    """hv-buddy-1's journal reads of this youth recorded at the server (AuditEvents by subtype)."""
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    params = {"patient": f"Patient/{patient}", "subtype": "search-type", "_count": "500"}
+    found = requests.get(f"{org.fhir_base}/AuditEvent", params=params, headers=headers, timeout=30).json()
+    return sum(
+        1
+        for e in found.get("entry") or []
+        if any(
+            (a.get("who") or {}).get("reference") == "Practitioner/hv-buddy-1"
+            for a in e["resource"].get("agent") or []
+        )
+    )
 
 
 def test_buddy_cannot_open_another_buddys_girl_by_url(running: RunningApp, prog_org: Any) -> None:

@@ -33,7 +33,7 @@ import requests
 from hvol_fhir.fhirjson import Json
 from hvol_fhir.sealing import membership
 from sandbox.org import Organisation
-from sandbox.tokens import JOURNAL_CLAIM, PROGRAMME_CLAIM
+from sandbox.tokens import CASELOAD_CLAIM, JOURNAL_CLAIM, PROGRAMME_CLAIM
 from tests.integration.conftest import FhirClient
 
 ROLE = "https://hvol-fhir.org/fhir/CodeSystem/careteam-role"
@@ -165,10 +165,16 @@ class World:
     def claims(self, pid: str) -> Json:
         return self.org.issuer.decode(self.org.token_for(pid))
 
-    def standing(self, pid: str) -> tuple[Any, Any, Any]:
+    def standing(self, pid: str) -> tuple[Any, Any, Any, Any]:
         """What a fresh token says about the user: journal and programme clearance, and her scopes."""
         claims = self.claims(pid)
-        return claims.get(JOURNAL_CLAIM), claims.get(PROGRAMME_CLAIM), claims.get("scope")
+        # Issue 15: her caseload (the girls her user/ scopes reach) must not grow either.
+        return (
+            claims.get(JOURNAL_CLAIM),
+            claims.get(PROGRAMME_CLAIM),
+            claims.get("scope"),
+            claims.get(CASELOAD_CLAIM),
+        )
 
 
 def _put(admin: FhirClient, resource: Json, created: list[str]) -> None:
@@ -603,7 +609,7 @@ def test_ended_participation_gives_no_clearance(world: World, proof: Any) -> Non
     w = world
     for who in (w.buddy, w.coach):
         proof.add("self_grants")
-        journal, programme, _ = w.standing(who)
+        journal, programme, _, _ = w.standing(who)
         assert journal == [w.youth] and programme == [w.youth], who
     coordinator = w.fhir(w.job_token(w.coordinator))
     team = w.admin.get(f"CareTeam/{w.team}").json()

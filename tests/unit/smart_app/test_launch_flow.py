@@ -3,10 +3,12 @@ and a fake FHIR server; roles, narrowing, two tabs, refresh. R# = SMART requirem
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from flask.testing import FlaskClient
 
@@ -186,3 +188,25 @@ def test_without_the_organisations_keys_every_page_says_so_and_nobody_gets_the_j
     assert 'data-testid="keys-missing"' in html and "Vraag de beheerder" in html
     assert 'data-role="buddy"' not in html and JOURNAL_LABEL not in html
     assert not (tmp_path / "lost").exists()
+
+
+@pytest.mark.parametrize(
+    ("user", "form", "lands"),
+    [
+        ("buddy-y1", {}, "vandaag"),  # issue 15: a role with a start page lands on it
+        ("coordinator", {}, "vandaag"),
+        ("mentor", {}, ""),  # no start page: the landing page (the programme card is one link away)
+        ("buddy-y1", {"intent": "journal"}, ""),  # the EHR asked for a page of its own: not covered up
+        ("buddy-y1", {"fhir_context": "CarePlan/hv-traject-1"}, ""),
+    ],
+)
+def test_the_launch_lands_on_the_start_page_unless_asked_otherwise(
+    client: FlaskClient, auth: AuthServer, fhir: FakeFhir, user: str, form: dict[str, str], lands: str
+) -> None:
+    callback = authorize(to_authorize(client, auth.launch_url(user, "y1", **form)))
+    resp = client.get(path_of(callback))
+    assert resp.status_code == 303
+    location = str(resp.headers["Location"])
+    assert re.fullmatch(rf"/l/[^/]+/{lands}", location), location
+    if user != "coordinator":  # the fake FHIR server has no programme overview (integration tests open it)
+        assert client.get(location).status_code == 200
