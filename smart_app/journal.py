@@ -64,7 +64,7 @@ def index(launch_id: str, ident: str) -> Any:
             names=member_names(c_, record.care_team),
             kind=kind,
             can_write_coaching=access.may_write_journal(c_.role, c.JOURNAL_COACHING),
-            can_disclose=access.may_disclose(c_.role),
+            can_disclose=access.may_disclose(c_.role) and c_.policy.may("see-shares"),
             can_override=access.may_override(c_.role),
             new_uuid=str(uuid.uuid4()),
             saved=request.args.get("opgeslagen"),

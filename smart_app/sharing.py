@@ -66,7 +66,7 @@ def _page(c_: Ctx, ident: str, record: TrajectRecord, form: dict[str, Any], erro
         **common(
             c_,
             ident=ident,
-            entries=sorted(read.entries, key=lambda e: e.written_at, reverse=True),
+            entries=sorted(read.entries, key=lambda e: e.written_at),  # oldest first, as they happened
             form=form,
             chosen=set(request.form.getlist("entries")),
             errors=errors,

@@ -151,14 +151,13 @@ def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
         "16:30",
         f"Na haar terugkeer samen een wandeling gemaakt. {marker}",
     )
-    coordinator_shares_with_guardian(
-        s, noor, DAY0 + timedelta(days=59), "Ans Wiersma", DAY0 + timedelta(days=89)
-    )
     buddy_plans_contact(s, DAY0 + timedelta(days=62), "16:00", "17:00")
     buddy_plans_contact(s, DAY0 + timedelta(days=64), "16:00", "17:00")
     buddy_escalates(s, noor, DAY0 + timedelta(days=60), "De wijkagent vroeg mij om informatie over haar.")
     coach_and_coordinator_see_escalation(s, noor, DAY0 + timedelta(days=60))
-
+    coordinator_shares_with_guardian(
+        s, noor, DAY0 + timedelta(days=61), "Ans Wiersma", DAY0 + timedelta(days=89)
+    )
     buddy_finishes_planned_contacts(
         s, noor, DAY0 + timedelta(days=66), DAY0 + timedelta(days=62), DAY0 + timedelta(days=64), marker
     )

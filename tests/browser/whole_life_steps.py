@@ -258,14 +258,15 @@ def coordinator_shares_with_guardian(s: Stage, patient: str, day: date, guardian
     s.open_traject()
     s.css('[data-testid="share-link"]').click()
     form = '[data-testid="share-form"]'
-    entry = s.all(f'{form} [name="entries"]')[-1]  # the first entry, written at the introduction
+    entry = s.all(f'{form} [name="entries"]')[0]  # oldest first: the introduction's entry
+    assert "Eerste kennismaking" in entry.find_element("xpath", "..").text
     entry.click()
     option = next(o for o in s.all(f'{form} [name="recipient"] option') if guardian in o.text)
     why = "Mijn moeder mag weten dat het goed gaat op school."
     s.fill(form, recipient=option.get_attribute("value"), purpose="FAMRQT", why=why, until=until.isoformat())
     s.submit(form)  # the girl's consent not ticked
     assert "Zonder toestemming van de jongere wordt er niets gedeeld" in s.refusal()
-    assert s.all(f'{form} [name="entries"]')[-1].is_selected()  # what was chosen is still chosen
+    assert s.all(f'{form} [name="entries"]')[0].is_selected()  # what was chosen is still chosen
     assert s.css(f'{form} [name="why"]').get_attribute("value") == why
     s.shot("delen-weigering-zonder-toestemming")
     s.fill(form, consent_given=True)
