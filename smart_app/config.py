@@ -13,7 +13,9 @@ issuers with their own registration::
 
 ``basic_encoding``: ``form`` (RFC 6749 §2.3.1, default) or ``plain`` for servers that do not form-decode.
 ``HVOL_FRAME_ANCESTORS`` is required outside sandbox/test mode (:func:`frame_ancestors`);
-``HVOL_JOURNAL_IDLE_MINUTES`` (default 30) ends an idle launch with journal access.
+``HVOL_JOURNAL_IDLE_MINUTES`` (default 30) ends an idle launch with journal access. ``HVOL_GROUPS`` names the
+provider's groups (living groups) for the presentations page, so a group without any presentation warns too: a
+JSON list in the config file, or in the environment a JSON list or names separated by commas or semicolons.
 
 Plain-http issuers are accepted only on a loopback host and only with ``HVOL_SANDBOX`` (the library checks).
 The private key is generated once into ``HVOL_KEY_FILE`` (mode 0600) when it does not exist yet, and its
@@ -64,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "HVOL_JOURNAL_IDLE_MINUTES": 30.0,  # a journal page after this long without a request: relaunch
     "HVOL_FHIR_TIMEOUT": 10.0,
     "HVOL_TRANSFER_TIMEOUT": 120.0,  # a transfer is one Bundle of up to a few thousand entries
+    "HVOL_GROUPS": [],  # the provider's groups, for the presentations per group (smart_app/outreach.py)
     # The browser-session cookie (Flask's own setting names; the cookie holds only an opaque id). Empty name:
     # ``__Host-hvol_sid`` when the app runs on https with Secure cookies (no Domain, Path=/, so no sibling
     # host can set or shadow it), plain ``hvol_sid`` otherwise (the http sandbox and tests).
@@ -118,6 +121,32 @@ def normalise(config: Mapping[str, Any]) -> dict[str, Any]:
     if not out.get("SESSION_COOKIE_NAME"):
         out["SESSION_COOKIE_NAME"] = cookie_name(out["HVOL_APP_URL"], bool(out.get("SESSION_COOKIE_SECURE")))
     out["HVOL_TRANSFER_TIMEOUT"] = float(out["HVOL_TRANSFER_TIMEOUT"])
+    out["HVOL_GROUPS"] = groups(out.get("HVOL_GROUPS"))
+    return out
+
+
+def groups(value: Any) -> list[str]:
+    """The provider's group names, in order, blanks and repeats dropped.
+
+    An environment variable is one string: a JSON list (for a name holding a comma) or names separated by
+    commas or semicolons. Anything else than names is refused at start, not when the page is first opened."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ConfigurationError(f"HVOL_GROUPS: not a JSON list ({exc})") from exc
+        else:
+            value = text.replace(";", ",").split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(g, str) for g in value):
+        raise ConfigurationError("HVOL_GROUPS: expected a list of group names")
+    out: list[str] = []
+    for name in (" ".join(g.split()) for g in value):
+        if name and name not in out:
+            out.append(name)
     return out
 
 

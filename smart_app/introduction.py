@@ -11,6 +11,7 @@ from flask import Blueprint, request
 
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.privacy import access
+from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.rules import gates
 from hvol_fhir.services import inclusion as service
@@ -91,6 +92,39 @@ def start(launch_id: str, ident: str) -> Any:
     closed = [a.message_nl for a in gates.check_start(evidence, moment)]
     return form_page(
         c_, "traject/start.html", ident, form, errors, buddies=buddies, closed=closed, coaches=_coaches(c_)
+    )
+
+
+@bp.route("/l/<launch_id>/t/<ident>/ander-maatje", methods=["GET", "POST"])
+def another_buddy(launch_id: str, ident: str) -> Any:
+    """P-INTRO-OUTCOME "another buddy" (coordinator): the new buddy by name, with her caseload; one
+    transaction ends the old buddy's period, adds the new one and restarts the introduction."""
+    c_ = ctx(launch_id)
+    require(c_.policy.may("confirm-intro-decision"))
+    errors: list[str] = []
+    moment = now()
+    form = request.form.to_dict() if request.method == "POST" else {"todo_uuid": str(uuid.uuid4())}
+    record = load(c_, ident)
+    current = (
+        {m.member for m in record.care_team.with_role(c.ROLE_BUDDY, moment)} if record.care_team else set()
+    )
+    buddies = [b for b in waiting_list.buddies(c_.client, moment) if b.reference not in current]
+    if request.method == "POST":
+        check_csrf(launch_id)
+        with form_errors(errors):
+            buddy, coach = _start_form(c_, buddies)
+            service.confirm_other_buddy(
+                c_.client,
+                record,
+                buddy=buddy,
+                coach=coach,
+                at=at_date(form_value("date", local_date(moment).isoformat()), "date"),
+                now=moment,
+                todo_identifier=form_value("todo_uuid") or str(uuid.uuid4()),
+            )
+            return saved_page(launch_id, ident)
+    return form_page(
+        c_, "traject/another_buddy.html", ident, form, errors, buddies=buddies, coaches=_coaches(c_)
     )
 
 

@@ -16,11 +16,26 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from hvol_fhir.mapping.person import age_from_birth_date, display_name
+from hvol_fhir.privacy.features import feature_labels
 from hvol_fhir.sealing import membership
+from hvol_fhir.services import caseload
 from hvol_fhir.services.acknowledge import acknowledge
 from hvol_fhir.services.startpage import start_page
 
-from .context import Ctx, check_csrf, ctx, form_errors, form_value, now, require, require_patient
+from .context import (
+    Ctx,
+    check_csrf,
+    ctx,
+    form_errors,
+    form_value,
+    launched_youth,
+    now,
+    require,
+    require_patient,
+)
+from .context import today as local_today
+from .i18n import _
 from .pagekit import common, failed, load
 from .state import state
 
@@ -45,13 +60,48 @@ def today(launch_id: str) -> Any:
     c_ = ctx(launch_id)
     if c_.card_only:
         return redirect(url_for("card.card", launch_id=launch_id), 303)
+    if c_.parent:  # a youth opened from the list: the day's list is the launch's own
+        return redirect(url_for("startpage.today", launch_id=c_.parent), 303)
+    # A caseload launch (no patient) is user-level: every girl of her teams, as far as the app's signature
+    # covers her membership (the EHR confines the token to her teams too). A launch for one youth: her.
     confined = None if c_.policy.may("programme-overview") else c_.patient
     found = start_page(
         c_.client, user=c_.user, role=c_.role, now=now(), patient=confined, verified=_verified(c_)
     )
+    youth = launched_youth(c_)
     return render_template(
-        "startpage/index.html", **common(c_, page=found, confined=confined, user_name=c_.user_name)
+        "startpage/index.html",
+        **common(
+            c_,
+            page=found,
+            confined=confined,
+            user_name=c_.user_name,
+            session=c_.session,
+            role_label=c_.policy.label,
+            youth_name=display_name(youth),
+            youth_age=age_from_birth_date((youth or {}).get("birthDate"), local_today()),
+            switched_off=[_(label) for label in feature_labels(c_.session.disabled_features)],
+        ),
     )
+
+
+@bp.get("/l/<launch_id>/open/<ident>")
+def open_traject(launch_id: str, ident: str) -> Any:
+    """Issue 15: a traject from a list (start page, overview). The launched girl's opens under this launch;
+    another girl's, when the caller may open her (``services.caseload``), under a launch id of her own."""
+    c_ = ctx(launch_id)
+    opened = caseload.open_traject(
+        c_.client,
+        ident,
+        user=c_.user,
+        role=c_.role,
+        today=local_today(),
+        keys=lambda: state().service.membership_keys(c_.session.fhir_base),
+    )
+    target = launch_id
+    if opened.patient != c_.patient:
+        target = state().service.open_youth(c_.root, opened.patient.split("/", 1)[1], opened.role)
+    return redirect(url_for("traject.show", launch_id=target, ident=ident), 303)
 
 
 @bp.post("/l/<launch_id>/t/<ident>/gezien")

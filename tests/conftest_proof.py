@@ -67,6 +67,17 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "open_item_changes_wrong",
         "open items on start pages expected to appear or go as facts changed, in Chromium / wrong",
     ),
+    (
+        "caseload_probes",
+        "caseload_leaks",
+        "caseload token probes (another buddy's girl vs a missing one, every type and way) / differences",
+    ),
+    (
+        "share_leak_places",
+        "share_leaks",
+        "shares (issue 14): places a shared marker must not reach (EHR resources, staff/recipient tokens, "
+        "app pages) / reached",
+    ),
 )
 
 # Existing tests counted by outcome: path prefix -> (checked counter, failed counter).

@@ -16,11 +16,12 @@ from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import InvalidInput
 from hvol_fhir.fhirjson import Json, dump
-from hvol_fhir.mapping import consent, inclusion, task
+from hvol_fhir.mapping import careteam, consent, inclusion, task
+from hvol_fhir.privacy import periods
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.alerts import Alert
+from hvol_fhir.programme.alerts import Alert, enforce
 from hvol_fhir.programme.model import ConsentGrant, InclusionAssessment, Task
-from hvol_fhir.programme.rules import birthday, checklist, gates, introduction, pause
+from hvol_fhir.programme.rules import birthday, check_responsibility, checklist, gates, introduction, pause
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TASK_PATIENT, TrajectRecord, traject_token
@@ -241,11 +242,66 @@ def confirm_intro_decision(
     reported = pending_intro_decision(record)
     if reported is None or not reported.id:
         raise InvalidInput("Er is geen beslissing van het ervaringsmaatje om te bevestigen.", field="outcome")
+    if reported.outcome == c.OUTCOME_OTHER_BUDDY:
+        # Without the new buddy the traject would restart its introduction with nobody to hold it.
+        raise InvalidInput("Kies eerst het nieuwe ervaringsmaatje.", field="buddy")
     traject, done = introduction.confirm_decision(record.traject, reported, at, reason=reason)
     raw = client.read("Task", reported.id)
     entries = [
         *waiting_list.traject_entries(client, record, traject),
         waiting_list.put(client, dump(task.update_fhir(raw, done)), (raw.get("meta") or {}).get("versionId")),
+    ]
+    client.transaction(bundle.transaction(entries))
+
+
+def confirm_other_buddy(
+    client: FhirClient,
+    record: TrajectRecord,
+    *,
+    buddy: waiting_list.Buddy,
+    coach: str | None,
+    at: datetime,
+    now: datetime,
+    todo_identifier: str,
+) -> None:
+    """P-INTRO-OUTCOME "another buddy", confirmed by the coordinator with the new buddy by name, in one
+    transaction: the old buddy's period ends at ``at`` and the new one's starts there (CareTeam, If-Match;
+    a new coach likewise when one is chosen), the introduction starts again (CarePlan + EpisodeOfCare), the
+    reported decision is completed and the new buddy gets the to-do "tell your coach". From ``at`` the new
+    buddy reads only her own period of the journal (`hvol_fhir.privacy.periods`), the old one only hers."""
+    reported = pending_intro_decision(record)
+    if reported is None or not reported.id or reported.outcome != c.OUTCOME_OTHER_BUDDY:
+        raise InvalidInput(
+            "Het ervaringsmaatje heeft niet doorgegeven dat de jongere een ander maatje wil.", field="outcome"
+        )
+    team = record.care_team
+    if team is None or record.care_team_raw is None:
+        raise InvalidInput("Dit traject heeft nog geen team.", field="team")
+    traject, done = introduction.confirm_decision(record.traject, reported, at, reason=None)
+    scientists = [m.member for m in team.with_role(c.ROLE_BEHAVIOURAL_SCIENTIST) if m.skj_number]
+    new_team = periods.hand_over(
+        team,
+        c.ROLE_BUDDY,
+        waiting_list.member(
+            buddy.reference, c.ROLE_BUDDY, at, buddy.skj_number, next(iter(scientists), None)
+        ),
+        at,
+    )
+    if coach and not any(m.member == coach for m in new_team.with_role(c.ROLE_COACH, at)):
+        new_team = periods.hand_over(
+            new_team, c.ROLE_COACH, waiting_list.member(coach, c.ROLE_COACH, at, None, None), at
+        )
+    enforce(check_responsibility(new_team, at), field="buddy")
+    raw = client.read("Task", reported.id)
+    entries = [
+        *waiting_list.traject_entries(client, record, traject),
+        waiting_list.put(
+            client,
+            dump(careteam.update_fhir(record.care_team_raw, new_team)),
+            (record.care_team_raw.get("meta") or {}).get("versionId"),
+        ),
+        waiting_list.put(client, dump(task.update_fhir(raw, done)), (raw.get("meta") or {}).get("versionId")),
+        waiting_list.inform_coach_entry(record, buddy.reference, todo_identifier, now),
     ]
     client.transaction(bundle.transaction(entries))
 

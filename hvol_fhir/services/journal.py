@@ -51,7 +51,7 @@ def read_journal(caller: Caller, record: TrajectRecord, purpose: str = access.PU
     entries, raw = TrajectReader(caller.client, patient).journal(record)
     # Issue 14: only entries of her own buddy period (coach: her period), before anything is shown or audited.
     entries, raw = periods.readable(
-        entries, raw, periods.reading_periods(record.care_team, caller.user, caller.role)
+        entries, raw, periods.reading_periods(record.care_team, caller.user, caller.role), record.care_team
     )
     moment = caller.now()
     user = caller.user or ""

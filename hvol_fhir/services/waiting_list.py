@@ -117,7 +117,7 @@ def coaches(client: FhirClient) -> list[tuple[str, str]]:
     return sorted(found.items(), key=lambda x: x[1].lower())
 
 
-def _member(ref: str, role: str, at: datetime, skj: str | None, responsible: str | None) -> CareTeamMember:
+def member(ref: str, role: str, at: datetime, skj: str | None, responsible: str | None) -> CareTeamMember:
     return CareTeamMember(
         member=ref, role=role, skj_number=skj, responsible_professional=None if skj else responsible, start=at
     )
@@ -147,21 +147,12 @@ def start(
     scientists = [m.member for m in team.with_role(c.ROLE_BEHAVIOURAL_SCIENTIST) if m.skj_number]
     members = [
         *team.members,
-        _member(buddy.reference, c.ROLE_BUDDY, at, buddy.skj_number, next(iter(scientists), None)),
+        member(buddy.reference, c.ROLE_BUDDY, at, buddy.skj_number, next(iter(scientists), None)),
     ]
     if coach:
-        members.append(_member(coach, c.ROLE_COACH, at, None, None))
+        members.append(member(coach, c.ROLE_COACH, at, None, None))
     new_team = replace(team, members=tuple(members))
     enforce(check_responsibility(new_team, at), field="buddy")
-    todo = Task(
-        identifier=todo_identifier,
-        kind=c.TASK_INFORM_COACH,
-        status="requested",
-        owner=buddy.reference,
-        focus=record.reference,
-        patient=record.traject.patient,
-        authored=now,
-    )
     eighteen = _eighteen(record, evidence, buddy.reference, now)
     waiting_raw = client.read("Task", waiting.id)
     entries = [
@@ -174,12 +165,7 @@ def start(
             dump(task.update_fhir(waiting_raw, replace(waiting, status="completed"))),
             _version(waiting_raw),
         ),
-        bundle.create_entry(
-            dump(task.to_fhir(todo)),
-            full_url=f"urn:uuid:{todo_identifier}",
-            if_none_exist=f"{bundle.identifier_condition(t.sid('task'), todo_identifier)}"
-            f"&{TASK_PATIENT}={record.traject.patient}",
-        ),
+        inform_coach_entry(record, buddy.reference, todo_identifier, now),
         *([_create(eighteen, record.traject.patient)] if eighteen else []),
     ]
     client.transaction(bundle.transaction(entries))
@@ -201,6 +187,7 @@ def _eighteen(record: TrajectRecord, evidence: gates.StartEvidence, buddy: str, 
 
 
 def _create(todo: Task, patient: str) -> Json:
+    """A to-do as a conditional create on its identifier (a resend makes no second one)."""
     return bundle.create_entry(
         dump(task.to_fhir(todo)),
         full_url=f"urn:uuid:{todo.identifier}",
@@ -208,6 +195,20 @@ def _create(todo: Task, patient: str) -> Json:
             f"{bundle.identifier_condition(t.sid('task'), todo.identifier)}&{TASK_PATIENT}={patient}"
         ),
     )
+
+
+def inform_coach_entry(record: TrajectRecord, buddy: str, identifier: str, now: datetime) -> Json:
+    """The new buddy's to-do "tell your coach" as a conditional create (a resend makes no second one)."""
+    todo = Task(
+        identifier=identifier,
+        kind=c.TASK_INFORM_COACH,
+        status="requested",
+        owner=buddy,
+        focus=record.reference,
+        patient=record.traject.patient,
+        authored=now,
+    )
+    return _create(todo, record.traject.patient)
 
 
 def traject_entries(client: FhirClient, record: TrajectRecord, traject: Traject) -> list[Json]:

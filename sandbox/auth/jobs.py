@@ -85,6 +85,20 @@ def jobs_of(user: User) -> tuple[str, ...]:
     return tuple(roles) or (STAFF,)
 
 
+# Issue 15: jobs whose user/ scopes the server confines to the youths of her own signed memberships.
+CASELOAD_JOBS = frozenset({BUDDY, COACH})
+
+
+def caseload_of(user: User) -> list[str] | None:
+    """The ``hvol_caseload`` claim: for a user whose every job is buddy or coach, the sorted Patient ids of
+    her current (signed) buddy and coach memberships, to which HAPI confines her user/ requests; ``None`` (no
+    claim, not confined by it) for anyone else. The memberships are the directory's, which counts only those
+    the app signed: a CareTeam she wrote herself adds no girl (tests/security/test_self_grant.py)."""
+    if user.coordinator or not set(jobs_of(user)) <= CASELOAD_JOBS:
+        return None
+    return sorted({m.patient_id for m in user.memberships if m.active and m.role in CASELOAD_JOBS})
+
+
 def job_scopes(user: User) -> tuple[str, ...]:
     """The resource scopes ``user``'s jobs allow together (identity look-ups included), in a stable order."""
     out = [*_IDENTITY]

@@ -1,6 +1,7 @@
 """Issue 14's flows in headless Chromium, as each role goes through them: a restart of a closed traject
 (hv-youth-12), the gates, the behavioural scientist's assessment, consent with a parent, the start from the
-waiting list with a buddy chosen by name, the girl's decision (buddy reports, coordinator confirms), and a
+waiting list with a buddy chosen by name, the girl's wish for another buddy (a new one chosen by name), her
+decision (buddy reports, coordinator confirms), and a
 pause while she is missing, then resume. Screenshots in test-artifacts/screenshots/inclusion-*.png."""
 
 from __future__ import annotations
@@ -109,7 +110,30 @@ def test_from_restart_to_outcome_pause_and_resume(driver: Any, running: RunningA
     go(driver, '[data-testid="start-form"] button[type="submit"]')
     assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "introduction"
 
+    # The girl wants another buddy: buddy 2 passes it on, the coordinator picks the new one by name and one
+    # save ends buddy 2's period and restarts the introduction with her.
     as_user(driver, prog_org, "hv-buddy-2")
+    choose(driver, '[data-testid="intro-decision-form"] select[name="outcome"]', "other-buddy")
+    go(driver, '[data-testid="intro-decision-form"] button[type="submit"]')
+    as_user(driver, prog_org, "hv-coordinator")
+    go(driver, '[data-testid="another-buddy-link"]')
+    rows = driver.find_elements("css selector", '[data-testid="buddies"] tr')
+    assert not any("Priya Ramdin" in r.text for r in rows)  # not the buddy she leaves
+    row = next(r for r in rows if "Jamila Haddou" in r.text)
+    assert row.find_element("css selector", '[data-testid="caseload"]').text.isdigit()
+    go(driver, '[data-testid="another-buddy-form"] button[type="submit"]')  # nobody chosen: refused
+    assert "Kies een ervaringsmaatje" in css(driver, ".error").text
+    rows = driver.find_elements("css selector", '[data-testid="buddies"] tr')
+    next(r for r in rows if "Jamila Haddou" in r.text).find_element(
+        "css selector", 'input[name="buddy"]'
+    ).click()
+    choose(driver, 'select[name="coach"]', "Practitioner/hv-coach-2")
+    shot(driver, "another-buddy")
+    go(driver, '[data-testid="another-buddy-form"] button[type="submit"]')
+    assert css(driver, '[data-testid="phase"]').get_attribute("data-phase") == "introduction"
+    assert "Jamila Haddou" in driver.page_source
+
+    as_user(driver, prog_org, "hv-buddy-4")
     choose(driver, '[data-testid="intro-decision-form"] select[name="outcome"]', "continue")
     go(driver, '[data-testid="intro-decision-form"] button[type="submit"]')
     assert css(driver, '[data-testid="intro-decision"]').text

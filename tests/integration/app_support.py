@@ -8,6 +8,7 @@ A launched page is driven with :class:`Page`: the launch, then GETs and form POS
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -152,3 +153,18 @@ def resources_in(node: Any) -> list[dict[str, Any]]:
         for v in node:
             out += resources_in(v)
     return out
+
+
+def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
+    """What the EHR holds, read with the loader's token (every label cleared): what a write really left."""
+    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
+    resp = requests.get(
+        f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60
+    )
+    assert resp.status_code == 200, resp.text
+    return [e["resource"] for e in resp.json().get("entry", [])]
+
+
+def text_of(resp: requests.Response) -> str:
+    """A page's visible text, tags dropped and whitespace folded: what the user reads."""
+    return re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html.unescape(resp.text)))

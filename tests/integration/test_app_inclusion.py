@@ -3,7 +3,6 @@ the introduction's outcome, and per-period journal readers. Each write is checke
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from hvol_fhir.programme.rules.birthday import eighteen_talk_due, eighteenth_birthday
-from tests.integration.app_support import launch, org_or_external, traject_ident
+from tests.integration.app_support import admin_search, launch, org_or_external, text_of, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.sealing_support import journal_text
 
@@ -32,19 +31,6 @@ def prog_org(request: pytest.FixtureRequest) -> Any:
 def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(prog_org, tmp_path_factory.mktemp("app-inclusion")) as app:
         yield app
-
-
-def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    resp = requests.get(
-        f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60
-    )
-    assert resp.status_code == 200, resp.text
-    return [e["resource"] for e in resp.json().get("entry", [])]
-
-
-def text_of(resp: requests.Response) -> str:
-    return re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", html.unescape(resp.text)))
 
 
 def test_pause_while_missing_and_resume(running: RunningApp, prog_org: Any) -> None:

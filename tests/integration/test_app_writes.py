@@ -14,11 +14,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 from markupsafe import escape as jinja_escape
 
 from hvol_fhir.ehr import EhrDown
-from tests.integration.app_support import Page, journal_texts, launch, org_or_external, traject_ident
+from tests.integration.app_support import (
+    Page,
+    admin_search,
+    journal_texts,
+    launch,
+    org_or_external,
+    traject_ident,
+)
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.sealing_support import journal_text
 
@@ -35,15 +41,6 @@ def prog_org(request: pytest.FixtureRequest) -> Any:
 def running(prog_org: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(prog_org, tmp_path_factory.mktemp("app-writes")) as app:
         yield app
-
-
-def admin_search(org: Any, resource_type: str, **params: str) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"}
-    resp = requests.get(
-        f"{org.fhir_base}/{resource_type}", params={**params, "_count": "200"}, headers=headers, timeout=60
-    )
-    assert resp.status_code == 200, resp.text
-    return [e["resource"] for e in resp.json().get("entry", [])]
 
 
 def free_slot() -> dict[str, str]:
@@ -281,6 +278,7 @@ def test_disclosure_under_consent_records_grant_and_audit(
             "purpose": "SUPNWK",
             "why": "Zodat mijn mentor weet hoe het gaat",
             "until": "2026-12-31",
+            "consent_given": "ja",
         },
     )
     assert resp.status_code == 303, resp.text[-600:]
