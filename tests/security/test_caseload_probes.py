@@ -147,6 +147,11 @@ def test_the_caseload_token_finds_her_own_girls_and_only_them(org: Any, world: W
     patients = world.attacker.get("Patient?_count=200").json()
     assert {e["resource"]["id"] for e in patients.get("entry") or []} <= set(claims[CASELOAD_CLAIM])
     assert len(world.hidden.ids) >= 6, "the hidden girl has data of most compartment types"
+    # A read sent in a batch stays a read of that one resource (not a search of all her girls).
+    plan = own.json()["entry"][0]["resource"]["id"]
+    for way in ("batch", "transaction"):
+        entry = send(world.attacker, way, f"CarePlan/{plan}").json()["entry"][0]
+        assert entry["resource"]["resourceType"] == "CarePlan" and entry["resource"]["id"] == plan, way
 
 
 def test_type_history_cannot_be_narrowed_and_is_refused(world: World) -> None:

@@ -1,5 +1,6 @@
 package org.hvol.sandbox;
 
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.interceptor.auth.AuthorizedList;
 import ca.uhn.fhir.rest.server.interceptor.auth.SearchNarrowingInterceptor;
@@ -26,6 +27,13 @@ public class CaseloadRequestNarrowing extends SearchNarrowingInterceptor {
         Caseload caseload = Caseload.of(request);
         AccessToken token = AccessToken.of(request);
         if (caseload == null || token == null || token.admin()) {
+            return null;
+        }
+        RestOperationTypeEnum op = request.getRestOperationType();
+        if (op == RestOperationTypeEnum.BATCH || op == RestOperationTypeEnum.TRANSACTION) {
+            // Not the bundle's entries: HAPI's narrowing turns a GET entry that reads one resource into a
+            // search of every girl (the id is dropped). Entries are confined by the authorization rules (a
+            // search entry must name her girl) and narrowed in storage by CaseloadSearchNarrowing.
             return null;
         }
         // Patient mode is decided later (ScopeInterceptor); narrowing a patient-level request to her girls
