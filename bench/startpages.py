@@ -82,9 +82,13 @@ def _bare(sent: list[tuple[str, str, Any, Any]], token: str) -> float:
 
 
 def _measure(
-    org: Any, name: str, call: Callable[[FhirClient], StartPage], describe: Callable[[StartPage], str]
+    org: Any,
+    name: str,
+    call: Callable[[FhirClient], StartPage],
+    describe: Callable[[StartPage], str],
+    token: str | None = None,
 ) -> None:
-    token = org.admin_token()
+    token = token or org.admin_token()
     own, bare, trips = [], [], []
     found: StartPage | None = None
     for _ in range(RUNS):
@@ -128,6 +132,18 @@ def main() -> int:
             ),
             lambda page: f"{len(page.counts)} kinds of open items, {sum(x.n for x in page.counts)} in all",
         )
+        # Issue 15: the caseload start page as a launch without a patient gets it: the user's own user-level
+        # token, which the server confines to her girls (claim hvol_caseload; demo users, signed teams).
+        for user, role in (("hv-buddy-1", c.ROLE_BUDDY), ("hv-coach-1", c.ROLE_COACH)):
+            _measure(
+                org,
+                f"caseload start page {role} ({user}, her own caseload token)",
+                lambda client, user=user, role=role: start_page(
+                    client, user=f"Practitioner/{user}", role=role, now=now
+                ),
+                lambda page: f"{len(page.cards)} girls, {sum(len(x.items) for x in page.cards)} items due",
+                token=org.token_for(user),
+            )
     finally:
         stop()
     return 0

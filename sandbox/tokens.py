@@ -23,6 +23,8 @@ from joserfc.jwk import KeySet, RSAKey
 JOURNAL_CLAIM = "hvol_journal"
 # Issue 14: per cleared youth, the buddy's or coach's membership periods; journal entries outside are hidden.
 JOURNAL_PERIODS_CLAIM = "hvol_journal_periods"
+# Issue 15: a buddy's or coach's girls; HAPI confines her user/ requests to their compartments.
+CASELOAD_CLAIM = "hvol_caseload"
 PROGRAMME_CLAIM = "hvol_programme"  # youths whose measurement scores (R + compartment) the holder may read
 ADMIN_CLAIM = "hvol_admin"
 

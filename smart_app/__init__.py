@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         launch,
         measurements,
         outreach,
+        sharing,
         startpage,
         traject,
         transfer,
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         escalations,
         outreach,
         contact_status,
+        sharing,
     ):
         app.register_blueprint(module.bp)
 

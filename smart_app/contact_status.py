@@ -8,6 +8,7 @@ identifier stays the same, so saving again never writes a second entry.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -66,14 +67,21 @@ def show(launch_id: str, ident: str, contact: str) -> Any:
     return _page(c_, ident, contact, _prefilled(record, c_, contact), [], 200)
 
 
-@bp.post(PATH + "/gehouden")
-def held(launch_id: str, ident: str, contact: str) -> Any:
+def _on_planned(launch_id: str, ident: str, contact: str, act: Callable[[Ctx, TrajectRecord], str]) -> Any:
+    """The shell of both answers to a planned contact: `act` saves and names what the traject page reports."""
     c_ = ctx(launch_id)
     require(access.may_register_contacts(c_.role), service.ONLY_OWN)
     record = load(c_, ident, with_tasks=False)
-    form = dict(request.form)
     errors: list[str] = []
     with form_errors(errors):
+        saved = act(c_, record)
+        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen=saved), 303)
+    return _page(c_, ident, contact, dict(request.form), errors, 422)
+
+
+@bp.post(PATH + "/gehouden")
+def held(launch_id: str, ident: str, contact: str) -> Any:
+    def act(c_: Ctx, record: TrajectRecord) -> str:
         day = form_value("date")
         cmd = service.HoldPlanned(
             record=record,
@@ -85,22 +93,19 @@ def held(launch_id: str, ident: str, contact: str) -> Any:
             text=form_value("text"),
         )
         service.hold_planned(caller(c_), cmd)
-        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="contact"), 303)
-    return _page(c_, ident, contact, form, errors, 422)
+        return "contact"
+
+    return _on_planned(launch_id, ident, contact, act)
 
 
 @bp.post(PATH + "/gemist")
 def missed(launch_id: str, ident: str, contact: str) -> Any:
-    c_ = ctx(launch_id)
-    require(access.may_register_contacts(c_.role), service.ONLY_OWN)
-    record = load(c_, ident, with_tasks=False)
-    form = dict(request.form)
-    errors: list[str] = []
-    with form_errors(errors):
+    def act(c_: Ctx, record: TrajectRecord) -> str:
         cmd = service.RecordMissed(record, contact, form_value("reason"), form_value("cancelled_by") or None)
         service.record_missed(caller(c_), cmd)
-        return redirect(url_for("traject.show", launch_id=launch_id, ident=ident, opgeslagen="gemist"), 303)
-    return _page(c_, ident, contact, form, errors, 422)
+        return "gemist"
+
+    return _on_planned(launch_id, ident, contact, act)
 
 
 def _network_form() -> dict[str, Any]:

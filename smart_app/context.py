@@ -22,7 +22,7 @@ from typing import Any
 from flask import abort, current_app, g, request
 
 from hvol_fhir.ehr import EhrDown, FhirClient
-from hvol_fhir.errors import Conflict, HvolError, NotAllowed
+from hvol_fhir.errors import Conflict, HvolError, NotAllowed, NotFound
 from hvol_fhir.privacy import access
 from hvol_fhir.privacy.features import STAFF
 from hvol_fhir.privacy.roles import RolePolicy
@@ -53,6 +53,13 @@ class Ctx:
     patient: str | None  # Patient/<id>
     client: FhirClient
     role_source: str = ""  # how the role was decided (privacy.roles.RoleDecision.source)
+    caseload: bool = False  # issue 15: a buddy's or coach's user-level launch (read-only)
+    parent: str = ""  # issue 15: the launch whose token a youth opened from a caseload or overview borrows
+
+    @property
+    def root(self) -> str:
+        """The launch that holds the token (itself, or the parent of a youth opened from a list)."""
+        return self.parent or self.launch_id
 
     @property
     def policy(self) -> RolePolicy:
@@ -135,12 +142,20 @@ def client_for(launch_id: str, sid: str, session: LaunchSession, role: str, user
 
 
 def ctx(launch_id: str) -> Ctx:
+    """The page's launch. Issue 15: a launch id made by :meth:`LaunchService.open_youth` stands for one youth
+    opened from a caseload or the overview: the youth and role are its own, checked when it was made; the
+    token, the browser check and the idle limit are its parent launch's."""
     sid = browser.session_id() or ""
     service = state().service
-    session = service.current(launch_id, sid)
     view = service.view(launch_id)
+    parent = str(view.get("parent") or "")
+    session = service.current(parent or launch_id, sid)
+    if parent:
+        view = {**service.view(parent), **view}
+        patient: str | None = f"Patient/{view['patient']}"
+    else:
+        patient = f"Patient/{session.context.patient}" if session.context.patient else None
     user = session.fhir_user.reference if session.fhir_user else None
-    patient = f"Patient/{session.context.patient}" if session.context.patient else None
     role = str(view.get("role") or STAFF)
     return Ctx(
         launch_id=launch_id,
@@ -150,9 +165,22 @@ def ctx(launch_id: str) -> Ctx:
         user=user,
         user_name=view.get("user_name"),
         patient=patient,
-        client=client_for(launch_id, sid, session, role, user),
+        client=client_for(parent or launch_id, sid, session, role, user),
         role_source=str(view.get("role_source") or ""),
+        caseload=bool(view.get("caseload")),
+        parent=parent,
     )
+
+
+def launched_youth(c_: Ctx) -> dict[str, Any] | None:
+    """The launched youth's Patient, when the role may see her name and age (the start page's heading)."""
+    patient_id = c_.patient.split("/", 1)[1] if c_.patient else None
+    if not patient_id or not (c_.session.has_feature("youth") or c_.parent):
+        return None
+    try:
+        return c_.client.read("Patient", patient_id)
+    except NotFound:
+        return None
 
 
 def require(condition: bool, message: str = "Dit kan niet met uw rol in het programma.") -> None:
@@ -198,10 +226,22 @@ def csrf_valid(launch_id: str) -> bool:
     return bool(sent) and bool(expected) and hmac.compare_digest(sent, expected)
 
 
+READ_ONLY = (
+    "Vanuit uw overzicht van jongeren kunt u lezen, niet vastleggen. Open de app vanuit het dossier van "
+    "deze jongere om iets vast te leggen."
+)
+
+
 def check_csrf(launch_id: str) -> None:
     if not csrf_valid(launch_id):
         log.info("csrf refused endpoint=%s", request.endpoint)
         abort(400)
+    # Issue 15: a caseload launch reads; a write needs a launch for that girl (its token has no write scope,
+    # and the EHR would refuse it: this says so before anything is sent).
+    view = state().service.view(launch_id)
+    parent = state().service.view(str(view["parent"])) if view.get("parent") else view
+    if parent.get("caseload"):
+        raise NotAllowed(READ_ONLY)
 
 
 # --- faults on forms ---------------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ def _has_scientist(record: Any) -> bool:
 
 def _page(c_: Ctx, ident: str, record: Any, items: list[service.Stored], **extra: Any) -> str:
     order = sorted(items, key=lambda s: (not s.escalation.is_open, -s.escalation.raised_at.timestamp()))
+    # Kind and message are on this page: the read is recorded first, or the page is not shown (fail closed).
+    service.record_read(c_.client, user=c_.user or "", patient=require_patient(c_), shown=order, now=now())
     return render_template(
         "escalations/page.html",
         **common(

@@ -51,8 +51,9 @@ def index(launch_id: str) -> str:
 
 def _youth(c_: Ctx) -> dict[str, Any] | None:
     """The launched youth's Patient, when the role may see her name and age."""
-    patient_id = c_.session.context.patient
-    if not patient_id or not c_.session.has_feature("youth"):
+    # The page's youth (issue 15: a youth opened from a list has her own launch id; not the launch's patient).
+    patient_id = c_.patient.split("/", 1)[1] if c_.patient else None
+    if not patient_id or not (c_.session.has_feature("youth") or c_.parent):
         return None
     try:
         return c_.client.read("Patient", patient_id)

@@ -1,6 +1,6 @@
 """The journal pages: reading it (buddy, coach, coordinator only, P-JOURNAL-READERS), amending an entry
-(If-Match; a stale edit shows both versions), the coach's coaching journal (P-COACH-JOURNAL), sharing under
-the youth's consent (P-SHARE-CONSENT) and the danger override (P-DANGER).
+(If-Match; a stale edit shows both versions), the coach's coaching journal (P-COACH-JOURNAL) and the danger
+override (P-DANGER). Sharing under the youth's consent (P-SHARE-CONSENT) is :mod:`smart_app.sharing`.
 
 The work and its audit are in :mod:`hvol_fhir.services.journal` and :mod:`hvol_fhir.services.disclosure`:
 a read is shown only after its AuditEvent is written (else a plain message says why not), and every write
@@ -20,8 +20,7 @@ from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.danger import REASONS as DANGER_REASONS
 from hvol_fhir.programme.rules.danger import Override
-from hvol_fhir.repository.reads import TrajectRecord
-from hvol_fhir.services import disclosure, forms, journal
+from hvol_fhir.services import disclosure, journal
 
 from .calling import caller
 from .context import check_csrf, ctx, form_errors, form_value, require, require_patient
@@ -123,47 +122,6 @@ def coaching(launch_id: str, ident: str) -> Any:
         journal.write_coaching_entry(caller(c_), command)
         return _to_journal(launch_id, ident, "1")
     return failed(c_, errors, ident=ident, form_text=form_value("text"))
-
-
-def _disclose_command(record: TrajectRecord) -> disclosure.Disclose:
-    return disclosure.Disclose(
-        record=record,
-        consent_identifier=form_value("consent_uuid"),
-        entries=tuple(f"Communication/{i}" for i in request.form.getlist("entries")),
-        recipient=forms.reference(form_value("recipient")),
-        purpose=form_value("purpose"),
-        why=form_value("why").strip() or None,
-        until=forms.until(form_value("until")),
-    )
-
-
-@bp.route("/l/<launch_id>/t/<ident>/delen", methods=["GET", "POST"])
-def share(launch_id: str, ident: str) -> Any:
-    """P-SHARE-CONSENT: record the youth's grant (what, with whom, why, until when); audit the disclosure."""
-    c_ = ctx(launch_id)
-    require(access.may_disclose(c_.role), disclosure.COORDINATOR_ONLY)
-    record = load(c_, ident, with_tasks=False)
-    read = journal.read_journal(caller(c_), record)
-    errors: list[str] = []
-    form = dict(request.form) if request.method == "POST" else {"consent_uuid": str(uuid.uuid4())}
-    if request.method == "POST":
-        check_csrf(launch_id)
-        with form_errors(errors):
-            disclosure.disclose(caller(c_), _disclose_command(record))
-            return _to_journal(launch_id, ident, "gedeeld")
-    return render_template(
-        "journal/share.html",
-        **common(
-            c_,
-            ident=ident,
-            entries=read.entries,
-            form=form,
-            errors=errors,
-            purposes=access.SHARE_PURPOSES_NL,
-            team=record.care_team.members if record.care_team else (),
-            names=member_names(c_, record.care_team),
-        ),
-    ), (422 if errors else 200)
 
 
 def _override() -> Override:

@@ -13,8 +13,10 @@ import logging
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from hvol_fhir.privacy.features import STAFF
+from hvol_fhir.privacy.roles import RolePolicy
 from hvol_fhir.sealing.vaults import public_jwks
-from hvol_fhir.smart import public_jwks_json
+from hvol_fhir.smart import LaunchSession, public_jwks_json
 
 from . import browser
 from .config import CALLBACK_PATH, JWKS_PATH
@@ -58,7 +60,18 @@ def callback() -> Response | tuple[str, int]:
             return render_template("launch/cookies_blocked.html", new_tab_url=new_tab), 400
     session, new_sid = state().service.complete(request.args, sid or "")
     # A new browser-session id at every completed launch (fixation): the old one is dead from here on.
-    return browser.remember(redirect(url_for("home.index", launch_id=session.launch_id), 303), new_sid)
+    return browser.remember(redirect(landing(session), 303), new_sid)
+
+
+def landing(session: LaunchSession) -> str:
+    """Issue 15: where a launch opens: the role's start page (``/vandaag``); the landing page for roles
+    without one, and for a launch that asks for a page of its own (SMART ``intent`` or ``fhirContext``: the
+    app keeps what the EHR asked for rather than covering it with the day's list)."""
+    role = str(state().service.view(session.launch_id).get("role") or STAFF)
+    asks = session.context.intent or session.context.fhir_context
+    if RolePolicy(role).may("start-page") and not asks:
+        return url_for("startpage.today", launch_id=session.launch_id)
+    return url_for("home.index", launch_id=session.launch_id)
 
 
 @bp.get(JWKS_PATH)

@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 from hvol_fhir.ehr import FhirClient, paging
 from hvol_fhir.errors import NotAllowed, NotFound
 from hvol_fhir.mapping.person import display_name
-from hvol_fhir.privacy.features import STAFF, UNION_FEATURES
+from hvol_fhir.privacy.features import CASELOAD_ROLES, STAFF, UNION_FEATURES, launch_features
 from hvol_fhir.privacy.roles import RoleDecision, decide_role
 from hvol_fhir.smart import LaunchSession, SessionIdle, SmartLauncher, UnknownLaunch
 from hvol_fhir.smart.renewal import same_secret
@@ -98,7 +98,8 @@ class LaunchService:
         earlier = tuple(record.get("previous") or ()) if record else ()
         session = self.launcher.complete_launch(params, session_id, earlier_ids=earlier)
         decision, user_name = self._discover(session)
-        session = self.launcher.narrow(session, decision.features)
+        with_patient = bool(session.context.patient)
+        session = self.launcher.narrow(session, launch_features(decision.role, with_patient=with_patient))
         session, new_sid = self._rotate(session, session_id, record)
         view = {
             "role": decision.role,
@@ -106,6 +107,8 @@ class LaunchService:
             "user_name": user_name,
             "narrowed": session.narrowed,
             "last_seen": self.clock(),
+            # Issue 15: a buddy or coach without a patient: her caseload, user-level and read-only.
+            "caseload": not with_patient and decision.role in CASELOAD_ROLES,
         }
         self.store.put_view(session.launch_id, view, self.launcher.session_ttl)
         log.info(
@@ -167,6 +170,10 @@ class LaunchService:
         try:
             if session.context.patient:
                 careteams = _found(fhir, "CareTeam", {"patient": session.context.patient, "status": "active"})
+            else:
+                # Issue 15: no youth in the launch: her role from every team she is on (her caseload). The
+                # EHR confines these reads to her own teams; only signed memberships count below.
+                careteams = _found(fhir, "CareTeam", {"participant": user.reference, "status": "active"})
             roles = _found(fhir, "PractitionerRole", {"practitioner": user.reference})
             name = _name(fhir, user.id)
         except NotAllowed as exc:
@@ -182,6 +189,22 @@ class LaunchService:
 
     def view(self, launch_id: str) -> dict[str, Any]:
         return self.store.get_view(launch_id) or {}
+
+    def open_youth(self, launch_id: str, patient: str, role: str) -> str:
+        """Issue 15: a page set for one youth under a launch whose token is user-level for her (the buddy's
+        caseload, the coordinator's programme): its own launch id, whose view names the youth and the role
+        the caller checked, and the launch it borrows its token from. Pages find the youth in the URL (the
+        id), never in the cookie; the browser check stays the parent's. One per youth and launch."""
+        parent = str(self.view(launch_id).get("parent") or launch_id)
+        view = self.view(parent)
+        children = dict(view.get("children") or {})
+        child = str(children.get(patient) or secrets.token_urlsafe(24))
+        children[patient] = child
+        self.store.put_view(parent, {**view, "children": children}, self.launcher.session_ttl)
+        self.store.put_view(
+            child, {"parent": parent, "patient": patient, "role": role}, self.launcher.session_ttl
+        )
+        return child
 
     def current(self, launch_id: str, session_id: str) -> LaunchSession:
         """The launch of this tab, its token refreshed first when it expires within the margin.

@@ -17,9 +17,11 @@ from hvol_fhir.measurements import access as score_access
 from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.repository.reads import TrajectReader
+from hvol_fhir.services import disclosure
 from hvol_fhir.services.views import TrajectView, traject_view
 from hvol_fhir.timeline import RANGE_PARAM, Drawing, drawing, parse_range, range_start, render
 
+from .calling import caller
 from .context import (
     Ctx,
     ctx,
@@ -109,6 +111,8 @@ def _show_context(c_: Ctx, view: TrajectView, timeline: Drawing, moment: datetim
         "new_uuid": str(uuid.uuid4()),
         "contacts": sorted(record.contacts, key=lambda x: x.start, reverse=True),
         "now": moment,
+        # Issue 14: the youth's shares under her consent, for the role that records them (one search).
+        "shares": disclosure.shares(caller(c_), moment) if c_.policy.may("see-shares") else None,
     }
 
 

@@ -58,6 +58,27 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "journal reads and writes through the app / without their AuditEvent at the server",
     ),
     (
+        "escalation_reads",
+        "unaudited_escalation_reads",
+        "escalation pages shown with kind and message / without their AuditEvent at the server (issue 15)",
+    ),
+    (
+        "open_item_changes",
+        "open_item_changes_wrong",
+        "open items on start pages expected to appear or go as facts changed, in Chromium / wrong",
+    ),
+    (
+        "caseload_probes",
+        "caseload_leaks",
+        "caseload token probes (another buddy's girl vs a missing one, every type and way) / differences",
+    ),
+    (
+        "share_leak_places",
+        "share_leaks",
+        "shares (issue 14): places a shared marker must not reach (EHR resources, staff/recipient tokens, "
+        "app pages) / reached",
+    ),
+    (
         "period_probes",
         "period_leaks",
         "searches of a buddy with a gap in her periods, every way / answers that differ from a girl without "

@@ -6,7 +6,9 @@ Why a Task: the programme's to-dos are Tasks already (profile, search by ``code`
 ``authoredOn`` when. Which item: ``input`` typed "open-punt" with the item's key (kind, subject reference,
 due date: no content). The note is ``note[0]`` (an Annotation with author and time): it is free text about a
 girl, so the client seals it (``sealing.fields`` kind acknowledgement) and only the coordinator, buddy and
-coach open it. A Flag has no note; an Observation would claim a finding about the youth.
+coach open it. An item of the organisation (an alignment meeting or a presentation due) has no traject and
+no youth: no ``focus`` and no ``for``; its note is sealed the same way (only the coordinator reads it).
+A Flag has no note; an Observation would claim a finding about the youth.
 See mappings/examples/Task-hvol-ex-acknowledgement.json.
 """
 
@@ -29,8 +31,8 @@ MAX_NOTE: Final = 2_000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Acknowledgement:
     identifier: str
-    traject: str  # CarePlan/<id>
-    patient: str
+    traject: str | None  # CarePlan/<id>; None for an item of the organisation (P-ALIGN, P-PRESENT-3M)
+    patient: str | None
     item_key: str
     note: str
     author: str  # Practitioner/<id>
@@ -38,8 +40,11 @@ class Acknowledgement:
     id: str | None = None
 
     def __post_init__(self) -> None:
-        require_ref(self.traject, "Acknowledgement.traject")
-        require_ref(self.patient, "Acknowledgement.patient")
+        if (self.traject is None) != (self.patient is None):
+            raise ValueError("an acknowledgement names both traject and youth, or neither")
+        if self.traject is not None and self.patient is not None:
+            require_ref(self.traject, "Acknowledgement.traject")
+            require_ref(self.patient, "Acknowledgement.patient")
         require_ref(self.author, "Acknowledgement.author")
         require_aware(self.at, "Acknowledgement.at")
         require_text(self.note, "Acknowledgement.note", max_chars=MAX_NOTE, what_nl="De notitie")
@@ -80,6 +85,11 @@ def note_of(raw: Json) -> str | None:
     notes = raw.get("note") or []
     text = notes[0].get("text") if notes and isinstance(notes[0], dict) else None
     return str(text) if text else None
+
+
+def organisation_notes(raws: list[Json]) -> dict[str, str]:
+    """Item key -> the latest note, of the acknowledgements of organisation items (no traject)."""
+    return notes_by_item([r for r in raws if is_acknowledgement(r) and not r.get("focus")])
 
 
 def notes_by_item(raws: list[Json]) -> dict[str, str]:

@@ -7,6 +7,12 @@ extension disclosure-purpose-text on that permit. Participation (LOINC 59284-0) 
 of Communications in the programme compartment for care coordination (COC). Disclosure (LOINC 64292-6)
 permits `disclose` for a purpose of use (PATRQT by default; SUPNWK, FAMRQT, THREAT). Both carry the
 restricted labels (V + compartment): a Consent reveals the programme.
+
+The recipient of a disclosure (issue 14, the guide's §4.7) is the permit's actor: a literal reference to a
+RelatedPerson of the youth or a Practitioner, with the name as `display`; or an organisation known by name
+only (the municipality, the next placement) as a logical Reference, `type` Organization plus `display`, so no
+Organization resource is made for one share. The whole actor is sealed (``sealing.fields``: kind
+disclosure); the server keeps only the role IRCP and a placeholder.
 """
 
 from __future__ import annotations
@@ -47,8 +53,20 @@ def _ircp() -> f.Json:
     return {"coding": [{"system": t.V3_PARTICIPATION_TYPE, "code": t.PARTICIPATION_IRCP}]}
 
 
-def _permit(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
+def _actor_ref(grant: ConsentGrant) -> f.Json | None:
     if grant.recipient is None:
+        # An organisation by name only: a logical reference (R4 Reference.type + display, no resource).
+        return (
+            None
+            if grant.recipient_name is None
+            else {"type": "Organization", "display": grant.recipient_name}
+        )
+    return f.prune({"reference": grant.recipient, "display": grant.recipient_name})
+
+
+def _permit(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
+    actor = _actor_ref(grant)
+    if actor is None:
         raise MissingElement(
             "Geef aan wie de gegevens mag ontvangen (het team).", field="ConsentGrant.recipient"
         )
@@ -66,7 +84,7 @@ def _permit(grant: ConsentGrant, purpose_of_use: str | None) -> f.Json:
         {
             "type": "permit",
             "period": f.period(grant.start, grant.end),
-            "actor": [{"role": _ircp(), "reference": f.ref(grant.recipient)}],
+            "actor": [{"role": _ircp(), "reference": actor}],
             "action": [{"coding": [{"system": t.CONSENT_ACTION, "code": a}]} for a in actions],
             "securityLabel": [labels.compartment().coding()] if participation else None,
             "purpose": [{"system": t.V3_ACTREASON, "code": purpose}],
@@ -131,7 +149,7 @@ def from_fhir(model: Any) -> ConsentGrant:
     kind = _kind(data)
     i, permit = _find_permit(data)
     path = f"Consent.provision.provision[{i}]"
-    recipient = next(
+    actor = next(
         (
             a.get("reference")
             for a in permit.get("actor") or []
@@ -139,8 +157,13 @@ def from_fhir(model: Any) -> ConsentGrant:
         ),
         None,
     )
-    if recipient is None:
+    # An organisation by name carries type Organization; a display alone (the sealed placeholder a session
+    # without the disclosure kind sees) names nobody.
+    by_name = isinstance(actor, dict) and actor.get("type") == "Organization" and actor.get("display")
+    if not isinstance(actor, dict) or not (actor.get("reference") or by_name):
         raise MissingElement("De ontvanger (actor IRCP) ontbreekt.", field=f"{path}.actor")
+    recipient = f.ref_value(actor, f"{path}.actor.reference") if actor.get("reference") else None
+    display = actor.get("display")
     purpose = next(
         (
             e.get("valueString")
@@ -164,9 +187,10 @@ def from_fhir(model: Any) -> ConsentGrant:
             f.ref_value(d.get("reference"), f"{path}.data[{j}].reference")
             for j, d in enumerate(permit.get("data") or [])
         ),
-        recipient=f.ref_value(recipient, f"{path}.actor.reference"),
+        recipient=recipient,
         purpose=purpose,
         id=data.get("id"),
+        recipient_name=display if isinstance(display, str) and display.strip() else None,
     )
 
 

@@ -26,7 +26,7 @@ from hvol_fhir import fhirjson as f
 from hvol_fhir import terminology as t
 from hvol_fhir.mapping import labels as lab
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.rules.escalation import HANDLED, OPEN, Escalation
+from hvol_fhir.programme.rules.escalation import HANDLED, OPEN, Escalation, EscalationTodo
 
 CONFIDENTIALITY_R: Final = lab.Label(t.V3_CONFIDENTIALITY, "R")
 HANDLED_BY: Final = "Afgehandeld door"
@@ -106,6 +106,26 @@ def from_json(model: Any) -> Escalation:
         if done
         else None,
         id=data.get("id"),
+    )
+
+
+def todo_from_json(model: Any) -> EscalationTodo:
+    """The escalation as a to-do, from the parts in the clear only (never `reasonCode` or `description`):
+    the start pages and the overview list it without opening, or even holding, anything sealed."""
+    data = f.as_dict("Task", model)
+    if not is_escalation(data):
+        raise ValueError("not an escalation Task")
+    return EscalationTodo(
+        identifier=f.identifier_value(data, "task", "Task"),
+        traject=f.ref_value(f.need(data, "focus", "Task.focus"), "Task.focus"),
+        raised_by=f.ref_value(f.need(data, "requester", "Task.requester"), "Task.requester"),
+        raised_at=f.instant(f.need(data, "authoredOn", "Task.authoredOn"), "Task.authoredOn"),
+        recipients=tuple(
+            f.ref_value(r, f"Task.restriction.recipient[{i}]")
+            for i, r in enumerate((data.get("restriction") or {}).get("recipient") or [])
+        ),
+        is_open=data.get("status")
+        not in ("completed", "cancelled", "failed", "rejected", "entered-in-error"),
     )
 
 

@@ -44,12 +44,22 @@ programme-links     | Koppeling van contacten en inclusie aan het traject | pati
 coach-followup      | Coachcontact na een contactmoment vastleggen | patient/Task.crus
 coach-followup-list | Contacten zonder coachcontact volgen | patient/Task.rs
 # P-POLICE, P-SAFETY, P-DANGER, opschalen: an escalation is a Task of the youth; the coach handles it, the
-# behavioural scientist reads the ones she was involved in.
+# behavioural scientist reads the ones she was involved in (issue 15: each read leaves an AuditEvent).
 escalations         | Escalaties melden en afhandelen | patient/Task.crus
-escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs
+escalations-read    | Escalaties lezen waarbij u betrokken bent | patient/Task.rs patient/AuditEvent.c
 # The coordinator's overview of all trajects: user-level reads (a patient-level token is confined to the
 # launched youth).
 cohort              | Overzicht van alle trajecten | user/CarePlan.rs user/CareTeam.rs user/Encounter.rs user/Patient.rs user/AuditEvent.rs
+# Issue 15: the coordinator opens any girl's traject from the overview and her start page. The reads of a
+# traject's pages beyond the overview's, and the AuditEvent of a journal read; writing stays patient-level.
+cohort-trajects     | Trajecten van alle jongeren openen | user/Communication.rs user/EpisodeOfCare.rs user/Observation.rs user/Consent.rs user/RelatedPerson.rs user/AuditEvent.c
+# Issue 15: a launch without a patient gives the buddy or coach her caseload: user-level reads that the EHR
+# confines to the girls of her own teams (sandbox: claim hvol_caseload). Read-only but for the journal read's
+# AuditEvent: a contact or entry is written from a launch for that girl, where the EHR's patient context and
+# the server's compartment check hold for the write (see README, "Caseload").
+caseload            | Uw jongeren (caseload) | user/Patient.rs user/CarePlan.rs user/CareTeam.rs user/Encounter.rs user/Task.rs
+caseload-journal    | Contactjournaal van uw jongeren lezen | user/Communication.rs user/AuditEvent.c
+caseload-measurements | Metingen van uw jongeren | user/QuestionnaireResponse.rs user/Questionnaire.rs
 """  # noqa: E501 - a table reads best one feature a line
 
 
@@ -87,9 +97,17 @@ ROLE_FEATURES: Mapping[str, tuple[str, ...]] = {
     c.ROLE_COORDINATOR: (
         *CARD_FEATURES,
         *"contacts journal measurements traject consent waitinglist journal-audit programme-links".split(),
-        *"coach-followup cohort measurement-report escalations".split(),
+        *"coach-followup cohort cohort-trajects measurement-report escalations".split(),
     ),
 }
+# Issue 15: a buddy's or coach's launch without a patient (her caseload across girls).
+CASELOAD_FEATURES: Final[tuple[str, ...]] = (
+    "identity",
+    "caseload",
+    "caseload-journal",
+    "caseload-measurements",
+)
+CASELOAD_ROLES: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH})
 # What each role may do on the pages, beyond the data its features read: one table, so that views and
 # templates ask ``RolePolicy.may("...")`` and never compare role codes (issue 16).
 _PROGRAMME_TEAM: Final = frozenset({c.ROLE_BUDDY, c.ROLE_COACH, c.ROLE_COORDINATOR})
@@ -113,6 +131,10 @@ PAGE_ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     "writing-help": frozenset({c.ROLE_BUDDY, c.ROLE_COACH}),
     "coaching-journal-link": frozenset({c.ROLE_COACH}),
     "see-seal-reasons": frozenset({c.ROLE_COORDINATOR}),
+    # P-SHARE-CONSENT (issue 14): the traject page lists the youth's shares and the coordinator withdraws one
+    # at her request; only her token reads Consents (the buddy's job at the EHR has no Consent scopes).
+    "see-shares": frozenset({c.ROLE_COORDINATOR}),
+    "withdraw-share": frozenset({c.ROLE_COORDINATOR}),
     # Roles whose token may search the youth's Tasks (coach follow-ups P-COACH-AFTER, measurement tasks).
     "read-tasks": _PROGRAMME_TEAM,
 }
@@ -134,7 +156,9 @@ PRECEDENCE: Final[tuple[str, ...]] = (
 )
 # What the first authorization request asks for: every role's features (role discovery is part of them),
 # because the EHR launch names no user until the code exchange (see hvol_fhir.smart.launch, narrowing).
-UNION_FEATURES: Final[tuple[str, ...]] = tuple(dict.fromkeys(f for r in PRECEDENCE for f in ROLE_FEATURES[r]))
+UNION_FEATURES: Final[tuple[str, ...]] = tuple(
+    dict.fromkeys([*(f for r in PRECEDENCE for f in ROLE_FEATURES[r]), *CASELOAD_FEATURES])
+)
 ROLE_LABELS: Mapping[str, str] = {
     c.ROLE_COORDINATOR: "Coördinator",
     c.ROLE_BUDDY: "Ervaringsmaatje",
@@ -148,6 +172,14 @@ ROLE_LABELS: Mapping[str, str] = {
 def features_of(role: str) -> tuple[str, ...]:
     """The role's features; an unknown role gets what regular staff get."""
     return ROLE_FEATURES.get(role, CARD_FEATURES)
+
+
+def launch_features(role: str, *, with_patient: bool) -> tuple[str, ...]:
+    """What a launch asks for once the role is known: the role's own set, or, for a buddy or coach launched
+    without a patient, her caseload's read-only set (a patient/ scope means nothing without a patient)."""
+    if not with_patient and role in CASELOAD_ROLES:
+        return CASELOAD_FEATURES
+    return features_of(role)
 
 
 def card_only(role: str) -> bool:

@@ -321,6 +321,7 @@ class ConsentGrant:
     recipient: str | None = None  # disclosure: with whom
     purpose: str | None = None  # disclosure: why, in the youth's own terms
     id: str | None = None
+    recipient_name: str | None = None  # disclosure: her name; alone, an organisation by name (sharing.py)
 
     def __post_init__(self) -> None:
         _require_identifier(self.identifier, "ConsentGrant.identifier")
@@ -348,7 +349,7 @@ class ConsentGrant:
                     field="ConsentGrant.entries",
                     code="missing-value",
                 )
-            if self.recipient is None:
+            if self.recipient is None and self.recipient_name is None:
                 raise InvalidInput(
                     "Geef aan met wie de informatie gedeeld mag worden.",
                     field="ConsentGrant.recipient",

@@ -49,6 +49,9 @@ KINDS: Final[Mapping[str, Kind]] = {
     "P-CLOSE-REASON": Kind("reden-afronding", "Reden van afronding", "§4.5"),
     "P-ALIGN": Kind("afstemmingsoverleg", "Afstemmingsoverleg (elke 4 tot 8 weken)", "§3"),
     "P-PRESENT-3M": Kind("presentatie", "Presentatie op de groep (elke 3 maanden)", "§4.1"),
+    "P-ESCALATION": Kind("escalatie", "Melding wacht op afhandeling", "§3"),
+    "P-JOURNAL": Kind("contactjournaal", "Contactmoment zonder verslag", "§4.9"),
+    "P-COACH-JOURNAL": Kind("coachjournaal", "Coachcontact zonder verslag in het coachjournaal", "§2.3"),
 }
 OTHER: Final = Kind("overig", "Overig signaal", "")
 WEEKLY: Final = frozenset({"P-2H-WEEK", "P-F2F-WEEK"})
@@ -179,28 +182,44 @@ def signals(
     return Signals(tuple(still), history, tuple(done))
 
 
+# Kinds of which several items say one thing: one line each, with how many (the wall of warnings of issue 15).
+_GROUPS: Final[Mapping[str, str]] = {
+    "P-COACH-AFTER": "{n} contactmomenten wachten nog op een contact met de coach",
+    "P-JOURNAL": "{n} contactmomenten hebben nog geen verslag in het contactjournaal",
+    "P-COACH-JOURNAL": "{n} coachcontacten hebben nog geen verslag in het coachjournaal",
+}
+_GROUP_DEADLINE: Final[Mapping[str, str]] = {
+    "P-COACH-AFTER": "; het oudste had vóór {due} besproken moeten zijn.",
+}
+
+
 def _grouped(items: list[OpenItem]) -> list[OpenItem]:
     """Contacts waiting for a coach contact are one item: a single coach contact answers them all, so seven
-    lines would say one thing seven times (the wall of warnings of issue 15). The group's key is its newest
-    contact's: an acknowledgement covers the contacts waiting then, and a later contact opens it again."""
-    coach = [x for x in items if x.kind.slug == KINDS["P-COACH-AFTER"].slug]
-    if len(coach) < 2:
+    lines would say one thing seven times. The same for contacts and coach contacts without an entry. The
+    group's key is its newest item's: an acknowledgement covers the items open then, and a later one opens
+    it again."""
+    for rule, text in _GROUPS.items():
+        items = _group(items, KINDS[rule], text, _GROUP_DEADLINE.get(rule, "."))
+    return items
+
+
+def _group(items: list[OpenItem], kind: Kind, text: str, deadline: str) -> list[OpenItem]:
+    same = [x for x in items if x.kind.slug == kind.slug]
+    if len(same) < 2:
         return items
-    first = min(coach, key=lambda x: x.due or date.max)
-    newest = max(coach, key=lambda x: x.due or date.min)
-    worst = max(coach, key=lambda x: x.urgent)
+    first = min(same, key=lambda x: x.due or date.max)
+    newest = max(same, key=lambda x: x.due or date.min)
+    worst = max(same, key=lambda x: x.urgent)
+    tail = deadline.format(due=date_nl(first.due)) if first.due and "{due}" in deadline else "."
     merged = OpenItem(
         kind=first.kind,
-        message_nl=(
-            f"{len(coach)} contactmomenten wachten nog op een contact met de coach"
-            + (f"; het oudste had vóór {date_nl(first.due)} besproken moeten zijn." if first.due else ".")
-        ),
+        message_nl=text.format(n=len(same)) + tail,
         severity=worst.severity,
         due=first.due,
-        subjects=tuple(s for x in coach for s in x.subjects),
+        subjects=tuple(s for x in same for s in x.subjects),
         key=newest.key,
     )
-    out = [x for x in items if x not in coach]
+    out = [x for x in items if x not in same]
     out.insert(items.index(first) if first in items else 0, merged)
     return most_severe_items(out)
 

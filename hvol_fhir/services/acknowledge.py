@@ -21,14 +21,15 @@ def acknowledge(
     *,
     role: str,
     identifier: str,
-    traject: str,
-    patient: str,
+    traject: str | None,
+    patient: str | None,
     item_key: str,
     note: str,
     author: str,
     now: datetime,
 ) -> bool:
-    """Record that `author` saw the item `item_key` of `traject`, with her note. True when it was created
+    """Record that `author` saw the item `item_key` of `traject`, with her note; `traject` and `patient` None
+    for an item of the organisation (an alignment meeting or a presentation due). True when it was created
     now, False when this identifier was recorded before (a resend)."""
     if not access.may_manage_traject(role):
         raise NotAllowed("Alleen de coördinator zet een open punt op gezien.")
@@ -41,7 +42,9 @@ def acknowledge(
         author=author,
         at=now,
     )
-    condition = f"{bundle.identifier_condition(t.sid('task'), identifier)}&{TASK_PATIENT}={patient}"
+    condition = bundle.identifier_condition(t.sid("task"), identifier)
+    if patient:
+        condition += f"&{TASK_PATIENT}={patient}"
     return client.create(ack.to_fhir(found), if_none_exist=condition).created
 
 

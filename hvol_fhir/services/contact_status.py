@@ -19,15 +19,14 @@ from hvol_fhir.ehr import bundle
 from hvol_fhir.errors import InvalidInput, NotFound
 from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import communication, encounter
-from hvol_fhir.privacy import access, audit
-from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.model import Contact, JournalEntry
+from hvol_fhir.privacy import access
+from hvol_fhir.programme.model import Contact
 from hvol_fhir.programme.rules import contact_status as rules
 from hvol_fhir.programme.rules.contacts import check_held, check_no_overlap
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord
-from hvol_fhir.services import audit as policy
 from hvol_fhir.services.caller import Caller
+from hvol_fhir.services.contacts import audit_of, buddy_entry
 
 ONLY_OWN = "Alleen het ervaringsmaatje van dit contact legt vast of het is doorgegaan."
 NOT_FOUND = "Dit geplande contact bestaat niet (meer)."
@@ -95,18 +94,8 @@ def hold_planned(caller: Caller, cmd: HoldPlanned) -> str:
         now=moment,
     )
     check_no_overlap(held, cmd.record.contacts)  # the contact itself does not count (same identifier)
-    entry = JournalEntry(
-        identifier=cmd.entry_identifier,
-        traject=cmd.record.reference,
-        patient=held.patient,
-        author=caller.author(),
-        kind=c.JOURNAL_BUDDY,
-        written_at=moment,
-        text=cmd.text,
-        contact=f"Encounter/{planned.id}",
-    )
+    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier, cmd.text, f"Encounter/{planned.id}", moment)
     url = writes.entry_url(entry)
-    event = audit.journal_write(entry.author, entry.patient, [url], moment)
     care_team = cmd.record.traject.care_team
     com = dump(communication.to_fhir(entry, care_team=care_team))
     condition = bundle.identifier_condition(t.sid("journal-entry"), entry.identifier)
@@ -114,7 +103,7 @@ def hold_planned(caller: Caller, cmd: HoldPlanned) -> str:
         [
             _update(caller, raw, held),
             bundle.create_entry(com, full_url=url, if_none_exist=f"{condition}&patient={entry.patient}"),
-            policy.for_write(event, subject=url, patient=entry.patient),
+            audit_of(entry),
         ]
     )
     with caller.lock("save:" + entry.identifier):
@@ -166,18 +155,8 @@ def record_network_contact(caller: Caller, cmd: RecordNetworkContact) -> str:
     )
     check_held(contact, moment)
     check_no_overlap(contact, cmd.record.contacts)
-    entry = JournalEntry(
-        identifier=cmd.entry_identifier,
-        traject=cmd.record.reference,
-        patient=contact.patient,
-        author=contact.buddy,
-        kind=c.JOURNAL_BUDDY,
-        written_at=moment,
-        text=cmd.text,
-        contact=f"urn:uuid:{contact.identifier}",
-    )
-    url = writes.entry_url(entry)
-    event = audit.journal_write(entry.author, entry.patient, [url], moment)
+    contact_ref = f"urn:uuid:{contact.identifier}"
+    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier, cmd.text, contact_ref, moment)
     with caller.lock("save:" + entry.identifier):
         saved = writes.save_contact_with_entry(
             caller.client,
@@ -185,6 +164,6 @@ def record_network_contact(caller: Caller, cmd: RecordNetworkContact) -> str:
             entry,
             traject_identifier=cmd.record.traject.identifier,
             care_team=cmd.record.traject.care_team,
-            audit=policy.for_write(event, subject=url, patient=entry.patient),
+            audit=audit_of(entry),
         )
     return saved.references["contact"]

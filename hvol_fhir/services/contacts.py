@@ -82,16 +82,8 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
         return ContactRecorded(saved.references["contact"], None, saved.created)
     check_held(contact, moment)
     check_no_overlap(contact, cmd.record.contacts)
-    entry = JournalEntry(
-        identifier=cmd.entry_identifier or "",
-        traject=cmd.record.reference,
-        patient=contact.patient,
-        author=caller.author(),
-        kind=c.JOURNAL_BUDDY,
-        written_at=moment,
-        text=cmd.text,
-        contact=f"urn:uuid:{contact.identifier}",
-    )
+    contact_ref = f"urn:uuid:{contact.identifier}"
+    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier or "", cmd.text, contact_ref, moment)
     with caller.lock("save:" + entry.identifier):  # a double submit waits, then finds it
         saved = writes.save_contact_with_entry(
             caller.client,
@@ -102,6 +94,22 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
             audit=audit_of(entry),
         )
     return ContactRecorded(saved.references["contact"], saved.references["entry"], saved.created)
+
+
+def buddy_entry(
+    caller: Caller, record: TrajectRecord, identifier: str, text: str, contact: str, at: datetime
+) -> JournalEntry:
+    """The buddy's journal entry of one contact (`contact`: its reference or its bundle urn), written `at`."""
+    return JournalEntry(
+        identifier=identifier,
+        traject=record.reference,
+        patient=caller.youth(),
+        author=caller.author(),
+        kind=c.JOURNAL_BUDDY,
+        written_at=at,
+        text=text,
+        contact=contact,
+    )
 
 
 def audit_of(entry: JournalEntry) -> dict[str, Any]:

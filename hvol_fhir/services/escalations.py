@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import HvolError, NotFound
 from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import escalation as mapping
+from hvol_fhir.privacy import audit
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.rules.escalation import Escalation
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
+from hvol_fhir.services import audit as policy
 
 log = logging.getLogger(__name__)
+
+READ_NOT_RECORDED = (
+    "De meldingen worden nu niet getoond: de app kon niet vastleggen dat u ze opent, en zonder die "
+    "vastlegging laat de app ze niet zien. Probeer het over een paar minuten opnieuw."
+)
 
 
 @dataclass(frozen=True)
@@ -83,3 +91,17 @@ def save(client: FhirClient, stored: Stored, changed: Escalation, *, version: st
     """Write a handled or scaled-up escalation with If-Match on the version the user saw."""
     body = mapping.update_json(stored.raw, changed)
     return client.update(body, if_match=version or stored.version)
+
+
+def record_read(client: FhirClient, *, user: str, patient: str, shown: list[Stored], now: datetime) -> None:
+    """Call before a page shows escalations: their kind and message are sealed content about the girl, so
+    reading them leaves an AuditEvent as a journal read does (services.audit: written before anything is
+    returned; when it cannot be written, nothing is shown). Nothing shown, nothing to record. The to-do
+    lists (start pages, overview) show no kind and no message and record nothing."""
+    refs = [f"Task/{x.raw['id']}" for x in shown if x.raw.get("id")]
+    if not refs:
+        return
+    try:
+        policy.record_read(client, [audit.journal_read(user, patient, refs, now)])
+    except policy.AuditUnavailable:
+        raise policy.AuditUnavailable(READ_NOT_RECORDED) from None

@@ -23,6 +23,7 @@ from hvol_fhir.programme.clock import AMSTERDAM
 from hvol_fhir.programme.model import Task
 from hvol_fhir.programme.open_items import Signals, signals, traject_signals
 from hvol_fhir.programme.rules import check_alignment, check_presentations
+from hvol_fhir.programme.rules.escalation import EscalationTodo, escalation_alerts
 from hvol_fhir.repository import cohort as repo
 from hvol_fhir.repository import searches as s
 
@@ -81,13 +82,29 @@ def sort_rows(rows: list[OverviewRow], key: str) -> list[OverviewRow]:
 
 
 def _seen_by_traject(page: Json) -> dict[str, list[Json]]:
-    """The coordinator's acknowledgements (issue 15), per traject they are about."""
+    """The coordinator's acknowledgements (issue 15), per traject they are about ("" for the organisation)."""
     out: dict[str, list[Json]] = {}
     for raw in s.all_matches([page]):
         focus = str((raw.get("focus") or {}).get("reference") or "")
-        if raw.get("resourceType") == "Task" and focus:
+        if raw.get("resourceType") == "Task":  # "": the organisation's items (alignment, presentations)
             out.setdefault(focus, []).append(raw)
     return out
+
+
+def escalations_of(tasks: Sequence[Task]) -> list[EscalationTodo]:
+    """The traject's escalations as the coordinator's to-dos (she sees every one: `visible_to`). Only their
+    time and status: the overview shows how many wait and since when, never their kind or message."""
+    return [
+        EscalationTodo(
+            identifier=x.identifier,
+            traject=x.focus,
+            raised_by=x.owner or "",
+            raised_at=x.authored,
+            is_open=x.status not in ("completed", "cancelled"),
+        )
+        for x in tasks
+        if x.kind == c.TASK_ESCALATION and x.focus and x.authored
+    ]
 
 
 def _overview_row(
@@ -98,7 +115,8 @@ def _overview_row(
         for m in (row.care_team.with_role(c.ROLE_BUDDY, now) if row.care_team else ())
     )
     notes = ack.notes_by_item(seen.get(f"CarePlan/{row.traject.id}", []))
-    found = traject_signals(row.traject, row.contacts, row.alerts, now, tasks=row.tasks, acknowledged=notes)
+    alerts = [*row.alerts, *escalation_alerts(escalations_of(row.tasks), now)]
+    found = traject_signals(row.traject, row.contacts, alerts, now, tasks=row.tasks, acknowledged=notes)
     return OverviewRow(row, display_name(row.patient) or UNKNOWN_NAME, buddies, found)
 
 
@@ -145,7 +163,7 @@ def cohort_overview(
         counts=dict(sorted(counts.items())),
         waiting=repo.waiting_from(waiting_page),
         org_alerts=org_alerts,
-        org_signals=signals(org_alerts, now),
+        org_signals=signals(org_alerts, now, acknowledged=ack.organisation_notes(seen.get("", []))),
         meetings=recent,
         presentations=sorted(presentations, key=lambda x: x.due or date.min, reverse=True)[:5],
         overrides=len(repo.recent_overrides(client, now)) if with_overrides else 0,

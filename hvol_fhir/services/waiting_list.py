@@ -5,7 +5,10 @@ and a buddy by name, with the buddy's current caseload beside the name; one tran
 - adds the buddy (and her coach, when chosen) to the girl's CareTeam (If-Match; the app's codec signs it as
   the coordinator's act), from the introduction's start: her journal period begins there,
 - completes the waiting-list Task (If-Match), and
-- gives the buddy a to-do: tell your coach (a Task, conditional create on its identifier).
+- gives the buddy a to-do: tell your coach (a Task, conditional create on its identifier), and
+- makes the P-18 to-do (the talk about turning 18, due three months before her birthday, or a few weeks
+  after a late inclusion: `rules.birthday.start_todo`), shown to buddy and coordinator when it comes near;
+  its identifier is derived from the traject's, so a resend or a second start makes no second one.
 
 Either all of it lands or none of it. The gates (`rules.gates.check_start`) are checked first.
 """
@@ -24,8 +27,9 @@ from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import careplan, careteam, episodeofcare, task
 from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.alerts import enforce
+from hvol_fhir.programme.clock import local_date
 from hvol_fhir.programme.model import CareTeamMember, Task, Traject
-from hvol_fhir.programme.rules import check_responsibility, gates
+from hvol_fhir.programme.rules import birthday, check_responsibility, gates
 from hvol_fhir.programme.rules.phases import transition
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, TrajectRecord, traject_token
@@ -149,6 +153,7 @@ def start(
         members.append(member(coach, c.ROLE_COACH, at, None, None))
     new_team = replace(team, members=tuple(members))
     enforce(check_responsibility(new_team, at), field="buddy")
+    eighteen = _eighteen(record, evidence, buddy.reference, now)
     waiting_raw = client.read("Task", waiting.id)
     entries = [
         *traject_entries(client, record, traject),
@@ -161,8 +166,35 @@ def start(
             _version(waiting_raw),
         ),
         inform_coach_entry(record, buddy.reference, todo_identifier, now),
+        *([_create(eighteen, record.traject.patient)] if eighteen else []),
     ]
     client.transaction(bundle.transaction(entries))
+
+
+def _eighteen(record: TrajectRecord, evidence: gates.StartEvidence, buddy: str, now: datetime) -> Task | None:
+    # Included on: as `rules.overview` reads it for the alert, so the to-do and the open item agree.
+    phases = record.traject.phases
+    todo = birthday.start_todo(
+        identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, f"p18/{record.traject.identifier}")),
+        birth_date=evidence.birth_date,
+        traject=record.reference,
+        patient=record.traject.patient,
+        owner=buddy,
+        included_on=local_date(phases[0].start) if phases else local_date(now),
+        tasks=record.tasks,
+    )
+    return replace(todo, authored=now) if todo else None
+
+
+def _create(todo: Task, patient: str) -> Json:
+    """A to-do as a conditional create on its identifier (a resend makes no second one)."""
+    return bundle.create_entry(
+        dump(task.to_fhir(todo)),
+        full_url=f"urn:uuid:{todo.identifier}",
+        if_none_exist=(
+            f"{bundle.identifier_condition(t.sid('task'), todo.identifier)}&{TASK_PATIENT}={patient}"
+        ),
+    )
 
 
 def inform_coach_entry(record: TrajectRecord, buddy: str, identifier: str, now: datetime) -> Json:
@@ -176,12 +208,7 @@ def inform_coach_entry(record: TrajectRecord, buddy: str, identifier: str, now: 
         patient=record.traject.patient,
         authored=now,
     )
-    return bundle.create_entry(
-        dump(task.to_fhir(todo)),
-        full_url=f"urn:uuid:{identifier}",
-        if_none_exist=f"{bundle.identifier_condition(t.sid('task'), identifier)}"
-        f"&{TASK_PATIENT}={record.traject.patient}",
-    )
+    return _create(todo, record.traject.patient)
 
 
 def traject_entries(client: FhirClient, record: TrajectRecord, traject: Traject) -> list[Json]:

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped, unused-ignore]
 
-from sandbox.tokens import JOURNAL_PERIODS_CLAIM, PROGRAMME_CLAIM
+from sandbox.tokens import CASELOAD_CLAIM, JOURNAL_PERIODS_CLAIM, PROGRAMME_CLAIM
 
 from .directory import User, derive_clearance, derive_journal_periods, derive_programme_clearance
 from .errors import (
@@ -32,7 +32,7 @@ from .errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from .jobs import cap_to_job, job_scopes
+from .jobs import cap_to_job, caseload_of, job_scopes
 from .scopes import grant_scopes, is_system_scope, split_scope, wants_refresh
 from .settings import PRIVATE_KEY_JWT, AuthSettings, ClientRegistration
 from .store import AuthStore, Grant, LaunchContext, new_secret
@@ -79,6 +79,9 @@ def access_token(
     programme = derive_programme_clearance(user) if user else []
     if programme:
         extra[PROGRAMME_CLAIM] = programme
+    caseload = caseload_of(user) if user else None
+    if caseload is not None:
+        extra[CASELOAD_CLAIM] = caseload
     periods = derive_journal_periods(user) if user else {}
     if periods:
         extra[JOURNAL_PERIODS_CLAIM] = periods

@@ -50,6 +50,7 @@ _BEHAVIOURAL_SCIENTIST = (
     "user/QuestionnaireResponse.cru",
     "user/EpisodeOfCare.cru",
     "user/Observation.cru",
+    "user/AuditEvent.c",  # issue 15: her reading of an escalation she was involved in is audited
 )
 _COORDINATOR = (
     *_STAFF,
@@ -82,6 +83,20 @@ def jobs_of(user: User) -> tuple[str, ...]:
     """The user's jobs: her current programme roles, or regular staff when she has none."""
     roles = sorted(user.roles & JOB_SCOPES.keys())
     return tuple(roles) or (STAFF,)
+
+
+# Issue 15: jobs whose user/ scopes the server confines to the youths of her own signed memberships.
+CASELOAD_JOBS = frozenset({BUDDY, COACH})
+
+
+def caseload_of(user: User) -> list[str] | None:
+    """The ``hvol_caseload`` claim: for a user whose every job is buddy or coach, the sorted Patient ids of
+    her current (signed) buddy and coach memberships, to which HAPI confines her user/ requests; ``None`` (no
+    claim, not confined by it) for anyone else. The memberships are the directory's, which counts only those
+    the app signed: a CareTeam she wrote herself adds no girl (tests/security/test_self_grant.py)."""
+    if user.coordinator or not set(jobs_of(user)) <= CASELOAD_JOBS:
+        return None
+    return sorted({m.patient_id for m in user.memberships if m.active and m.role in CASELOAD_JOBS})
 
 
 def job_scopes(user: User) -> tuple[str, ...]:

@@ -202,6 +202,9 @@ def choose_patient() -> Response | tuple[str, int]:
     if request.method == "POST":
         if "cancel" in request.form:
             return _deny(pending)
+        if "caseload" in request.form:
+            # Issue 15: no youth; a buddy's or coach's token then reaches her own girls (hvol_caseload).
+            return _continue(server.store.update_pending(pending, needs_patient=False))
         youth = server.settings.directory.youth(request.form.get("patient", ""))
         if youth is None:
             return error_page("Kies een bestaande jongere.")

@@ -6,6 +6,7 @@ Used by ``test_launch_*.py`` and ``tests/browser/test_launch_browser.py``. Needs
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,8 +101,14 @@ class Browser:
         return self.get(location if location.startswith("http") else base + location)
 
 
+def home_of(location: str) -> str:
+    """The launch's home page (``/l/<id>/``) from where the callback sent the browser: since issue 15 a role
+    with a start page lands on ``/l/<id>/vandaag``. Tests build the launch's other pages from the home."""
+    return re.sub(r"/vandaag$", "/", location)
+
+
 def ehr_launch(browser: Browser, org: Any, user: str, patient: str) -> str:
-    """Launcher -> app /launch -> authorize -> callback; returns the landing page URL."""
+    """Launcher -> app /launch -> authorize -> callback; returns the launch's home page URL."""
     resp = browser.post(
         org.auth_url + "/launcher", {"client_id": CLIENT_ID, "user": user, "patient": patient}
     )
@@ -112,7 +119,7 @@ def ehr_launch(browser: Browser, org: Any, user: str, patient: str) -> str:
     assert resp.status_code == 302, resp.text
     resp = browser.get(resp.headers["Location"])  # app callback
     assert resp.status_code == 303, resp.text
-    return browser.app_url + resp.headers["Location"]
+    return browser.app_url + home_of(resp.headers["Location"])
 
 
 def standalone_launch(browser: Browser, org: Any, user: str, patient: str) -> str:
@@ -127,4 +134,4 @@ def standalone_launch(browser: Browser, org: Any, user: str, patient: str) -> st
     assert resp.status_code == 302, resp.text
     resp = browser.get(resp.headers["Location"])
     assert resp.status_code == 303, resp.text
-    return browser.app_url + resp.headers["Location"]
+    return browser.app_url + home_of(resp.headers["Location"])

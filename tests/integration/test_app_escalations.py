@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from hvol_fhir.mapping import escalation as mapping
+from tests.conftest_proof import PROOF
 from tests.integration.app_support import Page, launch, org_or_external, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.sealing_support import opened
@@ -214,3 +215,55 @@ def test_the_danger_override_sends_the_buddy_to_consult_first(pages: dict[str, P
     assert link, "P-DANGER: 'consult coach and coordinator first' is offered before the override"
     consult = pages["buddy"].browser.get(pages["buddy"].app.url + html.unescape(link.group(1)))
     assert re.search(r'value="danger-consultation" required checked', consult.text)
+
+
+def read_audits(org: Any, task_id: str, user: str) -> int:
+    """The read AuditEvents naming this escalation whose requestor is `user`."""
+    resp = requests.get(
+        f"{org.fhir_base}/AuditEvent",
+        params={"entity": f"Task/{task_id}", "subtype": "search-type", "_count": "200"},
+        headers={"Authorization": f"Bearer {org.admin_token()}", "Accept": "application/fhir+json"},
+        timeout=60,
+    )
+    assert resp.status_code == 200, resp.text[-400:]
+    events = [
+        e["resource"] for e in resp.json().get("entry", []) if e["resource"]["resourceType"] == "AuditEvent"
+    ]
+    return sum(
+        1
+        for ev in events
+        for agent in ev.get("agent", [])
+        if agent.get("requestor") and (agent.get("who") or {}).get("reference") == f"Practitioner/{user}"
+    )
+
+
+def test_a_page_that_shows_an_escalation_records_the_read_first_the_start_page_none(
+    pages: dict[str, Page], ident: str, prog_org: Any
+) -> None:
+    """Issue 15: kind and message are sealed content; reading them is audited as a journal read is. The start
+    page lists the escalation as an open item without them, and records nothing."""
+    secret = f"Ik werd gevolgd na het contact {uuid.uuid4().hex[:8]}"
+    resp, form_uuid = raise_one(pages["buddy"], ident, "own-safety", secret)
+    assert resp.status_code == 303, errors_of(resp)
+    task_id = by_identifier(prog_org, form_uuid)["id"]
+    coach_before = read_audits(prog_org, task_id, "hv-coach-1")
+    start = pages["coach"].get("/vandaag").text
+    assert 'data-kind="escalatie"' in start and secret not in html.unescape(start)
+    assert "eigen veiligheid" not in html.unescape(start).lower()
+    assert read_audits(prog_org, task_id, "hv-coach-1") == coach_before  # a to-do is no read
+    for who, user in (("coach", "hv-coach-1"), ("coordinator", "hv-coordinator")):
+        before = read_audits(prog_org, task_id, user)
+        status, body = seen(pages[who], f"/t/{ident}/escalaties")
+        assert status == 200 and secret in body
+        PROOF.add("escalation_reads")
+        if read_audits(prog_org, task_id, user) != before + 1:
+            PROOF.found("unaudited_escalation_reads", f"{who}: no read audit")
+        assert read_audits(prog_org, task_id, user) == before + 1, who
+    # Handled, so the youth's open items are as they were.
+    version = by_identifier(prog_org, form_uuid)["meta"]["versionId"]
+    done = pages["coordinator"].post(
+        f"/t/{ident}/escalaties/{form_uuid}/afhandelen",
+        {"version": version},
+        csrf_from=f"/t/{ident}/escalaties",
+    )
+    assert done.status_code == 303, errors_of(done)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 import requests
 
+from hvol_fhir.programme.rules.birthday import eighteen_talk_due, eighteenth_birthday
 from tests.integration.app_support import admin_search, launch, org_or_external, text_of, traject_ident
 from tests.integration.launch_support import RunningApp, serve_app
 from tests.sealing_support import journal_text
@@ -222,6 +224,13 @@ def test_start_from_the_waiting_list_with_a_buddy_by_name(running: RunningApp, p
     assert [t["status"] for t in tasks if t["code"]["coding"][0]["code"] == "waiting-list"] == ["completed"]
     assert kinds["inform-coach"]["owner"]["reference"] == "Practitioner/hv-buddy-4"
     assert kinds["inform-coach"]["status"] == "requested"
+    # P-18: the talk's to-do is made in the same transaction, owned by the buddy, due three months before
+    # the 18th birthday (or a few weeks after a late inclusion: rules.birthday.start_todo).
+    born = date.fromisoformat(admin_search(prog_org, "Patient", _id=youth)[0]["birthDate"])
+    (p18,) = [t for t in tasks if t["code"]["coding"][0]["code"] == "birthday-18-talk"]
+    assert p18["owner"]["reference"] == "Practitioner/hv-buddy-4" and p18["status"] == "requested"
+    due = date.fromisoformat(p18["restriction"]["period"]["end"])
+    assert due == eighteen_talk_due(born) or due <= eighteenth_birthday(born)
     again = coordinator.post(
         f"{base}/start", {"todo_uuid": todo, "buddy": "Practitioner/hv-buddy-4"}
     )  # a resend after the start: the gates say she is no longer on the waiting list

@@ -278,6 +278,7 @@ def test_disclosure_under_consent_records_grant_and_audit(
             "purpose": "SUPNWK",
             "why": "Zodat mijn mentor weet hoe het gaat",
             "until": "2026-12-31",
+            "consent_given": "ja",
         },
     )
     assert resp.status_code == 303, resp.text[-600:]

@@ -177,6 +177,7 @@ def plant_canaries(sec_app: SecApp, ident: str) -> Canaries:
             "recipient": "Practitioner/hv-mentor-2",
             "until": (date.today() + timedelta(days=30)).isoformat(),
             "why": f"Ze wil dat haar mentor dit weet: {planted.disclosure}",
+            "consent_given": "ja",
         },
     )
     assert resp.status_code == 303, visible_text(resp.text)[-1200:]

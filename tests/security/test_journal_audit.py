@@ -132,6 +132,7 @@ def test_every_journal_access_through_the_app_has_its_audit_event(
         "purpose": "SUPNWK",
         "recipient": "Practitioner/hv-mentor-2",
         "why": "Ze wil dat haar mentor dit weet.",
+        "consent_given": "ja",
     }
     assert coordinator.post(share, grant).status_code == 303
     writes.append((_by_identifier(sec_app.org, "Consent", "consent", grant["consent_uuid"]), "disclose"))

@@ -53,6 +53,31 @@ def eighteen_task(
     )
 
 
+def start_todo(
+    *,
+    identifier: str,
+    birth_date: date | None,
+    traject: str,
+    patient: str,
+    owner: str,
+    included_on: date,
+    tasks: Iterable[Task] = (),
+) -> Task | None:
+    """The P-18 to-do made with the start from the waiting list (no scheduler needed: it is due on a fixed
+    day from then on): due three months before the 18th birthday, or for a girl included after that day
+    `late_due` (the wording of `check_eighteen` then fits her too). None when the traject has one already,
+    when her birth date is unknown, or when she is 18 by her inclusion."""
+    if birth_date is None or included_on >= eighteenth_birthday(birth_date):
+        return None
+    if any(x.kind == c.TASK_BIRTHDAY_18 for x in tasks):
+        return None
+    todo = eighteen_task(
+        identifier=identifier, birth_date=birth_date, traject=traject, patient=patient, owner=owner
+    )
+    late = late_due(birth_date, included_on)
+    return replace(todo, due=late) if late is not None else todo
+
+
 def late_due(birth_date: date, included_on: date | None) -> date | None:
     """For a girl included after the talk's due date: the day the talk is due instead (inclusion + grace,
     not after the birthday); None when she was included in time (or the date is unknown)."""

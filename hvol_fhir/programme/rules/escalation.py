@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
 from hvol_fhir.errors import InvalidInput, NotAllowed
 from hvol_fhir.programme import codes as c
-from hvol_fhir.programme.alerts import WARNING, Alert
+from hvol_fhir.programme.alerts import INFO, WARNING, Alert
 from hvol_fhir.programme.checks import require_aware, require_code, require_ref, require_text
 from hvol_fhir.programme.clock import local_date, utc
 from hvol_fhir.programme.model import CareTeam
@@ -37,6 +37,9 @@ RAISERS: Final = frozenset({c.ROLE_BUDDY})
 HANDLERS: Final = frozenset({c.ROLE_COACH, c.ROLE_COORDINATOR})
 # Kinds where the buddy herself may be in danger: the page tells her to call 112 first.
 CALL_112_FIRST: Final = frozenset({c.ESCALATION_OWN_SAFETY})
+# The open-item rule of every open escalation, whatever its kind: the kind is sealed, so the to-do lists
+# (start pages, overview) must not tell one kind from another by its rule id either.
+OPEN_RULE: Final = "P-ESCALATION"
 RULE_OF: Final = {
     c.ESCALATION_POLICE: "P-POLICE",
     c.ESCALATION_OWN_SAFETY: "P-SAFETY",
@@ -87,6 +90,44 @@ class Escalation:
     @property
     def rule_id(self) -> str:
         return RULE_OF[self.kind]
+
+
+class Raised(Protocol):
+    """What the to-do lists need of an escalation: who raised it for whom, when, and whether it is open. Both
+    the opened `Escalation` and the `EscalationTodo` read from the Task's clear parts have it."""
+
+    @property
+    def identifier(self) -> str: ...
+    @property
+    def traject(self) -> str: ...
+    @property
+    def raised_by(self) -> str: ...
+    @property
+    def raised_at(self) -> datetime: ...
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+    @property
+    def is_open(self) -> bool: ...
+
+
+E = TypeVar("E", bound=Raised)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EscalationTodo:
+    """An escalation as a to-do, from the Task's parts in the clear (requester, recipients, status, time):
+    no kind and no message, so listing it opens nothing sealed and needs no audit of a read."""
+
+    identifier: str
+    traject: str
+    raised_by: str
+    raised_at: datetime
+    recipients: tuple[str, ...] = ()
+    is_open: bool = True
+
+    def __post_init__(self) -> None:
+        require_ref(self.traject, "EscalationTodo.traject")
+        require_aware(self.raised_at, "EscalationTodo.raised_at")
 
 
 def _members(team: CareTeam | None, role: str, moment: datetime) -> tuple[str, ...]:
@@ -162,7 +203,7 @@ def raise_escalation(
     )
 
 
-def visible_to(escalation: Escalation, role: str, user: str | None) -> bool:
+def visible_to(escalation: Raised, role: str, user: str | None) -> bool:
     """Who sees an escalation at all: the buddy who raised it, its coach and coordinator recipients (and any
     coordinator: she is the provider's single point of contact), and the behavioural scientist only when she
     was involved. Mentor and regular staff never."""
@@ -210,7 +251,7 @@ def involves_behavioural_scientist(escalation: Escalation, team: CareTeam | None
     return any(r in scientists for r in escalation.recipients)
 
 
-def open_for(escalations: Iterable[Escalation], role: str, user: str | None) -> list[Escalation]:
+def open_for(escalations: Iterable[E], role: str, user: str | None) -> list[E]:
     """The open escalations on this user's to-do list, oldest first."""
     mine = [e for e in escalations if e.is_open and visible_to(e, role, user)]
     return sorted(mine, key=lambda e: utc(e.raised_at))
@@ -227,19 +268,27 @@ def danger_consulted(escalations: Sequence[Escalation], by: str, now: datetime) 
     )
 
 
-def escalation_alerts(escalations: Iterable[Escalation], now: datetime) -> list[Alert]:
-    """An open escalation is a warning once it waited longer than two days; the text names no content."""
+def escalation_alerts(escalations: Iterable[Raised], now: datetime) -> list[Alert]:
+    """Every open escalation is an open item until handled: info while it is fresh, a warning once it waited
+    longer than two days. The text names neither kind nor content (both are sealed); pass only the
+    escalations the viewer may see (`open_for`)."""
     check_now(now)
     out: list[Alert] = []
-    for e in escalations:
-        if not e.is_open or utc(now) - utc(e.raised_at) <= HANDLE_WITHIN:
+    for e in sorted(escalations, key=lambda x: utc(x.raised_at)):
+        if not e.is_open:
             continue
         raised = local_date(e.raised_at)
+        late = utc(now) - utc(e.raised_at) > HANDLE_WITHIN
+        message = (
+            f"De melding van {date_nl(raised)} wacht al meer dan twee dagen op afhandeling."
+            if late
+            else f"Een melding van {date_nl(raised)} wacht op afhandeling door de coach of de coördinator."
+        )
         out.append(
             Alert(
-                rule_id=e.rule_id,
-                severity=WARNING,
-                message_nl=f"Een escalatie van {date_nl(raised)} is nog niet afgehandeld.",
+                rule_id=OPEN_RULE,
+                severity=WARNING if late else INFO,
+                message_nl=message,
                 due=local_date(e.raised_at + HANDLE_WITHIN),
                 subjects=(e.traject,),
             )

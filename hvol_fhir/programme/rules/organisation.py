@@ -40,7 +40,9 @@ def check_alignment(
     subjects = (subject,) if subject else ()
     if not held:
         message = "Er is nog geen afstemmingsoverleg gehouden (norm: elke vier tot acht weken)."
-        return [Alert(rule_id="P-ALIGN", severity=WARNING, message_nl=message, due=today, subjects=subjects)]
+        # No due date: none would be true, and a date that moves every day would make the coordinator's
+        # "gezien" on this item (its key names the due date) expire overnight.
+        return [Alert(rule_id="P-ALIGN", severity=WARNING, message_nl=message, due=None, subjects=subjects)]
     last = local_date(held[-1])
     due = last + ALIGN_MAX
     alerts: list[Alert] = []
@@ -77,9 +79,9 @@ def check_presentations(
         held = _held(moments, now, f"presentations[{group}]")
         if not held:
             message = "Op deze groep is het programma nog niet gepresenteerd (norm: elke drie maanden)."
-            alerts.append(
+            alerts.append(  # no due date, as for a first alignment meeting
                 Alert(
-                    rule_id="P-PRESENT-3M", severity=WARNING, message_nl=message, due=today, subjects=(group,)
+                    rule_id="P-PRESENT-3M", severity=WARNING, message_nl=message, due=None, subjects=(group,)
                 )
             )
             continue

@@ -86,3 +86,23 @@ def test_other_tasks_are_not_sealed() -> None:
         "code": {"coding": [{"system": TASK_KIND, "code": "waiting-list"}]},
     }
     assert fields.kind_of(other) is None
+
+
+def test_the_todo_is_read_from_the_clear_parts_of_a_sealed_task_for_any_role() -> None:
+    """The start pages and the overview list an escalation from requester, recipients, time and status only:
+    it maps while kind and message stay sealed, and holds neither."""
+    ring = keys.generate("test")
+    sealed = cd.SealingCodec(ring, sealed_kinds(c.ROLE_BUDDY)).encode(m.to_json(escalation(id="t1")))
+    withheld = cd.SealingCodec(ring, sealed_kinds(c.ROLE_MENTOR)).decode(sealed)
+    todo = m.todo_from_json(withheld)
+    assert (todo.identifier, todo.traject, todo.raised_by, todo.raised_at, todo.is_open) == (
+        escalation().identifier,
+        TRAJECT_REF,
+        BUDDY_REF,
+        NOW,
+        True,
+    )
+    assert todo.recipients == escalation().recipients
+    assert SECRET not in repr(todo) and "police" not in repr(todo)
+    done = e.handle(escalation(id="t1"), by="Practitioner/coord-1", role=c.ROLE_COORDINATOR, now=NOW)
+    assert not m.todo_from_json(m.to_json(done)).is_open

@@ -176,14 +176,40 @@ def test_danger_consultation_window_is_absolute_time_across_the_dst_change() -> 
     assert not e.danger_consulted([consult], BUDDY_REF, at(2026, 3, 29, 23, 1))
 
 
-def test_an_open_escalation_warns_after_two_days_without_content() -> None:
+def test_an_open_escalation_is_an_open_item_until_handled_and_warns_after_two_days_without_content() -> None:
     esc = raised()
-    assert e.escalation_alerts([esc], NOW + timedelta(days=2)) == []
+    fresh = e.escalation_alerts([esc], NOW + timedelta(days=2))
+    assert [(a.rule_id, a.severity) for a in fresh] == [(e.OPEN_RULE, "info")]
     alerts = e.escalation_alerts([esc], NOW + timedelta(days=2, minutes=1))
-    assert [a.rule_id for a in alerts] == ["P-POLICE"]
-    assert "afspraak" not in alerts[0].message_nl and "10 maart" in alerts[0].message_nl
+    # One rule id for every kind: the kind is sealed, and the to-do lists must not tell kinds apart.
+    assert [(a.rule_id, a.severity) for a in alerts] == [(e.OPEN_RULE, "warning")]
+    assert all("afspraak" not in a.message_nl and "10 maart" in a.message_nl for a in fresh + alerts)
+    assert "olitie" not in alerts[0].message_nl
     done = replace(esc, status=e.HANDLED, handled_by=COACH, handled_at=NOW)
     assert e.escalation_alerts([done], NOW + timedelta(days=9)) == []
+
+
+def test_a_todo_from_the_clear_parts_is_seen_by_the_same_people_as_the_escalation() -> None:
+    esc = raised(gw=True)
+    todo = e.EscalationTodo(
+        identifier=esc.identifier,
+        traject=esc.traject,
+        raised_by=esc.raised_by,
+        raised_at=esc.raised_at,
+        recipients=esc.recipients,
+    )
+    for role, user in [
+        (c.ROLE_BUDDY, BUDDY_REF),
+        (c.ROLE_BUDDY, "Practitioner/other-buddy"),
+        (c.ROLE_COACH, COACH),
+        (c.ROLE_COACH, "Practitioner/coach-2"),
+        (c.ROLE_COORDINATOR, COORD),
+        (c.ROLE_BEHAVIOURAL_SCIENTIST, GW),
+        (c.ROLE_MENTOR, MENTOR),
+    ]:
+        assert e.visible_to(todo, role, user) == e.visible_to(esc, role, user), (role, user)
+    assert e.open_for([todo], c.ROLE_COACH, COACH) == [todo]
+    assert e.open_for([replace(todo, is_open=False)], c.ROLE_COACH, COACH) == []
 
 
 def test_naive_now_is_refused() -> None:

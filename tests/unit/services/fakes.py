@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from hvol_fhir.ehr import VersionConflict
+from hvol_fhir.ehr import EhrNotFound, VersionConflict
 from hvol_fhir.ehr.client import CreateResult
 from hvol_fhir.ehr.errors import EhrError
 from hvol_fhir.fhirjson import Json
@@ -94,7 +94,13 @@ class FakeFhir:
         return result
 
     def read(self, resource_type: str, resource_id: str) -> Json:
-        return self._run("read", lambda: self._out(self.store[resource_type][resource_id]))
+        def work() -> Json:
+            stored = self.store.get(resource_type, {}).get(resource_id)
+            if stored is None:  # as the client answers a 404
+                raise EhrNotFound(ehr_status=404)
+            return self._out(stored)
+
+        return dict(self._run("read", work))
 
     def create(self, resource: Json, *, if_none_exist: str | None = None) -> CreateResult:
         def work() -> CreateResult:

@@ -364,7 +364,12 @@ def ehr_launch(client: FlaskClient, auth: AuthServer, user: str, patient: str | 
     callback = authorize(to_authorize(client, auth.launch_url(user, patient)))
     resp = client.get(path_of(callback))
     assert resp.status_code == 303, resp.get_data(as_text=True)
-    return str(resp.headers["Location"])
+    return home_of(str(resp.headers["Location"]))
+
+
+def home_of(location: str) -> str:
+    """The launch home page from the callback redirect (issue 15: a role with a start page lands there)."""
+    return location.removesuffix("vandaag")
 
 
 def launch_id_of(page: str) -> str:

@@ -343,7 +343,7 @@ def _cookie(client: FlaskClient) -> str | None:
 def _landing(client: FlaskClient, auth: AuthServer, user: str, patient: str) -> str:
     resp = client.get(path_of(_callback_for(client, auth, user, patient)))
     assert resp.status_code == 303, resp.get_data(as_text=True)
-    return str(resp.headers["Location"])
+    return str(resp.headers["Location"]).removesuffix("vandaag")  # the launch's home (issue 15)
 
 
 def test_another_users_launch_ends_the_earlier_ones(app: Any, auth: AuthServer, fhir: FakeFhir) -> None:

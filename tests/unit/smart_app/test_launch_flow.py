@@ -23,6 +23,7 @@ from .conftest import (
     FakeFhir,
     authorize,
     ehr_launch,
+    home_of,
     launch_id_of,
     make_app,
     path_of,
@@ -59,7 +60,7 @@ def test_ehr_launch_buddy_sees_name_age_and_role(
 def ehr_launch_from(client: FlaskClient, authorize_url: str) -> str:
     resp = client.get(path_of(authorize(authorize_url)))
     assert resp.status_code == 303, resp.get_data(as_text=True)
-    return str(resp.headers["Location"])
+    return home_of(str(resp.headers["Location"]))
 
 
 def test_grant_is_narrowed_to_the_role(client: FlaskClient, auth: AuthServer, fhir: FakeFhir) -> None:

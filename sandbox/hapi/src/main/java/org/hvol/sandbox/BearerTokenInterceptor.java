@@ -33,8 +33,10 @@ public class BearerTokenInterceptor {
 
     private static final Logger LOG = LoggerFactory.getLogger(BearerTokenInterceptor.class);
     private final ConfigurableJWTProcessor<SecurityContext> processor;
+    private final boolean enforce;
 
     public BearerTokenInterceptor(SandboxSettings settings) {
+        enforce = settings.enforceJournal();
         JWKSource<SecurityContext> keys;
         try {
             keys = JWKSourceBuilder.create(new URL(settings.jwksUrl())).retrying(true).build();
@@ -70,6 +72,12 @@ public class BearerTokenInterceptor {
             throw unauthorized("Toegangstoken ongeldig of verlopen.", "invalid_token");
         }
         toAccessToken(claims).attach(request);
+        // Issue 15: a buddy's or coach's user-level requests reach her girls only (not on an EHR that
+        // enforces nothing: there the app's signed memberships are the only layer).
+        Caseload caseload = enforce ? Caseload.fromClaims(claims) : null;
+        if (caseload != null) {
+            caseload.attach(request);
+        }
         return true;
     }
 

@@ -196,6 +196,8 @@ public class SandboxEhr {
         server.registerInterceptor(new BearerTokenInterceptor(settings));
         server.registerInterceptor(new ScopeInterceptor(ctx));
         server.registerInterceptor(new PatientCompartmentAuthorization(ctx));
+        server.registerInterceptor(new CaseloadRequestNarrowing());
+        server.registerInterceptor(new CaseloadSearchNarrowing(ctx));
         if (settings.enforceJournal()) {
             // Off only for the organisation that stands for an EHR enforcing no labels: the app's sealing
             // and signatures must keep the journal private there on their own (issue 12).
