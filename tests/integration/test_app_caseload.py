@@ -140,6 +140,8 @@ def test_caseload_is_read_only_and_says_so(running: RunningApp, prog_org: Any) -
     path, ident = next(iter(links(html).values()))
     target = page.browser.get(running.url + path).headers["Location"]
     child = Page(page.browser, running, target.split("/")[2])
+    shown = child.get(f"/t/{ident}")
+    assert shown.status_code == 200 and 'data-testid="read-only"' in shown.text  # said before she types
     resp = child.post_as_if_allowed(f"/t/{ident}/contact", {"type": "face-to-face"})
     assert resp.status_code == 403, resp.text[-300:]
     assert "Open de app vanuit het dossier van deze jongere" in resp.text
@@ -165,6 +167,7 @@ def test_coordinator_start_page_links_open_other_girls(running: RunningApp, prog
         for path, ident, name in OPEN.findall(html)[:4]:
             shown = page.get(path.split(page.launch_id, 1)[1])
             assert shown.status_code == 200 and f"/t/{ident}/" in shown.url, (name, shown.status_code)
+            assert 'data-testid="read-only"' not in shown.text  # her launch writes (user-level reads aside)
             opened += 1
     assert opened >= 4
 
