@@ -147,8 +147,8 @@ def common(c_: Ctx, **extra: Any) -> dict[str, Any]:
         "status_nl": t.status_display,
         "signal_counts_nl": signal_counts_nl,
         "has_youth": bool(c_.patient),  # issue 15: a caseload launch has none: no "Trajecten" in the menu
-        # Issue 15: a girl opened from a caseload is read, not written (context.check_csrf refuses a send): say so
-        # before she fills in a form.
+        # Issue 15: a girl opened from a caseload is read, not written (context.check_csrf refuses a send):
+        # say so before she fills in a form.
         "read_only": c_.caseload and bool(c_.patient),
         **extra,
     }
