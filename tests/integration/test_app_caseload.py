@@ -140,7 +140,7 @@ def test_caseload_is_read_only_and_says_so(running: RunningApp, prog_org: Any) -
     path, ident = next(iter(links(html).values()))
     target = page.browser.get(running.url + path).headers["Location"]
     child = Page(page.browser, running, target.split("/")[2])
-    shown = child.get(f"/t/{ident}")
+    shown = child.get(f"/t/{ident}/")
     assert shown.status_code == 200 and 'data-testid="read-only"' in shown.text  # said before she types
     resp = child.post_as_if_allowed(f"/t/{ident}/contact", {"type": "face-to-face"})
     assert resp.status_code == 403, resp.text[-300:]
