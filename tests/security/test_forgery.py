@@ -4,8 +4,10 @@ loader's token stands for "an EHR that lets her"), then the app and the authoriz
 
 - a membership the app did not sign grants no role in the app and no journal clearance in the token;
 - a journal entry the app did not seal is shown as "niet door de app geschreven", never as its sender's;
-- a sealed entry that was tampered with shows as "kan niet worden geopend", the rest of the page works, the
-  failure is audited and nothing on the server is overwritten.
+- a sealed entry that was tampered with shows as "kan niet worden geopend" to the coordinator, the rest of the
+  page works, the failure is audited and nothing on the server is overwritten; a buddy or coach, who reads by
+  period (issue 14), does not get it at all: a seal that does not open has no time that can be trusted to
+  place it in her period.
 
 Every attempt counts as a row of the proof table ("forged memberships and entries tried / accepted").
 """
@@ -41,6 +43,7 @@ def site(request: pytest.FixtureRequest) -> tuple[SecApp, str]:
     return request.getfixturevalue("open_app"), request.getfixturevalue("open_ident")
 
 
+BROKEN_COPY = "a real envelope copied to a new entry"
 INTRUDER = "hv-staff-1"  # regular staff who wants to read the journal
 ROLE_SYSTEM = t.cs_url("careteam-role")
 
@@ -206,7 +209,7 @@ def test_an_entry_forged_in_a_buddys_name_is_shown_as_not_written_by_the_app(
     copied["identifier"] = [{"system": t.sid("journal-entry"), "value": str(uuid.uuid4())}]
     cases: list[tuple[str, dict[str, Any], Callable[[str], bool]]] = [
         ("plaintext entry with a buddy as sender", forged, lambda a: "niet door de app geschreven" in a),
-        ("a real envelope copied to a new entry", copied, lambda a: "kan niet worden geopend" in a),
+        (BROKEN_COPY, copied, lambda a: "kan niet worden geopend" in a),
     ]
     for what, res, shown_right in cases:
         with _written(org, res, None):
@@ -216,7 +219,10 @@ def test_an_entry_forged_in_a_buddys_name_is_shown_as_not_written_by_the_app(
                 assert page.status_code == 200
                 mine = f'data-entry="{res["id"]}"'
                 articles = [a for a in _articles(html.unescape(page.text)) if mine in a]
-                ok = len(articles) == 1 and shown_right(articles[0])
+                if reader == "hv-buddy-1" and what == BROKEN_COPY:  # no trusted time: left out (issue 14)
+                    ok = not articles and res["id"] not in page.text
+                else:
+                    ok = len(articles) == 1 and shown_right(articles[0])
                 if not ok:
                     proof.found("forgeries_accepted", f"{what} ({reader})")
                 assert ok, (what, reader, res["id"] in page.text, [visible_text(a)[:300] for a in articles])
@@ -244,9 +250,9 @@ def test_a_tampered_entry_does_not_open_is_audited_and_nothing_is_overwritten(
         assert "Dit verslag kan niet worden geopend." in text and "gewijzigd of beschadigd" in text
         assert len(_articles(text)) > 5  # the rest of the journal is there
         buddy = html.unescape(sec_app.as_user("hv-buddy-1").get(f"/t/{ident}/journaal").text)
-        assert (
-            "kan niet worden geopend" in buddy and "gewijzigd of beschadigd" not in buddy
-        )  # reason: coordinator
+        # Issue 14: its time cannot be trusted, so a reader limited to periods does not get it at all.
+        assert f'data-entry="{entry["id"]}"' not in buddy and "gewijzigd of beschadigd" not in buddy
+        assert len(_articles(buddy)) > 5  # her other entries are there
         after = _get(org, f"Communication/{entry['id']}")
         assert after["meta"]["versionId"] == stored["meta"]["versionId"]  # nothing overwritten
         audits = _get(org, "AuditEvent", patient=f"Patient/{YOUTH}", _count="200", _sort="-_lastUpdated")
