@@ -42,6 +42,7 @@ def index(launch_id: str) -> str:
         role_label=_(c_.policy.label),
         role_unknown=c_.role_source == "unknown",
         youth_name=display_name(patient),
+        no_youth=not c_.patient,  # launched without one (a caseload): not "unavailable", just none chosen
         youth_age=age_from_birth_date((patient or {}).get("birthDate"), today()),
         allowed=[_(label) for label in feature_labels(session.enabled_features)],
         switched_off=[_(label) for label in feature_labels(session.disabled_features)],

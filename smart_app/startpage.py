@@ -79,6 +79,7 @@ def today(launch_id: str) -> Any:
             session=c_.session,
             role_label=c_.policy.label,
             youth_name=display_name(youth),
+            no_youth=not c_.patient,
             youth_age=age_from_birth_date((youth or {}).get("birthDate"), local_today()),
             switched_off=[_(label) for label in feature_labels(c_.session.disabled_features)],
         ),

@@ -107,6 +107,7 @@ def traject_of(org: Any, patient: str) -> str:
 def test_buddy_caseload_shows_her_girls_and_opens_each(running: RunningApp, prog_org: Any) -> None:
     page, html = caseload_launch(running, prog_org, "hv-buddy-1")
     assert 'data-role="buddy"' in html and 'data-testid="confined"' not in html
+    assert "Geen jongere gekozen" in html and "Niet beschikbaar" not in html  # no one youth: none chosen
     found = links(html)
     mine = {youth_name(prog_org, p): p for p in ("hv-youth-04", "hv-youth-06")}
     assert set(mine) <= set(found), (mine, list(found))
