@@ -290,7 +290,8 @@ def _late(x: Task, now: datetime) -> bool:
 
 
 def _names(rows: Iterable[ov.OverviewRow]) -> tuple[tuple[str, str], ...]:
-    return tuple((r.name, r.row.traject.identifier) for r in rows)
+    """Each girl once, however many of her items the count holds (two to-dos of one girl: one name)."""
+    return tuple(dict.fromkeys((r.name, r.row.traject.identifier) for r in rows))
 
 
 def _with_kind(rows: Sequence[ov.OverviewRow], slug: str) -> list[ov.OverviewRow]:

@@ -110,3 +110,22 @@ def test_coordinator_sees_counts_with_names_across_the_programme() -> None:
 def test_other_roles_get_an_empty_start_page() -> None:
     fake = build()
     assert _page(fake, BUDDY, c.ROLE_MENTOR).cards == () and fake.round_trips == 0
+
+
+def test_two_todos_of_one_girl_count_twice_and_name_her_once() -> None:
+    fake = build()
+    for n in (1, 2):
+        fake.task(
+            Task(
+                identifier=f"inform-{n}",
+                kind=c.TASK_INFORM_COACH,
+                status="requested",
+                owner=BUDDY_2,
+                focus="CarePlan/plan-2",
+                patient="Patient/youth-2",
+                id=f"task-inform-{n}",
+            )
+        )
+    page = _page(fake, "Practitioner/coordinator", c.ROLE_COORDINATOR)
+    todo = next(x for x in page.counts if x.names and x.n == 2)
+    assert todo.names == (("Noor Bakker", "tr-2"),)
