@@ -77,6 +77,7 @@ def show(launch_id: str, ident: str) -> Any:
         with_assessment=access.may_assess(c_.role),
         with_measurements=score_access.may_see_scores(c_.role),
         with_acknowledgements=c_.policy.may("read-tasks"),
+        reader=(c_.user, c_.role),
     )
     record = view.record
     row = row_for(record, display_name(view.patient) or "", moment, list(view.alerts), c_)

@@ -9,8 +9,10 @@ from datetime import datetime
 from hvol_fhir import terminology as t
 from hvol_fhir.ehr import FhirClient, bundle
 from hvol_fhir.errors import NotAllowed
+from hvol_fhir.fhirjson import Json
 from hvol_fhir.mapping import acknowledgement as ack
 from hvol_fhir.privacy import access
+from hvol_fhir.privacy.periods import Period, within
 from hvol_fhir.programme import codes as c
 from hvol_fhir.repository import searches as s
 from hvol_fhir.repository.reads import TASK_PATIENT, traject_token
@@ -48,8 +50,12 @@ def acknowledge(
     return client.create(ack.to_fhir(found), if_none_exist=condition).created
 
 
-def acknowledged(client: FhirClient, patient: str, traject_identifier: str) -> dict[str, str]:
-    """Item key -> the latest note for one traject (one round trip)."""
+def acknowledged(
+    client: FhirClient, patient: str, traject_identifier: str, reading: tuple[Period, ...] | None = None
+) -> dict[str, str]:
+    """Item key -> the latest note for one traject (one round trip). For a buddy or coach, who reads by period
+    (``reading``, issue 14), a note written outside her periods counts as seen but is not hers to read: the
+    coordinator's notes may hold facts about the girl from before her time."""
     page = client.search(
         "Task",
         {
@@ -59,4 +65,20 @@ def acknowledged(client: FhirClient, patient: str, traject_identifier: str) -> d
             "_count": "200",
         },
     )
-    return ack.notes_by_item([r for r in s.all_matches([page]) if r.get("resourceType") == "Task"])
+    tasks = [r for r in s.all_matches([page]) if r.get("resourceType") == "Task"]
+    return ack.notes_by_item([r if _in_reading(r, reading) else _without_note(r) for r in tasks])
+
+
+def _in_reading(raw: Json, reading: tuple[Period, ...] | None) -> bool:
+    when = raw.get("authoredOn")
+    if reading is None:
+        return True
+    try:
+        moment = datetime.fromisoformat(str(when))
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and within(reading, moment)  # no (full) time: not hers, fail closed
+
+
+def _without_note(raw: Json) -> Json:
+    return {k: v for k, v in raw.items() if k != "note"}

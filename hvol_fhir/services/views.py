@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from hvol_fhir.ehr import FhirClient
 from hvol_fhir.fhirjson import Json
+from hvol_fhir.privacy.periods import reading_periods
 from hvol_fhir.programme.alerts import Alert
 from hvol_fhir.programme.open_items import Signals, traject_signals
 from hvol_fhir.programme.rules.overview import assemble
@@ -56,6 +57,7 @@ def traject_view(
     with_assessment: bool = False,
     with_measurements: bool = False,
     with_acknowledgements: bool = False,
+    reader: tuple[str | None, str] | None = None,
 ) -> TrajectView:
     """The traject page: the youth (name, birth date for P-18), the traject read in its own batch, every
     alert family, and the alerts sorted into open items and history; with the coordinator's notes on items
@@ -69,7 +71,9 @@ def traject_view(
         with_measurements=with_measurements,
     )
     birth = birth_date_of(youth)
-    seen = acknowledged(client, patient, ident) if with_acknowledgements else {}
+    # A buddy's or coach's notes by period (issue 14); `reader`: (user, role), None for the library's use.
+    reading = reading_periods(record.care_team, *reader) if reader else None
+    seen = acknowledged(client, patient, ident, reading) if with_acknowledgements else {}
     alerts = record_alerts(record, now, tasks_read=with_tasks, birth_date=birth)
     found = traject_signals(
         record.traject,

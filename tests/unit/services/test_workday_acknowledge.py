@@ -4,6 +4,7 @@ journal's readers only, the item listed apart with its note, and only the coordi
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,7 +18,7 @@ from hvol_fhir.privacy import access
 from hvol_fhir.programme import codes as c
 from hvol_fhir.sealing import codec as cd
 from hvol_fhir.sealing import fields, keys
-from hvol_fhir.services.acknowledge import acknowledge
+from hvol_fhir.services.acknowledge import acknowledge, acknowledged
 from hvol_fhir.services.overview import cohort_overview
 from hvol_fhir.services.views import traject_view
 from tests.unit.services.workday_fake import FakeFhir
@@ -141,3 +142,30 @@ def test_the_overview_counts_an_acknowledged_item_no_more() -> None:
     assert after.counts[label] == before.counts[label] - 1
     sanne = next(r for r in after.rows if r.name == "Sanne Jansen")
     assert [a.note for a in sanne.signals.acknowledged] == [NOTE]
+
+
+@pytest.mark.parametrize(
+    ("reading", "note"),
+    [
+        (None, NOTE),  # the coordinator: no limit
+        (((NOW - timedelta(days=1), None),), NOTE),  # written in her period
+        (((NOW + timedelta(days=1), None),), "(vertrouwelijk)"),  # before her time: seen, not hers
+        (((None, NOW - timedelta(days=1)),), "(vertrouwelijk)"),  # after her period ended
+        ((), "(vertrouwelijk)"),  # no period at all
+    ],
+)
+def test_a_note_from_outside_her_periods_counts_as_seen_but_is_not_shown(reading: Any, note: str) -> None:
+    fake = Writing()
+    fake.store = build().store
+    args: dict[str, Any] = {
+        "role": c.ROLE_COORDINATOR,
+        "identifier": "ack-uuid-p",
+        "traject": "CarePlan/plan-1",
+        "patient": "Patient/youth-1",
+        "item_key": "k-1",
+        "note": NOTE,
+        "author": "Practitioner/coordinator",
+        "now": NOW,
+    }
+    assert acknowledge(cast(FhirClient, fake), **args) is True
+    assert acknowledged(cast(FhirClient, fake), "Patient/youth-1", "tr-1", reading) == {"k-1": note}
