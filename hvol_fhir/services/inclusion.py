@@ -270,6 +270,8 @@ def confirm_other_buddy(
     reported decision is completed and the new buddy gets the to-do "tell your coach". From ``at`` the new
     buddy reads only her own period of the journal (`hvol_fhir.privacy.periods`), the old one only hers."""
     reported = pending_intro_decision(record)
+    if reported is None and any(x.identifier == todo_identifier for x in record.tasks):
+        return  # a resend of a confirmation that landed (its to-do is there): the first send stands
     if reported is None or not reported.id or reported.outcome != c.OUTCOME_OTHER_BUDDY:
         raise InvalidInput(
             "Het ervaringsmaatje heeft niet doorgegeven dat de jongere een ander maatje wil.", field="outcome"
