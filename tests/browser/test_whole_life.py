@@ -166,7 +166,7 @@ def test_noor_from_waiting_list_to_closure_and_restart(world: Any) -> None:
         s, noor, DAY0 + timedelta(days=120), "close", "traject-afgerond", reason="youth-no-longer-needed"
     )
     assert s.css('[data-testid="status"]').text.startswith("afgerond")
-    s.css('[data-testid="restart-form"] button').click()
+    s.submit('[data-testid="restart-form"]')  # waits until the page is replaced (a click alone raced it)
     assert s.css('[data-testid="phase"]').get_attribute("data-phase") == "inclusion"
     s.shot("herstart")
 
