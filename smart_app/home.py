@@ -8,15 +8,12 @@ FHIR client (one refresh after a 401) from :func:`.context.ctx`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, render_template
 
-from hvol_fhir.errors import NotFound
 from hvol_fhir.mapping.person import age_from_birth_date, display_name
 from hvol_fhir.privacy.features import feature_labels
 
-from .context import Ctx, ctx, today
+from .context import ctx, launched_youth, today
 from .i18n import _
 
 bp = Blueprint("home", __name__)
@@ -31,7 +28,7 @@ def start() -> str:
 def index(launch_id: str) -> str:
     c_ = ctx(launch_id)
     session = c_.session
-    patient = _youth(c_)
+    patient = launched_youth(c_)  # the page's youth (issue 15: a youth opened from a list has her own id)
     return render_template(
         "home/index.html",
         launch_id=launch_id,
@@ -48,15 +45,3 @@ def index(launch_id: str) -> str:
         switched_off=[_(label) for label in feature_labels(session.disabled_features)],
         banner=session.context.need_patient_banner,
     )
-
-
-def _youth(c_: Ctx) -> dict[str, Any] | None:
-    """The launched youth's Patient, when the role may see her name and age."""
-    # The page's youth (issue 15: a youth opened from a list has her own launch id; not the launch's patient).
-    patient_id = c_.patient.split("/", 1)[1] if c_.patient else None
-    if not patient_id or not (c_.session.has_feature("youth") or c_.parent):
-        return None
-    try:
-        return c_.client.read("Patient", patient_id)
-    except NotFound:
-        return None

@@ -20,13 +20,15 @@ from hvol_fhir.errors import InvalidInput, NotFound
 from hvol_fhir.fhirjson import Json, dump
 from hvol_fhir.mapping import communication, encounter
 from hvol_fhir.privacy import access
+from hvol_fhir.programme import codes as c
 from hvol_fhir.programme.model import Contact
 from hvol_fhir.programme.rules import contact_status as rules
 from hvol_fhir.programme.rules.contacts import check_held, check_no_overlap
 from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services.caller import Caller
-from hvol_fhir.services.contacts import audit_of, buddy_entry
+from hvol_fhir.services.contacts import audit_of
+from hvol_fhir.services.journal import new_entry
 
 ONLY_OWN = "Alleen het ervaringsmaatje van dit contact legt vast of het is doorgegaan."
 NOT_FOUND = "Dit geplande contact bestaat niet (meer)."
@@ -94,7 +96,9 @@ def hold_planned(caller: Caller, cmd: HoldPlanned) -> str:
         now=moment,
     )
     check_no_overlap(held, cmd.record.contacts)  # the contact itself does not count (same identifier)
-    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier, cmd.text, f"Encounter/{planned.id}", moment)
+    entry = new_entry(
+        caller, cmd.record, cmd.entry_identifier, c.JOURNAL_BUDDY, cmd.text, f"Encounter/{planned.id}", moment
+    )
     url = writes.entry_url(entry)
     care_team = cmd.record.traject.care_team
     com = dump(communication.to_fhir(entry, care_team=care_team))
@@ -156,7 +160,9 @@ def record_network_contact(caller: Caller, cmd: RecordNetworkContact) -> str:
     check_held(contact, moment)
     check_no_overlap(contact, cmd.record.contacts)
     contact_ref = f"urn:uuid:{contact.identifier}"
-    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier, cmd.text, contact_ref, moment)
+    entry = new_entry(
+        caller, cmd.record, cmd.entry_identifier, c.JOURNAL_BUDDY, cmd.text, contact_ref, moment
+    )
     with caller.lock("save:" + entry.identifier):
         saved = writes.save_contact_with_entry(
             caller.client,

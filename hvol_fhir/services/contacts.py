@@ -25,6 +25,7 @@ from hvol_fhir.repository import writes
 from hvol_fhir.repository.reads import TrajectRecord
 from hvol_fhir.services import audit as policy
 from hvol_fhir.services.caller import Caller
+from hvol_fhir.services.journal import new_entry
 
 ContactStatus = Literal["held", "planned"]
 HELD: Final = "held"
@@ -83,7 +84,9 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
     check_held(contact, moment)
     check_no_overlap(contact, cmd.record.contacts)
     contact_ref = f"urn:uuid:{contact.identifier}"
-    entry = buddy_entry(caller, cmd.record, cmd.entry_identifier or "", cmd.text, contact_ref, moment)
+    entry = new_entry(
+        caller, cmd.record, cmd.entry_identifier or "", c.JOURNAL_BUDDY, cmd.text, contact_ref, moment
+    )
     with caller.lock("save:" + entry.identifier):  # a double submit waits, then finds it
         saved = writes.save_contact_with_entry(
             caller.client,
@@ -94,22 +97,6 @@ def record_contact(caller: Caller, cmd: RecordContact) -> ContactRecorded:
             audit=audit_of(entry),
         )
     return ContactRecorded(saved.references["contact"], saved.references["entry"], saved.created)
-
-
-def buddy_entry(
-    caller: Caller, record: TrajectRecord, identifier: str, text: str, contact: str, at: datetime
-) -> JournalEntry:
-    """The buddy's journal entry of one contact (`contact`: its reference or its bundle urn), written `at`."""
-    return JournalEntry(
-        identifier=identifier,
-        traject=record.reference,
-        patient=caller.youth(),
-        author=caller.author(),
-        kind=c.JOURNAL_BUDDY,
-        written_at=at,
-        text=text,
-        contact=contact,
-    )
 
 
 def audit_of(entry: JournalEntry) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from hvol_fhir.ehr import VersionConflict
@@ -157,16 +158,23 @@ def write_entry(caller: Caller, entry: JournalEntry, record: TrajectRecord, even
 
 
 def new_entry(
-    caller: Caller, record: TrajectRecord, identifier: str, kind: str, text: str, contact: str | None = None
+    caller: Caller,
+    record: TrajectRecord,
+    identifier: str,
+    kind: str,
+    text: str,
+    contact: str | None = None,
+    at: datetime | None = None,
 ) -> JournalEntry:
-    """An entry she writes now, in this traject, as herself (checked as every entry: text, references)."""
+    """An entry she writes now (or `at`, the moment the caller already checked), in this traject, as herself
+    (checked as every entry: text, references)."""
     return JournalEntry(
         identifier=identifier,
         traject=record.reference,
         patient=caller.youth(),
         author=caller.author(),
         kind=kind,
-        written_at=caller.now(),
+        written_at=at or caller.now(),
         text=text,
         contact=contact,
     )
